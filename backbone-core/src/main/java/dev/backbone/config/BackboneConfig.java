@@ -1,0 +1,158 @@
+package dev.backbone.config;
+
+import dev.backbone.errors.FatalBackboneException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * Every Backbone setting, prefixed {@code backbone.}, given in the same {@link Properties} as the
+ * Kafka Streams settings of a node. Unknown {@code backbone.*} keys are rejected so a typo never
+ * silently falls back to a default; all other keys are left to Kafka Streams.
+ */
+public final class BackboneConfig extends AbstractConfig {
+  /** Prefix of every Backbone setting. */
+  public static final String PREFIX = "backbone.";
+
+  public static final String NODE_ID_CONFIG = "backbone.node.id";
+  private static final String NODE_ID_DOC =
+      "Stable, human-readable id of this node, unique in the cluster (e.g. node-1). Shown in every"
+          + " HTTP answer and on the dashboard.";
+
+  public static final String HTTP_HOST_CONFIG = "backbone.http.host";
+  private static final String HTTP_HOST_DOC = "Address the HTTP server binds to.";
+
+  public static final String HTTP_PORT_CONFIG = "backbone.http.port";
+  private static final String HTTP_PORT_DOC = "Port of the HTTP server (query, admin, metrics).";
+
+  public static final String HTTP_ADVERTISED_HOST_CONFIG = "backbone.http.advertised.host";
+  private static final String HTTP_ADVERTISED_HOST_DOC =
+      "Host name other nodes and clients use to reach this node's HTTP server. Defaults to"
+          + " backbone.http.host, or 127.0.0.1 when that is a wildcard address.";
+
+  public static final String HTTP_FORWARD_TIMEOUT_MS_CONFIG = "backbone.http.forward.timeout.ms";
+  private static final String HTTP_FORWARD_TIMEOUT_MS_DOC =
+      "How long a node waits for the owner of a key when it forwards a read.";
+
+  public static final String REBALANCE_RETRY_AFTER_SECONDS_CONFIG =
+      "backbone.http.retry.after.seconds";
+  private static final String REBALANCE_RETRY_AFTER_SECONDS_DOC =
+      "Retry-After value of a 503 answer given while a rebalance hides the owner of a key.";
+
+  private static final ConfigDef CONFIG =
+      new ConfigDef()
+          .define(NODE_ID_CONFIG, Type.STRING, "node-1", Importance.HIGH, NODE_ID_DOC)
+          .define(HTTP_HOST_CONFIG, Type.STRING, "127.0.0.1", Importance.HIGH, HTTP_HOST_DOC)
+          .define(
+              HTTP_PORT_CONFIG,
+              Type.INT,
+              7070,
+              Range.between(0, 65535),
+              Importance.HIGH,
+              HTTP_PORT_DOC)
+          .define(
+              HTTP_ADVERTISED_HOST_CONFIG,
+              Type.STRING,
+              "",
+              Importance.MEDIUM,
+              HTTP_ADVERTISED_HOST_DOC)
+          .define(
+              HTTP_FORWARD_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              5_000L,
+              Range.atLeast(1),
+              Importance.LOW,
+              HTTP_FORWARD_TIMEOUT_MS_DOC)
+          .define(
+              REBALANCE_RETRY_AFTER_SECONDS_CONFIG,
+              Type.INT,
+              1,
+              Range.between(1, 3600),
+              Importance.LOW,
+              REBALANCE_RETRY_AFTER_SECONDS_DOC);
+
+  private BackboneConfig(Map<String, Object> backboneProps) {
+    super(CONFIG, backboneProps, false);
+  }
+
+  /**
+   * Reads the {@code backbone.*} settings out of a node's properties.
+   *
+   * @throws FatalBackboneException naming every unknown or invalid setting at once
+   */
+  public static BackboneConfig of(Map<?, ?> props) {
+    Map<String, Object> mine = new java.util.HashMap<>();
+    List<String> problems = new ArrayList<>();
+    props.forEach(
+        (k, v) -> {
+          String key = String.valueOf(k);
+          if (key.startsWith(PREFIX)) {
+            if (CONFIG.names().contains(key)) {
+              mine.put(key, v);
+            } else {
+              problems.add("unknown setting '" + key + "'");
+            }
+          }
+        });
+    if (problems.isEmpty()) {
+      try {
+        return new BackboneConfig(mine);
+      } catch (ConfigException e) {
+        problems.add(e.getMessage());
+      }
+    }
+    throw new FatalBackboneException(
+        "BAD_CONFIG",
+        "Invalid Backbone configuration: "
+            + String.join("; ", problems)
+            + ". Known settings: "
+            + new java.util.TreeSet<>(CONFIG.names()));
+  }
+
+  /** The settings, their types, defaults and docs, e.g. for generated documentation. */
+  public static ConfigDef configDef() {
+    return new ConfigDef(CONFIG);
+  }
+
+  /** {@link #NODE_ID_CONFIG}. */
+  public String nodeId() {
+    return getString(NODE_ID_CONFIG);
+  }
+
+  /** {@link #HTTP_HOST_CONFIG}. */
+  public String httpHost() {
+    return getString(HTTP_HOST_CONFIG);
+  }
+
+  /** {@link #HTTP_PORT_CONFIG}. */
+  public int httpPort() {
+    return getInt(HTTP_PORT_CONFIG);
+  }
+
+  /** {@link #HTTP_ADVERTISED_HOST_CONFIG}, resolved against the bind host. */
+  public String httpAdvertisedHost() {
+    String advertised = getString(HTTP_ADVERTISED_HOST_CONFIG);
+    if (!advertised.isBlank()) {
+      return advertised;
+    }
+    String host = httpHost();
+    return host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
+  }
+
+  /** {@link #HTTP_FORWARD_TIMEOUT_MS_CONFIG}. */
+  public long httpForwardTimeoutMs() {
+    return getLong(HTTP_FORWARD_TIMEOUT_MS_CONFIG);
+  }
+
+  /** {@link #REBALANCE_RETRY_AFTER_SECONDS_CONFIG}. */
+  public int retryAfterSeconds() {
+    return getInt(REBALANCE_RETRY_AFTER_SECONDS_CONFIG);
+  }
+}
