@@ -1,0 +1,220 @@
+package dev.backbone.server;
+
+import dev.backbone.config.BackboneConfig;
+import dev.backbone.errors.FatalBackboneException;
+import dev.backbone.server.internals.NodeRuntime;
+import dev.backbone.server.internals.StageProperties;
+import dev.backbone.server.internals.TopologyIndex;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.streams.KafkaStreams;
+
+/**
+ * One Backbone node: one or more Kafka Streams applications ({@link StreamsStage stages}) and the
+ * HTTP server that answers the query API, {@code /v1/cluster}, {@code /metrics} and the health
+ * checks. Every node answers every call; a key read is served locally or forwarded to the node that
+ * owns the key.
+ *
+ * <pre>{@code
+ * try (BackboneNode node = BackboneNode.builder()
+ *     .properties(nodeProps)            // backbone.* settings + shared Kafka settings
+ *     .stage(new StreamsStage("ingest", ingestTopology, ingestProps))
+ *     .stage(new StreamsStage("state", stateTopology, stateProps))
+ *     .queryableStore(QueryableStore.withStringKeys("customer-profiles", "state", p -> p))
+ *     .build()) {
+ *   node.start();
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #start()} may be called once; {@link #close()} any number of times.
+ */
+public final class BackboneNode implements AutoCloseable {
+  private final NodeRuntime runtime;
+
+  private BackboneNode(NodeRuntime runtime) {
+    this.runtime = runtime;
+  }
+
+  /** A builder for a node. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Starts the HTTP server (so {@code /health/live} answers at once), then every stage in order.
+   * Returns once the stages are started, not once they are RUNNING: see {@link #isReady()}.
+   *
+   * @throws IllegalStateException if the node was started or closed before
+   * @throws FatalBackboneException {@code HTTP_BIND_FAILED} or {@code STAGE_START_FAILED}; the node
+   *     is closed then
+   */
+  public void start() {
+    runtime.start();
+  }
+
+  /** The HTTP port: the bound one after {@link #start()} (a free one if configured as 0). */
+  public int httpPort() {
+    return runtime.httpPort();
+  }
+
+  /** This node's id ({@code backbone.node.id}). */
+  public String nodeId() {
+    return runtime.nodeId();
+  }
+
+  /** Whether the node is started, not closed, and every stage is RUNNING. */
+  public boolean isReady() {
+    return runtime.isReady();
+  }
+
+  /**
+   * The Kafka Streams instance of a stage, e.g. for its state or lags.
+   *
+   * @throws IllegalArgumentException if the node has no stage of that name
+   * @throws IllegalStateException if the node has not started the stage
+   */
+  public KafkaStreams streams(String stageName) {
+    return runtime.streams(stageName);
+  }
+
+  /** The registry that {@code /metrics} scrapes. */
+  public PrometheusMeterRegistry meterRegistry() {
+    return runtime.registry();
+  }
+
+  /**
+   * Closes the stages in reverse order (each bounded by 30 s), then the HTTP server. Idempotent;
+   * never throws.
+   */
+  @Override
+  public void close() {
+    runtime.close();
+  }
+
+  /** Collects a node's parts; {@link #build()} checks them all at once. */
+  public static final class Builder {
+    private final Properties properties = new Properties();
+    private final List<StreamsStage> stages = new ArrayList<>();
+    private final List<QueryableStore<?, ?>> stores = new ArrayList<>();
+    private PrometheusMeterRegistry registry;
+
+    private Builder() {}
+
+    /**
+     * Adds node properties: {@code backbone.*} settings (see {@link BackboneConfig}) and Kafka
+     * settings shared by every stage, such as {@code bootstrap.servers} or {@code client.rack}.
+     * Later calls add to earlier ones; a repeated key takes the later value.
+     */
+    public Builder properties(Properties nodeProperties) {
+      Objects.requireNonNull(nodeProperties, "nodeProperties");
+      nodeProperties.stringPropertyNames().forEach(k -> properties.put(k, nodeProperties.get(k)));
+      nodeProperties.forEach(properties::put);
+      return this;
+    }
+
+    /** Adds a stage; stages start in the order they are added and close in reverse. */
+    public Builder stage(StreamsStage stage) {
+      stages.add(Objects.requireNonNull(stage, "stage"));
+      return this;
+    }
+
+    /** Adds a store the HTTP API serves. */
+    public Builder queryableStore(QueryableStore<?, ?> store) {
+      stores.add(Objects.requireNonNull(store, "store"));
+      return this;
+    }
+
+    /**
+     * The registry for every meter of the node; pass the one your topologies report to, so that
+     * {@code /metrics} shows their meters too. Default: a new registry.
+     */
+    public Builder meterRegistry(PrometheusMeterRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /**
+     * Checks every part and builds the node; nothing starts yet.
+     *
+     * @throws FatalBackboneException {@code BAD_CONFIG} naming every problem found
+     */
+    public BackboneNode build() {
+      List<String> problems = new ArrayList<>();
+      BackboneConfig config = null;
+      try {
+        config = BackboneConfig.of(properties);
+      } catch (FatalBackboneException e) {
+        problems.add(e.getMessage());
+      }
+      if (stages.isEmpty()) {
+        problems.add("a node needs at least one stage");
+      }
+      Map<String, TopologyIndex> topologies = new LinkedHashMap<>();
+      Map<String, String> stageByApplicationId = new HashMap<>();
+      for (StreamsStage stage : stages) {
+        if (topologies.containsKey(stage.name())) {
+          problems.add("two stages are named '" + stage.name() + "'");
+          continue;
+        }
+        problems.addAll(StageProperties.problems(properties, stage));
+        String applicationId = StageProperties.applicationId(properties, stage).orElse("");
+        String other = stageByApplicationId.putIfAbsent(applicationId, stage.name());
+        if (other != null && !applicationId.isEmpty()) {
+          problems.add(
+              "stages '"
+                  + other
+                  + "' and '"
+                  + stage.name()
+                  + "' share application.id '"
+                  + applicationId
+                  + "'; each stage is its own Kafka Streams application");
+        }
+        topologies.put(stage.name(), TopologyIndex.of(stage.topology(), applicationId));
+      }
+      Set<String> storeNames = new HashSet<>();
+      for (QueryableStore<?, ?> store : stores) {
+        if (!storeNames.add(store.storeName())) {
+          problems.add("store '" + store.storeName() + "' is declared twice");
+        }
+        TopologyIndex topology = topologies.get(store.stageName());
+        if (topology == null) {
+          problems.add(
+              "store '"
+                  + store.storeName()
+                  + "' names stage '"
+                  + store.stageName()
+                  + "', which the node does not have; stages: "
+                  + topologies.keySet());
+        } else if (!topology.storeNames().contains(store.storeName())) {
+          problems.add(
+              "stage '"
+                  + store.stageName()
+                  + "' has no store '"
+                  + store.storeName()
+                  + "'; its stores: "
+                  + topology.storeNames());
+        }
+      }
+      if (!problems.isEmpty()) {
+        throw new FatalBackboneException(
+            "BAD_CONFIG", "Invalid Backbone node: " + String.join("; ", problems) + ".");
+      }
+      Properties snapshot = new Properties();
+      snapshot.putAll(properties);
+      PrometheusMeterRegistry meters =
+          registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      return new BackboneNode(
+          new NodeRuntime(config, snapshot, stages, topologies, stores, meters));
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package dev.backbone.server;
+
+import java.util.Objects;
+import java.util.function.Function;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * A state store the HTTP API serves: {@code GET /v1/stores/{storeName}/keys/{key}} on any node
+ * reads the key from whichever node holds the active replica of its partition.
+ *
+ * @param storeName name of the store in the stage's topology
+ * @param stageName name of the {@link StreamsStage} whose topology holds the store
+ * @param keyParser turns the (percent-decoded) key of the URL into the store's key type; throws
+ *     {@link IllegalArgumentException} for a key that is not valid, which the API answers with 400
+ *     {@code BAD_KEY} and the exception's message
+ * @param keySerializer the serializer of the store's keys, used to find the partition of a key
+ *     exactly as the producer did
+ * @param toJson turns a stored value into something Jackson can write (a record, a map, a {@code
+ *     JsonNode}, a string); it is called on the HTTP thread
+ * @param <K> key type of the store
+ * @param <V> value type of the store
+ */
+public record QueryableStore<K, V>(
+    String storeName,
+    String stageName,
+    Function<String, K> keyParser,
+    Serializer<K> keySerializer,
+    Function<V, ?> toJson) {
+
+  /** Checks that every component is present. */
+  public QueryableStore {
+    Objects.requireNonNull(storeName, "a queryable store needs a store name");
+    Objects.requireNonNull(stageName, () -> "store '" + storeName + "' needs a stage name");
+    Objects.requireNonNull(keyParser, () -> "store '" + storeName + "' needs a key parser");
+    Objects.requireNonNull(keySerializer, () -> "store '" + storeName + "' needs a key serializer");
+    Objects.requireNonNull(toJson, () -> "store '" + storeName + "' needs a toJson function");
+  }
+
+  /**
+   * A store with {@code String} keys serialized as UTF-8 (Kafka's {@link StringSerializer}), the
+   * common case: the key of the URL is the key of the store.
+   */
+  public static <V> QueryableStore<String, V> withStringKeys(
+      String storeName, String stageName, Function<V, ?> toJson) {
+    return new QueryableStore<>(
+        storeName, stageName, Function.identity(), new StringSerializer(), toJson);
+  }
+}

@@ -1,0 +1,318 @@
+package dev.backbone.server.internals;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.backbone.config.BackboneConfig;
+import dev.backbone.errors.BackboneException;
+import dev.backbone.server.QueryableStore;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JavalinJackson;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.kafka.streams.state.HostInfo;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's HTTP server (Javalin on Jetty): the v1 query API, {@code /v1/cluster}, {@code
+ * /metrics} and the health checks.
+ *
+ * <p>Every answer, including the ones Jetty produces before a request reaches a route (a malformed
+ * URI, an over-long request line), is JSON in the one error shape, and every error goes through
+ * {@link HttpErrors}. No handler blocks without a deadline: local reads are in-memory/RocksDB
+ * lookups, and forwarding is bounded by {@code backbone.http.forward.timeout.ms}.
+ */
+public final class HttpApi implements AutoCloseable {
+  /** Content type of {@code /metrics}: the Prometheus text format. */
+  public static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+  private static final String JSON = "application/json";
+  private static final String UNMATCHED_ROUTE = "unmatched";
+
+  private final LocalNode node;
+  private final BackboneConfig config;
+  private final PrometheusMeterRegistry registry;
+  private final NodeMetrics metrics;
+  private final Map<String, QueryableStore<?, ?>> stores;
+  private final HttpErrors errors;
+  private final ObjectMapper mapper = new ObjectMapper();
+  private final PeerForwarder forwarder;
+  private final KeyReadRouter router;
+  private final Javalin app;
+
+  /**
+   * Builds the server; nothing listens before {@link #start()}.
+   *
+   * @param node the node the server runs in
+   * @param config the node's Backbone settings
+   * @param registry the registry {@code /metrics} scrapes
+   * @param metrics the node's meters (the request timer)
+   * @param stores the stores the API serves
+   */
+  public HttpApi(
+      LocalNode node,
+      BackboneConfig config,
+      PrometheusMeterRegistry registry,
+      NodeMetrics metrics,
+      List<QueryableStore<?, ?>> stores) {
+    this.node = node;
+    this.config = config;
+    this.registry = registry;
+    this.metrics = metrics;
+    Map<String, QueryableStore<?, ?>> byName = new TreeMap<>();
+    stores.forEach(s -> byName.put(s.storeName(), s));
+    this.stores = Collections.unmodifiableMap(byName);
+    this.errors = new HttpErrors(config.retryAfterSeconds());
+    this.forwarder =
+        new PeerForwarder(node.nodeId(), Duration.ofMillis(config.httpForwardTimeoutMs()));
+    this.router =
+        new KeyReadRouter(node, new StreamsMetadataOwnerLookup(node), forwarder, this::endpoint);
+    this.app = createApp();
+  }
+
+  private Javalin createApp() {
+    Javalin javalin =
+        Javalin.create(
+            c -> {
+              c.showJavalinBanner = false;
+              c.http.prefer405over404 = true;
+              c.jsonMapper(new JavalinJackson(mapper, false));
+              c.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+              c.requestLogger.http(
+                  (ctx, ms) ->
+                      metrics.recordRequest(
+                          ctx.method().name(),
+                          routeOf(ctx),
+                          ctx.res().getStatus(),
+                          (long) (ms * 1_000_000L)));
+            });
+    javalin.before(ctx -> ctx.header(PeerForwarder.SERVED_BY, node.nodeId()));
+    javalin.get("/v1/stores", this::listStores);
+    javalin.get("/v1/stores/{store}/keys", ctx -> emptyKey(ctx));
+    javalin.get("/v1/stores/{store}/keys/{key}", this::getKey);
+    javalin.get("/v1/cluster", ctx -> ctx.json(ClusterView.of(node)));
+    javalin.get("/metrics", this::scrape);
+    javalin.get("/health/live", ctx -> ctx.json(Map.of("status", "UP")));
+    javalin.get("/health/ready", this::ready);
+    javalin.exception(HttpResponseException.class, this::fail);
+    javalin.exception(Exception.class, this::fail);
+    return javalin;
+  }
+
+  /**
+   * Binds {@code backbone.http.host}:{@code backbone.http.port} and starts serving.
+   *
+   * @throws dev.backbone.errors.FatalBackboneException {@code HTTP_BIND_FAILED} if the port cannot
+   *     be bound
+   */
+  public void start() {
+    try {
+      app.start(config.httpHost(), config.httpPort());
+    } catch (RuntimeException e) {
+      throw HttpErrors.fatal(
+          "HTTP_BIND_FAILED",
+          "Node "
+              + node.nodeId()
+              + " could not serve HTTP on "
+              + config.httpHost()
+              + ":"
+              + config.httpPort()
+              + " ("
+              + e.getMessage()
+              + "); choose a free "
+              + BackboneConfig.HTTP_PORT_CONFIG
+              + " (0 picks one).");
+    }
+  }
+
+  /** The port the server listens on (the chosen one if the configured port was 0). */
+  public int port() {
+    return app.port();
+  }
+
+  /** The endpoint other nodes reach this server at: the advertised host and the actual port. */
+  public HostInfo endpoint() {
+    return new HostInfo(config.httpAdvertisedHost(), port());
+  }
+
+  @Override
+  public void close() {
+    try {
+      app.stop();
+    } finally {
+      forwarder.close();
+    }
+  }
+
+  private void listStores(Context ctx) {
+    List<StoreEntry> entries = new ArrayList<>();
+    for (QueryableStore<?, ?> store : stores.values()) {
+      entries.add(
+          new StoreEntry(store.storeName(), store.stageName(), node.stageState(store.stageName())));
+    }
+    ctx.json(new StoresAnswer(node.nodeId(), entries));
+  }
+
+  private void emptyKey(Context ctx) {
+    store(ctx);
+    KeyCodec.decode("");
+  }
+
+  private void getKey(Context ctx) {
+    QueryableStore<?, ?> store = store(ctx);
+    String key = KeyCodec.decode(rawKeySegment(ctx));
+    Optional<String> forwardedBy =
+        Optional.ofNullable(ctx.header(PeerForwarder.FORWARDED_BY)).filter(s -> !s.isBlank());
+    KeyReadRouter.KeyRead read = router.read(store, key, forwardedBy);
+    if (read instanceof KeyReadRouter.KeyRead.Local local) {
+      ctx.json(local.answer());
+    } else if (read instanceof KeyReadRouter.KeyRead.Relayed relayed) {
+      PeerForwarder.ForwardedAnswer answer = relayed.answer();
+      ctx.status(answer.status());
+      answer.retryAfter().ifPresent(v -> ctx.header("Retry-After", v));
+      answer.servedBy().ifPresent(v -> ctx.header(PeerForwarder.SERVED_BY, v));
+      ctx.contentType(answer.contentType());
+      ctx.result(answer.body());
+    }
+  }
+
+  private QueryableStore<?, ?> store(Context ctx) {
+    String name = ctx.pathParam("store");
+    QueryableStore<?, ?> store = stores.get(name);
+    if (store == null) {
+      throw HttpErrors.fatal(
+          HttpErrors.STORE_NOT_FOUND,
+          "No store '"
+              + KeyCodec.abbreviate(name)
+              + "' on this application; known stores: "
+              + stores.keySet()
+              + ".");
+    }
+    return store;
+  }
+
+  /**
+   * The key exactly as it came in, still percent-encoded: the framework's decoding is lossy (see
+   * {@link KeyCodec}), so the route's 6th path segment is decoded by {@link KeyCodec} instead.
+   */
+  private static String rawKeySegment(Context ctx) {
+    String[] segments = ctx.req().getRequestURI().split("/");
+    return segments.length > 5 ? segments[5] : "";
+  }
+
+  private void scrape(Context ctx) {
+    ctx.contentType(PROMETHEUS_CONTENT_TYPE);
+    ctx.result(registry.scrape());
+  }
+
+  private void ready(Context ctx) {
+    Map<String, String> states = new LinkedHashMap<>();
+    node.stageNames().forEach(name -> states.put(name, node.stageState(name)));
+    boolean ready = node.isReady();
+    ctx.status(ready ? 200 : 503);
+    ctx.json(new Readiness(ready ? "UP" : "DOWN", node.nodeId(), states));
+  }
+
+  private void fail(Exception failure, Context ctx) {
+    ApiError error = errors.toApiError(failure);
+    if (error.status() == 500) {
+      log.error(
+          "{} {} failed: {}", ctx.method(), ctx.req().getRequestURI(), error.message(), failure);
+    } else if (failure instanceof BackboneException && log.isDebugEnabled()) {
+      log.debug("{} {}: {}", ctx.method(), ctx.req().getRequestURI(), error.message());
+    }
+    ctx.status(error.status());
+    error.retryAfterSeconds().ifPresent(s -> ctx.header("Retry-After", Integer.toString(s)));
+    ctx.json(error.body());
+  }
+
+  private static String routeOf(Context ctx) {
+    // No endpoint matched (404/405): the route is unknown, and raw paths must not become tags.
+    return ctx.handlerType() == HandlerType.BEFORE ? UNMATCHED_ROUTE : ctx.endpointHandlerPath();
+  }
+
+  private byte[] json(ApiError error) {
+    try {
+      return mapper.writeValueAsBytes(error.body());
+    } catch (JsonProcessingException e) {
+      return ("{\"error\":{\"code\":\"" + error.code() + "\",\"message\":\"\"}}")
+          .getBytes(StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Jetty's answers for requests it refuses before routing, in the API's JSON error shape. */
+  private final class JsonErrorHandler extends ErrorHandler {
+    @Override
+    public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+      ApiError error = errors.fromFrameworkStatus(status, reason);
+      fields.put(HttpHeader.CONTENT_TYPE, JSON);
+      error
+          .retryAfterSeconds()
+          .ifPresent(s -> fields.put(HttpHeader.RETRY_AFTER, Integer.toString(s)));
+      return ByteBuffer.wrap(json(error));
+    }
+
+    @Override
+    protected void generateAcceptableResponse(
+        Request baseRequest,
+        HttpServletRequest request,
+        HttpServletResponse response,
+        int code,
+        String message)
+        throws IOException {
+      ApiError error = errors.fromFrameworkStatus(code, message);
+      baseRequest.setHandled(true);
+      response.setContentType(JSON);
+      error
+          .retryAfterSeconds()
+          .ifPresent(s -> response.setHeader("Retry-After", Integer.toString(s)));
+      response.getOutputStream().write(json(error));
+    }
+  }
+
+  /**
+   * {@code GET /v1/stores}.
+   *
+   * @param node this node
+   * @param stores the stores the API serves
+   */
+  record StoresAnswer(String node, List<StoreEntry> stores) {}
+
+  /**
+   * One store.
+   *
+   * @param name store name
+   * @param stage the stage that holds it
+   * @param state that stage's state
+   */
+  record StoreEntry(String name, String stage, String state) {}
+
+  /**
+   * {@code GET /health/ready}.
+   *
+   * @param status {@code UP} or {@code DOWN}
+   * @param node this node
+   * @param stages each stage's state
+   */
+  record Readiness(String status, String node, Map<String, String> stages) {}
+}

@@ -1,0 +1,152 @@
+package dev.backbone.server.internals;
+
+import dev.backbone.errors.BackboneException;
+import dev.backbone.errors.FatalBackboneException;
+import dev.backbone.errors.RetriableBackboneException;
+import io.javalin.http.HttpResponseException;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.UUID;
+
+/**
+ * The one place that turns a failure into an HTTP error answer.
+ *
+ * <p>A {@link BackboneException} keeps its code and message; its status comes from {@link
+ * #STATUS_BY_CODE}, and a retriable one is always 503 with {@code Retry-After} (the caller may
+ * succeed by repeating the same call, which is exactly what 503 + Retry-After tells an HTTP
+ * client). Javalin's own 404/405 become {@code NOT_FOUND}/{@code METHOD_NOT_ALLOWED}. Anything else
+ * is a bug: 500 {@code INTERNAL} with a generic message and an error id that the caller logs beside
+ * the stack trace, so an operator can find it without the client ever seeing internals.
+ */
+public final class HttpErrors {
+  /** The key in the URL is empty, too long, not valid percent-encoded UTF-8, or was refused. */
+  public static final String BAD_KEY = "BAD_KEY";
+
+  /** The request is malformed (e.g. refused by the HTTP parser). */
+  public static final String BAD_REQUEST = "BAD_REQUEST";
+
+  /** A position token could not be decoded. */
+  public static final String BAD_POSITION = "BAD_POSITION";
+
+  /** The store is not served by this application. */
+  public static final String STORE_NOT_FOUND = "STORE_NOT_FOUND";
+
+  /** The store holds no value for the key. */
+  public static final String KEY_NOT_FOUND = "KEY_NOT_FOUND";
+
+  /** No endpoint has this path. */
+  public static final String NOT_FOUND = "NOT_FOUND";
+
+  /** The path exists but not for this method. */
+  public static final String METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
+
+  /** The request URI is longer than the server accepts. */
+  public static final String URI_TOO_LONG = "URI_TOO_LONG";
+
+  /** The owner of the key is unknown right now (rebalance, stage not running). Retriable. */
+  public static final String REBALANCING = "REBALANCING";
+
+  /** The node that owns the key did not answer in time. Retriable. */
+  public static final String OWNER_UNREACHABLE = "OWNER_UNREACHABLE";
+
+  /** An unexpected failure; details are only in the node's log. */
+  public static final String INTERNAL = "INTERNAL";
+
+  /** Status of each non-retriable code; a code not listed here is a 500. */
+  static final Map<String, Integer> STATUS_BY_CODE =
+      Map.ofEntries(
+          Map.entry(BAD_KEY, 400),
+          Map.entry(BAD_REQUEST, 400),
+          Map.entry(BAD_POSITION, 400),
+          Map.entry("UNAUTHORIZED", 401),
+          Map.entry("FORBIDDEN", 403),
+          Map.entry(STORE_NOT_FOUND, 404),
+          Map.entry(KEY_NOT_FOUND, 404),
+          Map.entry(NOT_FOUND, 404),
+          Map.entry(METHOD_NOT_ALLOWED, 405),
+          Map.entry("CONFLICT", 409),
+          Map.entry(URI_TOO_LONG, 414));
+
+  private final int retryAfterSeconds;
+
+  /**
+   * @param retryAfterSeconds the {@code Retry-After} of every 503 answer
+   */
+  public HttpErrors(int retryAfterSeconds) {
+    if (retryAfterSeconds < 1) {
+      throw new IllegalArgumentException("Retry-After must be at least 1 s: " + retryAfterSeconds);
+    }
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  /** A non-retriable failure with the given code (status from the code table). */
+  public static FatalBackboneException fatal(String code, String message) {
+    return new FatalBackboneException(code, message);
+  }
+
+  /** A retriable failure with the given code (always 503 + Retry-After). */
+  public static RetriableBackboneException retriable(String code, String message) {
+    return new RetriableBackboneException(code, message);
+  }
+
+  /**
+   * The answer for a failure. For an unexpected one the message carries an error id; the caller
+   * must log the failure with {@link ApiError#message()} so the id leads to the stack trace.
+   */
+  public ApiError toApiError(Throwable failure) {
+    if (failure instanceof BackboneException e) {
+      if (e.isRetriable()) {
+        return new ApiError(503, e.code(), e.getMessage(), OptionalInt.of(retryAfterSeconds));
+      }
+      return new ApiError(
+          STATUS_BY_CODE.getOrDefault(e.code(), 500),
+          e.code(),
+          e.getMessage(),
+          OptionalInt.empty());
+    }
+    if (failure instanceof HttpResponseException e) {
+      return fromFrameworkStatus(e.getStatus(), e.getMessage());
+    }
+    return internal();
+  }
+
+  /** The answer for an error status the HTTP framework or server produced by itself. */
+  public ApiError fromFrameworkStatus(int status, String reason) {
+    String message = reason == null || reason.isBlank() ? "HTTP " + status : reason;
+    return switch (status) {
+      case 400 ->
+          new ApiError(
+              400,
+              BAD_REQUEST,
+              "Malformed request ("
+                  + message
+                  + "). Percent-encode every path segment as UTF-8 (RFC 3986), e.g. a key"
+                  + " 'a b/c' as 'a%20b%2Fc'.",
+              OptionalInt.empty());
+      case 404 -> new ApiError(404, NOT_FOUND, message, OptionalInt.empty());
+      case 405 -> new ApiError(405, METHOD_NOT_ALLOWED, message, OptionalInt.empty());
+      case 414 ->
+          new ApiError(
+              414,
+              URI_TOO_LONG,
+              "The request URI is too long; keys are at most " + KeyCodec.MAX_KEY_BYTES + " bytes.",
+              OptionalInt.empty());
+      case 503 -> new ApiError(503, "UNAVAILABLE", message, OptionalInt.of(retryAfterSeconds));
+      default -> {
+        if (status >= 500) {
+          yield internal();
+        }
+        yield new ApiError(status, "HTTP_" + status, message, OptionalInt.empty());
+      }
+    };
+  }
+
+  private static ApiError internal() {
+    String errorId = UUID.randomUUID().toString();
+    return new ApiError(
+        500,
+        INTERNAL,
+        "Internal error " + errorId + "; the node's log has the details under this id.",
+        OptionalInt.empty());
+  }
+}

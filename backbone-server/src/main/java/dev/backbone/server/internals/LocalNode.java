@@ -1,0 +1,27 @@
+package dev.backbone.server.internals;
+
+import java.util.List;
+import java.util.Optional;
+
+/** What the HTTP layer needs to know about the node it runs in. */
+public interface LocalNode {
+  /** This node's id, named in every answer. */
+  String nodeId();
+
+  /** The stage names, in start order. */
+  List<String> stageNames();
+
+  /** A stage once the node created it; empty before the node started it. */
+  Optional<RunningStage> stage(String name);
+
+  /** Whether every stage is RUNNING. */
+  boolean isReady();
+
+  /**
+   * The state of a stage as shown by the API: the Kafka Streams state, or {@code NOT_STARTED}
+   * before the node created its instance.
+   */
+  default String stageState(String name) {
+    return stage(name).map(s -> s.streams().state().name()).orElse("NOT_STARTED");
+  }
+}

@@ -1,0 +1,94 @@
+package dev.backbone.server.internals;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.streams.KafkaStreams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's meters: JVM and process metrics, every stage's Kafka Streams metrics, the HTTP request
+ * timer and the readiness gauge. Everything bound here is unbound on {@link #close()}, so a
+ * registry that outlives the node does not keep reporting a closed node.
+ */
+public final class NodeMetrics implements AutoCloseable {
+  /** Timer of every HTTP request, tagged method, route (the template) and status. */
+  public static final String HTTP_REQUESTS = "backbone.http.requests";
+
+  /** 1 while every stage is RUNNING, else 0. */
+  public static final String NODE_READY = "backbone.node.ready";
+
+  private static final Logger log = LoggerFactory.getLogger(NodeMetrics.class);
+
+  private final MeterRegistry registry;
+  private final Gauge ready;
+  private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+  private final List<KafkaStreamsMetrics> stageMetrics = new ArrayList<>();
+
+  /**
+   * Binds the JVM metrics and the readiness gauge.
+   *
+   * @param registry the node's registry
+   * @param nodeId the node id, a tag of the readiness gauge
+   * @param isReady whether the node is ready
+   */
+  public NodeMetrics(MeterRegistry registry, String nodeId, BooleanSupplier isReady) {
+    this.registry = registry;
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    gcMetrics.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    this.ready =
+        Gauge.builder(NODE_READY, isReady, r -> r.getAsBoolean() ? 1 : 0)
+            .description("1 while every stage of the node is RUNNING, else 0")
+            .tag("node", nodeId)
+            // The supplier lives only in this gauge; a weak reference would be collected.
+            .strongReference(true)
+            .register(registry);
+  }
+
+  /** Binds a stage's Kafka Streams metrics, tagged with the stage name. */
+  public synchronized void bindStage(String stageName, KafkaStreams streams) {
+    KafkaStreamsMetrics binder = new KafkaStreamsMetrics(streams, Tags.of("stage", stageName));
+    binder.bindTo(registry);
+    stageMetrics.add(binder);
+  }
+
+  /** Records one HTTP request. */
+  public void recordRequest(String method, String route, int status, long nanos) {
+    Timer.builder(HTTP_REQUESTS)
+        .description("HTTP requests served by this node")
+        .tags("method", method, "route", route, "status", Integer.toString(status))
+        .register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public synchronized void close() {
+    for (KafkaStreamsMetrics binder : stageMetrics) {
+      try {
+        binder.close();
+      } catch (RuntimeException e) {
+        log.warn("Could not unbind Kafka Streams metrics", e);
+      }
+    }
+    stageMetrics.clear();
+    gcMetrics.close();
+    registry.remove(ready);
+  }
+}

@@ -1,0 +1,241 @@
+package dev.backbone.server.internals;
+
+import dev.backbone.config.BackboneConfig;
+import dev.backbone.errors.FatalBackboneException;
+import dev.backbone.server.QueryableStore;
+import dev.backbone.server.StreamsStage;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.state.HostInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The life of a node: HTTP first, then the stages in order; on close the stages in reverse order,
+ * then HTTP.
+ *
+ * <p>Why this order: the HTTP server must be up before any stage, because a stage that holds a
+ * queryable store advertises the server's actual port as {@code application.server} (the port is
+ * only known once bound when {@code backbone.http.port=0}), and so that {@code /health/live}
+ * answers while stages restore. Stages close in reverse so that a downstream stage stops before the
+ * stage that feeds it. HTTP closes last so that {@code /health/ready} reports the shutdown while it
+ * happens. Every close step is bounded; {@link #close()} never hangs on a stuck stage.
+ */
+public final class NodeRuntime implements LocalNode, AutoCloseable {
+  /** How long close waits for each stage before giving up on it. */
+  public static final Duration STAGE_CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+  private static final Logger log = LoggerFactory.getLogger(NodeRuntime.class);
+
+  private enum Phase {
+    NEW,
+    STARTED,
+    CLOSED
+  }
+
+  private final BackboneConfig config;
+  private final Properties nodeProperties;
+  private final List<StreamsStage> stages;
+  private final Map<String, TopologyIndex> topologies;
+  private final Set<String> stagesWithStores;
+  private final PrometheusMeterRegistry registry;
+  private final NodeMetrics metrics;
+  private final HttpApi http;
+  private final Map<String, RunningStage> running = new ConcurrentHashMap<>();
+  private volatile Phase phase = Phase.NEW;
+
+  /**
+   * A node that is validated but not started.
+   *
+   * @param config the Backbone settings
+   * @param nodeProperties all node properties (Backbone settings and shared Kafka settings)
+   * @param stages the stages in start order
+   * @param topologies each stage's topology index
+   * @param stores the queryable stores
+   * @param registry the registry for every meter of the node
+   */
+  public NodeRuntime(
+      BackboneConfig config,
+      Properties nodeProperties,
+      List<StreamsStage> stages,
+      Map<String, TopologyIndex> topologies,
+      List<QueryableStore<?, ?>> stores,
+      PrometheusMeterRegistry registry) {
+    this.config = config;
+    this.nodeProperties = nodeProperties;
+    this.stages = List.copyOf(stages);
+    this.topologies = Map.copyOf(topologies);
+    this.stagesWithStores =
+        stores.stream().map(QueryableStore::stageName).collect(Collectors.toUnmodifiableSet());
+    this.registry = registry;
+    this.metrics = new NodeMetrics(registry, config.nodeId(), this::isReady);
+    this.http = new HttpApi(this, config, registry, metrics, stores);
+  }
+
+  /**
+   * Starts the HTTP server, then every stage in order.
+   *
+   * @throws IllegalStateException if the node was started or closed before
+   * @throws FatalBackboneException if the HTTP port cannot be bound or a stage cannot start; the
+   *     node is closed then
+   */
+  public synchronized void start() {
+    if (phase != Phase.NEW) {
+      throw new IllegalStateException(
+          "Node " + config.nodeId() + " is " + phase + "; a node starts only once");
+    }
+    phase = Phase.STARTED;
+    try {
+      http.start();
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+    HostInfo endpoint = http.endpoint();
+    log.info("Node {} serves HTTP on {}:{}", config.nodeId(), endpoint.host(), endpoint.port());
+    for (StreamsStage stage : stages) {
+      try {
+        startStage(stage, endpoint);
+      } catch (RuntimeException e) {
+        close();
+        throw new FatalBackboneException(
+            "STAGE_START_FAILED",
+            "Node "
+                + config.nodeId()
+                + " could not start stage '"
+                + stage.name()
+                + "': "
+                + e.getMessage()
+                + ". The node was closed; fix the stage's settings and start a new node.",
+            e);
+      }
+    }
+  }
+
+  private void startStage(StreamsStage stage, HostInfo endpoint) {
+    Optional<HostInfo> applicationServer =
+        stagesWithStores.contains(stage.name()) ? Optional.of(endpoint) : Optional.empty();
+    Properties properties = StageProperties.resolve(nodeProperties, stage, applicationServer);
+    KafkaStreams streams = new KafkaStreams(stage.topology(), properties);
+    String nodeId = config.nodeId();
+    streams.setStateListener(
+        (now, before) -> log.info("Node {} stage {}: {} -> {}", nodeId, stage.name(), before, now));
+    streams.setUncaughtExceptionHandler(
+        e -> {
+          log.error(
+              "Node {} stage {} failed and shuts down; the node stays up but is not ready",
+              nodeId,
+              stage.name(),
+              e);
+          return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+    running.put(
+        stage.name(), new RunningStage(stage.name(), streams, topologies.get(stage.name())));
+    metrics.bindStage(stage.name(), streams);
+    streams.start();
+  }
+
+  /** Closes the stages in reverse order, then the HTTP server. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (phase == Phase.CLOSED) {
+      return;
+    }
+    phase = Phase.CLOSED;
+    List<StreamsStage> reversed = new ArrayList<>(stages);
+    Collections.reverse(reversed);
+    for (StreamsStage stage : reversed) {
+      RunningStage r = running.get(stage.name());
+      if (r == null) {
+        continue;
+      }
+      try {
+        if (!r.streams().close(CloseOptions.timeout(STAGE_CLOSE_TIMEOUT))) {
+          log.warn(
+              "Node {} stage {} did not close within {}; moving on",
+              config.nodeId(),
+              stage.name(),
+              STAGE_CLOSE_TIMEOUT);
+        }
+      } catch (RuntimeException e) {
+        log.warn("Node {} stage {} failed to close", config.nodeId(), stage.name(), e);
+      }
+    }
+    try {
+      metrics.close();
+    } finally {
+      http.close();
+    }
+    log.info("Node {} closed", config.nodeId());
+  }
+
+  /** The HTTP port (the bound one once started). */
+  public int httpPort() {
+    return http.port();
+  }
+
+  /** The registry every meter of the node is in. */
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * The Kafka Streams instance of a stage.
+   *
+   * @throws IllegalArgumentException for an unknown stage
+   * @throws IllegalStateException before the node started the stage
+   */
+  public KafkaStreams streams(String stageName) {
+    if (stages.stream().noneMatch(s -> s.name().equals(stageName))) {
+      throw new IllegalArgumentException(
+          "Node " + config.nodeId() + " has no stage '" + stageName + "'; stages: " + stageNames());
+    }
+    RunningStage stage = running.get(stageName);
+    if (stage == null) {
+      throw new IllegalStateException(
+          "Stage '" + stageName + "' of node " + config.nodeId() + " has not been started");
+    }
+    return stage.streams();
+  }
+
+  @Override
+  public String nodeId() {
+    return config.nodeId();
+  }
+
+  @Override
+  public List<String> stageNames() {
+    return stages.stream().map(StreamsStage::name).toList();
+  }
+
+  @Override
+  public Optional<RunningStage> stage(String name) {
+    return Optional.ofNullable(running.get(name));
+  }
+
+  @Override
+  public boolean isReady() {
+    if (phase != Phase.STARTED) {
+      return false;
+    }
+    for (StreamsStage stage : stages) {
+      RunningStage r = running.get(stage.name());
+      if (r == null || r.streams().state() != KafkaStreams.State.RUNNING) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

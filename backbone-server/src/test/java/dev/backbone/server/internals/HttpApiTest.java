@@ -1,0 +1,206 @@
+package dev.backbone.server.internals;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.backbone.config.BackboneConfig;
+import dev.backbone.server.HttpProbe;
+import dev.backbone.server.HttpProbe.Reply;
+import dev.backbone.server.QueryableStore;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.apache.kafka.common.serialization.LongSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP surface of a node whose stages have not started: everything that needs no broker. */
+class HttpApiTest {
+  private static final LocalNode NODE =
+      new LocalNode() {
+        @Override
+        public String nodeId() {
+          return "node-t";
+        }
+
+        @Override
+        public List<String> stageNames() {
+          return List.of("ingest", "state");
+        }
+
+        @Override
+        public Optional<RunningStage> stage(String name) {
+          return Optional.empty();
+        }
+
+        @Override
+        public boolean isReady() {
+          return false;
+        }
+      };
+
+  private static PrometheusMeterRegistry registry;
+  private static NodeMetrics metrics;
+  private static HttpApi api;
+  private static HttpProbe http;
+
+  @BeforeAll
+  static void startServer() {
+    BackboneConfig config =
+        BackboneConfig.of(
+            Map.of(
+                "backbone.node.id", "node-t",
+                "backbone.http.port", "0",
+                "backbone.http.retry.after.seconds", "3"));
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    metrics = new NodeMetrics(registry, "node-t", NODE::isReady);
+    QueryableStore<Long, String> numbers =
+        new QueryableStore<>(
+            "numbers", "state", Long::parseLong, new LongSerializer(), Function.identity());
+    QueryableStore<String, String> names =
+        QueryableStore.withStringKeys("names", "state", Function.identity());
+    api = new HttpApi(NODE, config, registry, metrics, List.of(numbers, names));
+    api.start();
+    http = new HttpProbe(api.port());
+  }
+
+  @AfterAll
+  static void stopServer() {
+    api.close();
+    metrics.close();
+  }
+
+  @Test
+  void livenessAnswersWhileStagesAreDown() {
+    Reply reply = http.get("/health/live");
+
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.json().path("status").asText()).isEqualTo("UP");
+  }
+
+  @Test
+  void readinessIs503WithEachStagesState() {
+    Reply reply = http.get("/health/ready");
+
+    assertThat(reply.status()).isEqualTo(503);
+    assertThat(reply.json().path("status").asText()).isEqualTo("DOWN");
+    assertThat(reply.json().path("stages").path("ingest").asText()).isEqualTo("NOT_STARTED");
+    assertThat(reply.json().path("stages").path("state").asText()).isEqualTo("NOT_STARTED");
+  }
+
+  @Test
+  void listsTheStoresWithTheirStagesState() {
+    Reply reply = http.get("/v1/stores");
+
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.json().path("node").asText()).isEqualTo("node-t");
+    assertThat(reply.json().path("stores").findValuesAsText("name"))
+        .containsExactly("names", "numbers");
+    assertThat(reply.json().path("stores").get(0).path("stage").asText()).isEqualTo("state");
+    assertThat(reply.json().path("stores").get(0).path("state").asText()).isEqualTo("NOT_STARTED");
+    assertThat(reply.header("X-Backbone-Node")).contains("node-t");
+  }
+
+  @Test
+  void anUnknownStoreIs404StoreNotFoundNamingTheKnownStores() {
+    Reply reply = http.get("/v1/stores/nope/keys/1");
+
+    assertThat(reply.status()).isEqualTo(404);
+    assertThat(reply.header("content-type"))
+        .hasValueSatisfying(t -> t.startsWith("application/json"));
+    assertThat(reply.errorCode()).isEqualTo("STORE_NOT_FOUND");
+    assertThat(reply.json().path("error").path("message").asText()).contains("names", "numbers");
+  }
+
+  @Test
+  void aKeyTheParserRefusesIs400BadKeyWithTheParsersReason() {
+    Reply reply = http.get("/v1/stores/numbers/keys/abc");
+
+    assertThat(reply.status()).isEqualTo(400);
+    assertThat(reply.errorCode()).isEqualTo("BAD_KEY");
+    assertThat(reply.json().path("error").path("message").asText()).contains("abc", "numbers");
+  }
+
+  @Test
+  void malformedKeysAre400BadKey() {
+    assertThat(http.getRaw("/v1/stores/names/keys/%FF").errorCode()).isEqualTo("BAD_KEY");
+    assertThat(http.getRaw("/v1/stores/names/keys/%C3").errorCode()).isEqualTo("BAD_KEY");
+    assertThat(http.get("/v1/stores/names/keys/" + "k".repeat(1025)).errorCode())
+        .isEqualTo("BAD_KEY");
+    assertThat(http.get("/v1/stores/names/keys/").errorCode()).isEqualTo("BAD_KEY");
+    assertThat(http.get("/v1/stores/names/keys").status()).isEqualTo(400);
+  }
+
+  @Test
+  void aPathTheServerCannotParseIsA400JsonError() {
+    Reply reply = http.getRaw("/v1/stores/names/keys/%zz");
+
+    assertThat(reply.status()).isEqualTo(400);
+    assertThat(reply.header("content-type"))
+        .hasValueSatisfying(t -> t.startsWith("application/json"));
+    assertThat(reply.errorCode()).isEqualTo("BAD_REQUEST");
+  }
+
+  @Test
+  void anOverlongRequestLineIsA414JsonError() {
+    Reply reply = http.getRaw("/v1/stores/names/keys/" + "k".repeat(20_000));
+
+    assertThat(reply.status()).isEqualTo(414);
+    assertThat(reply.errorCode()).isEqualTo("URI_TOO_LONG");
+  }
+
+  @Test
+  void aValidKeyOfAStageThatIsNotRunningIs503RebalancingWithRetryAfter() {
+    Reply reply = http.get("/v1/stores/names/keys/c-1");
+
+    assertThat(reply.status()).isEqualTo(503);
+    assertThat(reply.errorCode()).isEqualTo("REBALANCING");
+    assertThat(reply.header("Retry-After")).contains("3");
+  }
+
+  @Test
+  void unknownPathsAre404JsonAndWrongMethods405Json() {
+    Reply notFound = http.get("/nope");
+    assertThat(notFound.status()).isEqualTo(404);
+    assertThat(notFound.errorCode()).isEqualTo("NOT_FOUND");
+    assertThat(notFound.header("content-type"))
+        .hasValueSatisfying(t -> t.startsWith("application/json"));
+
+    Reply wrongMethod = http.send("DELETE", "/v1/stores");
+    assertThat(wrongMethod.status()).isEqualTo(405);
+    assertThat(wrongMethod.errorCode()).isEqualTo("METHOD_NOT_ALLOWED");
+  }
+
+  @Test
+  void theClusterViewListsStagesThatHaveNotStarted() {
+    Reply reply = http.get("/v1/cluster");
+
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.json().path("node").asText()).isEqualTo("node-t");
+    assertThat(reply.json().path("nodes").isArray()).isTrue();
+    assertThat(reply.json().path("stages").findValuesAsText("state"))
+        .containsExactly("NOT_STARTED", "NOT_STARTED");
+  }
+
+  @Test
+  void metricsArePrometheusTextWithRequestTimerReadinessAndJvm() {
+    http.get("/health/live");
+    http.get("/no/such/path");
+
+    Reply reply = http.get("/metrics");
+
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.header("content-type"))
+        .hasValueSatisfying(t -> t.startsWith("text/plain; version=0.0.4"));
+    assertThat(reply.body())
+        .contains(
+            "backbone_http_requests_seconds_count{method=\"GET\",route=\"/health/live\",status=\"200\"}")
+        .contains("route=\"unmatched\",status=\"404\"")
+        .doesNotContain("/no/such/path")
+        .contains("backbone_node_ready{node=\"node-t\"} 0")
+        .contains("jvm_memory_used_bytes");
+  }
+}
