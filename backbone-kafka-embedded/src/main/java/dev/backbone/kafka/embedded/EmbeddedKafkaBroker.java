@@ -41,9 +41,9 @@ import org.slf4j.LoggerFactory;
  * free loopback port of its own on every start, which works because the quorum is static ({@code
  * controller.quorum.voters}) and read from the configuration each time.
  *
- * <p>Defaults suit one node: every internal topic has replication factor 1, consumer groups
- * rebalance without the initial delay, topics are never auto-created, Kafka's retention defaults
- * apply. {@link Builder#property} overrides any of them.
+ * <p>Defaults suit one node ({@link BrokerDefaults#forBrokers(int)}): every internal topic has
+ * replication factor 1, consumer groups rebalance without the initial delay, topics are never
+ * auto-created, Kafka's retention defaults apply. {@link Builder#property} overrides any of them.
  *
  * <p>Like any Kafka broker, it halts the JVM on a fatal metadata fault (Kafka's {@code
  * ProcessTerminatingFaultHandler}); that is the price of running Kafka's own server code unchanged.
@@ -136,7 +136,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     for (int attempt = 1; ; attempt++) {
       List<Integer> free = LocalPorts.pickFree(2);
       int port = requestedPort != 0 ? requestedPort : free.get(0);
-      int controllerPort = free.get(1);
+      // Of two distinct free ports at least one differs from a requested client port.
+      int controllerPort = free.get(1) != port ? free.get(1) : free.get(0);
       try {
         running = startServer(port, controllerPort, clusterId, deadline);
         log.info(
@@ -165,16 +166,18 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
               KafkaConfig.fromProps(settings(port, controllerPort, deadline), false), Time.SYSTEM);
     } catch (ConfigException e) {
       throw startFailed(port, "Kafka rejected a broker setting: " + e.getMessage(), e);
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       throw startFailed(port, "Kafka could not initialise the server: " + e.getMessage(), e);
     }
     try {
       server.startup();
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Scala code: checked exceptions such as TimeoutException surface too
       stopQuietly(server, e);
-      BindException bind = findBindException(e);
-      if (bind != null) {
+      if (hasCause(e, BindException.class)) {
         throw new LostPortRaceException(portNamedIn(e, port, controllerPort), e);
+      }
+      if (hasCause(e, TimeoutException.class)) {
+        throw startTimeout(port, "Kafka's startup timed out: " + e, e);
       }
       throw startFailed(port, "Kafka failed to start: " + e, e);
     }
@@ -218,18 +221,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       props.put("broker.rack", rack);
     }
 
-    // One node: an internal topic asking for more replicas than brokers would never be created.
-    props.put("offsets.topic.replication.factor", "1");
-    props.put("transaction.state.log.replication.factor", "1");
-    props.put("transaction.state.log.min.isr", "1");
-    props.put("share.coordinator.state.topic.replication.factor", "1");
-    props.put("share.coordinator.state.topic.min.isr", "1");
-    props.put("default.replication.factor", "1");
-    props.put("min.insync.replicas", "1");
-    // A lone member should not wait 3 s for companions that will never come.
-    props.put("group.initial.rebalance.delay.ms", "0");
-    // Backbone creates every topic it uses explicitly; a typo must fail, not make a topic.
-    props.put("auto.create.topics.enable", "false");
+    props.putAll(BrokerDefaults.forBrokers(1));
+    props.put("default.replication.factor", Integer.toString(BrokerDefaults.replicationFactor(1)));
     // Kafka's own default, stated so readers need not look it up: topics are created with
     // explicit partition counts, this only applies to an Admin request that leaves it out.
     props.put("num.partitions", "1");
@@ -309,6 +302,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   /**
    * Shuts the broker down cleanly (controlled shutdown, logs flushed, locks released), so the next
    * start on the same data directory needs no log recovery. Later calls do nothing.
+   *
+   * @throws FatalBackboneException {@code KAFKA_STOP_FAILED} when Kafka's shutdown fails; the
+   *     broker counts as closed anyway
    */
   @Override
   public synchronized void close() {
@@ -319,8 +315,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     if (running != null) {
       Running stopping = running;
       running = null;
-      stopping.server().shutdown();
-      stopping.server().awaitShutdown();
+      try {
+        stopping.server().shutdown();
+        stopping.server().awaitShutdown();
+      } catch (Exception e) { // Scala code: checked exceptions may surface
+        throw failure(
+            "KAFKA_STOP_FAILED",
+            stopping.port(),
+            "did not shut down cleanly; the next start will recover its logs.",
+            e);
+      }
       log.info("Embedded Kafka broker on {} stopped", storage.dataDir());
     }
   }
@@ -339,18 +343,18 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     try {
       server.shutdown();
       server.awaitShutdown();
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       failure.addSuppressed(e);
     }
   }
 
-  private static BindException findBindException(Throwable e) {
+  private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof BindException bind) {
-        return bind;
+      if (type.isInstance(t)) {
+        return true;
       }
     }
-    return null;
+    return false;
   }
 
   /** Kafka names the address it failed to bind in its message; fall back to the client port. */
