@@ -117,7 +117,10 @@ public final class BackboneNode implements AutoCloseable {
      */
     public Builder properties(Properties nodeProperties) {
       Objects.requireNonNull(nodeProperties, "nodeProperties");
-      nodeProperties.stringPropertyNames().forEach(k -> properties.put(k, nodeProperties.get(k)));
+      // getProperty also sees the defaults of a Properties; forEach then adds non-string values.
+      nodeProperties
+          .stringPropertyNames()
+          .forEach(k -> properties.put(k, nodeProperties.getProperty(k)));
       nodeProperties.forEach(properties::put);
       return this;
     }

@@ -59,9 +59,11 @@ class BackboneNodeTest {
 
   @Test
   void aValidNodeBuildsWithoutTouchingKafka() {
+    Properties withDefaults = new Properties(props("backbone.node.id", "n-7"));
+    withDefaults.setProperty("backbone.http.port", "0");
     try (BackboneNode node =
         BackboneNode.builder()
-            .properties(props("backbone.node.id", "n-7", "backbone.http.port", "0"))
+            .properties(withDefaults)
             .stage(new StreamsStage("s", tableTopology("t1"), props("application.id", "x")))
             .queryableStore(QueryableStore.withStringKeys("t1", "s", Function.identity()))
             .build()) {

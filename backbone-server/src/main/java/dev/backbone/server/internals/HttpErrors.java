@@ -70,7 +70,9 @@ public final class HttpErrors {
   private final int retryAfterSeconds;
 
   /**
-   * @param retryAfterSeconds the {@code Retry-After} of every 503 answer
+   * A mapper whose 503 answers carry the given {@code Retry-After}.
+   *
+   * @param retryAfterSeconds the {@code Retry-After} of every 503 answer, at least 1
    */
   public HttpErrors(int retryAfterSeconds) {
     if (retryAfterSeconds < 1) {

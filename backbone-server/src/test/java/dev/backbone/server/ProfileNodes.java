@@ -1,0 +1,112 @@
+package dev.backbone.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.backbone.examples.profiles.CustomerProfile;
+import dev.backbone.examples.profiles.CustomerProfilePipeline;
+import dev.backbone.examples.profiles.CustomerProfileSerde;
+import dev.backbone.examples.profiles.PipelineSettings;
+import dev.backbone.testkit.TestKafkaCluster;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import java.util.function.Function;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+
+/** Builds Backbone nodes that run the customer-profile pipeline, as the CLI will. */
+final class ProfileNodes {
+  static final String INGEST = "ingest";
+  static final String STATE = "state";
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private ProfileNodes() {}
+
+  /**
+   * Pipeline settings whose application id and topics no other test class uses, with the pipeline's
+   * topics created.
+   */
+  static PipelineSettings createPipeline(TestKafkaCluster kafka, String prefix, int partitions) {
+    PipelineSettings settings =
+        new PipelineSettings(
+            kafka.uniqueName(prefix),
+            kafka.uniqueName(prefix + "-events"),
+            kafka.uniqueName(prefix + "-dlq"),
+            partitions,
+            (short) 1,
+            StreamsConfig.AT_LEAST_ONCE);
+    new CustomerProfilePipeline(settings).createTopics(kafka.admin());
+    return settings;
+  }
+
+  /** A node with both stages of the pipeline and its profile store, on a free HTTP port. */
+  static BackboneNode node(
+      TestKafkaCluster kafka, PipelineSettings settings, String nodeId, Path stateDir) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    CustomerProfilePipeline pipeline = new CustomerProfilePipeline(settings);
+    Properties nodeProps = kafka.clientProperties();
+    nodeProps.setProperty("backbone.node.id", nodeId);
+    nodeProps.setProperty("backbone.http.port", "0");
+    nodeProps.setProperty("backbone.http.forward.timeout.ms", "3000");
+    nodeProps.setProperty(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    nodeProps.setProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+    nodeProps.setProperty(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
+    // Stages get bootstrap.servers, state.dir, ... from the node; their own settings on top.
+    Properties base = new Properties();
+    base.setProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+    return BackboneNode.builder()
+        .properties(nodeProps)
+        .meterRegistry(registry)
+        .stage(
+            new StreamsStage(
+                INGEST, pipeline.ingestTopology(registry), pipeline.ingestProperties(base)))
+        .stage(new StreamsStage(STATE, pipeline.stateTopology(), pipeline.stateProperties(base)))
+        .queryableStore(
+            new QueryableStore<String, CustomerProfile>(
+                CustomerProfilePipeline.PROFILE_STORE,
+                STATE,
+                Function.identity(),
+                new StringSerializer(),
+                ProfileNodes::toJson))
+        .build();
+  }
+
+  /** A profile as the pipeline's own JSON. */
+  static JsonNode toJson(CustomerProfile profile) {
+    try {
+      return MAPPER.readTree(CustomerProfileSerde.toJson(profile));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Sends raw event values keyed by customer id and waits until the broker has them. */
+  static void send(TestKafkaCluster kafka, String topic, List<String[]> keyAndValue) {
+    try (KafkaProducer<String, String> producer =
+        kafka.producer(new StringSerializer(), new StringSerializer())) {
+      for (String[] record : keyAndValue) {
+        producer.send(new ProducerRecord<>(topic, record[0], record[1]));
+      }
+      producer.flush();
+    }
+  }
+
+  /** One shop event as JSON. */
+  static String event(String customerId, String type, String sku, String amount) {
+    return "{\"customerId\":\""
+        + customerId
+        + "\",\"type\":\""
+        + type
+        + "\",\"ts\":1732500000000,\"sku\":\""
+        + sku
+        + "\",\"amount\":"
+        + amount
+        + "}";
+  }
+}

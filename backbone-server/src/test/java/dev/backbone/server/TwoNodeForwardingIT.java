@@ -1,0 +1,151 @@
+package dev.backbone.server;
+
+import static dev.backbone.server.ProfileNodes.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.backbone.examples.profiles.CustomerProfilePipeline;
+import dev.backbone.examples.profiles.PipelineSettings;
+import dev.backbone.server.HttpProbe.Reply;
+import dev.backbone.testkit.BackboneKafkaCluster;
+import dev.backbone.testkit.TestKafkaCluster;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Two nodes of one application in one JVM: every key reads the same through either node, which
+ * forwards to the owner when it is not the owner itself.
+ */
+@BackboneKafkaCluster(brokers = 1)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TwoNodeForwardingIT {
+  private static final String STORE = CustomerProfilePipeline.PROFILE_STORE;
+  private static final Duration STARTUP = Duration.ofSeconds(120);
+  private static final Duration PROCESSING = Duration.ofSeconds(60);
+  private static final int CUSTOMERS = 16;
+
+  private static TestKafkaCluster kafka;
+  private static PipelineSettings settings;
+  private static BackboneNode nodeA;
+  private static BackboneNode nodeB;
+  private static HttpProbe httpA;
+  private static HttpProbe httpB;
+
+  @BeforeAll
+  static void startTwoNodes(TestKafkaCluster cluster) throws Exception {
+    kafka = cluster;
+    settings = ProfileNodes.createPipeline(kafka, "forwarding-it", 4);
+    nodeA = ProfileNodes.node(kafka, settings, "node-a", Files.createTempDirectory("backbone-a"));
+    nodeB = ProfileNodes.node(kafka, settings, "node-b", Files.createTempDirectory("backbone-b"));
+    nodeA.start();
+    nodeB.start();
+    httpA = new HttpProbe(nodeA.httpPort());
+    httpB = new HttpProbe(nodeB.httpPort());
+    // Both nodes RUNNING and each the owner of some state partitions: only then do reads cross.
+    await("both nodes own state tasks")
+        .atMost(STARTUP)
+        .until(() -> nodeA.isReady() && nodeB.isReady() && ownersOfStateTasks().size() == 2);
+  }
+
+  @AfterAll
+  static void closeNodes() {
+    if (nodeA != null) {
+      nodeA.close();
+    }
+    if (nodeB != null) {
+      nodeB.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void everyKeyReadsTheSameThroughEitherNode() {
+    List<String[]> events = new ArrayList<>();
+    for (int i = 0; i < CUSTOMERS; i++) {
+      events.add(new String[] {"c-" + i, event("c-" + i, "order", "sku-" + i, i + ".50")});
+    }
+    ProfileNodes.send(kafka, settings.inputTopic(), events);
+
+    Set<String> servedThroughA = new HashSet<>();
+    Set<String> servedThroughB = new HashSet<>();
+    for (int i = 0; i < CUSTOMERS; i++) {
+      String path = "/v1/stores/" + STORE + "/keys/c-" + i;
+      Reply viaA = await().atMost(PROCESSING).until(() -> httpA.get(path), r -> r.status() == 200);
+      Reply viaB = await().atMost(PROCESSING).until(() -> httpB.get(path), r -> r.status() == 200);
+
+      assertThat(viaA.json().path("value")).isEqualTo(viaB.json().path("value"));
+      assertThat(viaA.json().path("value").path("totalSpendCents").asLong())
+          .isEqualTo(i * 100L + 50);
+      assertThat(viaA.json().path("node")).isEqualTo(viaB.json().path("node"));
+      assertThat(viaA.json().path("partition")).isEqualTo(viaB.json().path("partition"));
+      assertThat(viaA.header("X-Backbone-Node")).contains(viaA.json().path("node").asText());
+      servedThroughA.add(viaA.json().path("node").asText());
+      servedThroughB.add(viaB.json().path("node").asText());
+    }
+    // Each node answered some keys itself and forwarded the others to its peer.
+    assertThat(servedThroughA).containsExactlyInAnyOrder("node-a", "node-b");
+    assertThat(servedThroughB).containsExactlyInAnyOrder("node-a", "node-b");
+  }
+
+  @Test
+  @Order(2)
+  void aForwardedReadIsNeverForwardedAgain() {
+    String keyOfB = keyServedBy("node-b");
+
+    Reply reply =
+        httpA.get(
+            "/v1/stores/" + STORE + "/keys/" + keyOfB, Map.of("X-Backbone-Forwarded-By", "node-x"));
+
+    assertThat(reply.status()).isEqualTo(503);
+    assertThat(reply.errorCode()).isEqualTo("REBALANCING");
+    assertThat(reply.header("Retry-After")).isPresent();
+  }
+
+  @Test
+  @Order(3)
+  void anOwnerThatDoesNotAnswerIs503WithRetryAfter() {
+    String keyOfB = keyServedBy("node-b");
+    nodeB.close();
+
+    Reply reply = httpA.get("/v1/stores/" + STORE + "/keys/" + keyOfB);
+
+    // node-a's metadata still names node-b (it left without leaving the group), so the forward
+    // fails to connect; if node-a noticed already, it is rebalancing. Both are a retriable 503.
+    assertThat(reply.status()).isEqualTo(503);
+    assertThat(reply.errorCode()).isIn("OWNER_UNREACHABLE", "REBALANCING");
+    assertThat(reply.header("Retry-After")).isPresent();
+  }
+
+  private static String keyServedBy(String nodeId) {
+    for (int i = 0; i < CUSTOMERS; i++) {
+      Reply reply = httpA.get("/v1/stores/" + STORE + "/keys/c-" + i);
+      if (reply.status() == 200 && reply.json().path("node").asText().equals(nodeId)) {
+        return "c-" + i;
+      }
+    }
+    throw new AssertionError("no key is served by " + nodeId);
+  }
+
+  private static Set<String> ownersOfStateTasks() {
+    Set<String> owners = new HashSet<>();
+    Reply cluster = httpA.get("/v1/cluster");
+    for (JsonNode member : cluster.json().path("nodes")) {
+      if (member.path("activeTasks").toString().contains("\"state/")) {
+        owners.add(member.path("endpoint").asText());
+      }
+    }
+    return owners;
+  }
+}
