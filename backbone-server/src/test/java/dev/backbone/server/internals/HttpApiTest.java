@@ -159,6 +159,8 @@ class HttpApiTest {
     assertThat(reply.status()).isEqualTo(503);
     assertThat(reply.errorCode()).isEqualTo("REBALANCING");
     assertThat(reply.header("Retry-After")).contains("3");
+    // An encoded slash is part of the key, not a path separator.
+    assertThat(http.get("/v1/stores/names/keys/a%2Fb").errorCode()).isEqualTo("REBALANCING");
   }
 
   @Test
