@@ -115,17 +115,34 @@ class TwoNodeForwardingIT {
 
   @Test
   @Order(3)
-  void anOwnerThatDoesNotAnswerIs503WithRetryAfter() {
+  void whenTheOwnerLeavesReadsAreRetriableUntilTheSurvivorServesTheKey() {
     String keyOfB = keyServedBy("node-b");
+    JsonNode valueServedByB =
+        httpA.get("/v1/stores/" + STORE + "/keys/" + keyOfB).json().get("value");
     nodeB.close();
 
-    Reply reply = httpA.get("/v1/stores/" + STORE + "/keys/" + keyOfB);
-
-    // node-a's metadata still names node-b (it left without leaving the group), so the forward
-    // fails to connect; if node-a noticed already, it is rebalancing. Both are a retriable 503.
-    assertThat(reply.status()).isEqualTo(503);
-    assertThat(reply.errorCode()).isIn("OWNER_UNREACHABLE", "REBALANCING");
-    assertThat(reply.header("Retry-After")).isPresent();
+    List<String> wrongAnswers = new ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              Reply reply = httpA.get("/v1/stores/" + STORE + "/keys/" + keyOfB);
+              boolean retriable =
+                  reply.status() == 503
+                      && Set.of("OWNER_UNREACHABLE", "REBALANCING").contains(reply.errorCode())
+                      && reply.header("Retry-After").isPresent();
+              boolean served =
+                  reply.status() == 200
+                      && reply.json().path("node").asText().equals("node-a")
+                      && reply.json().get("value").equals(valueServedByB);
+              if (!retriable && !served) {
+                wrongAnswers.add(reply.status() + " " + reply.json());
+              }
+              return served;
+            });
+    // during the hand-over every answer was a retriable 503, never a wrong one
+    assertThat(wrongAnswers).isEmpty();
   }
 
   private static String keyServedBy(String nodeId) {

@@ -162,7 +162,12 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
         continue;
       }
       try {
-        if (!r.streams().close(CloseOptions.timeout(STAGE_CLOSE_TIMEOUT))) {
+        // Nodes run without static membership, so staying in the group would only delay the
+        // hand-over of this node's tasks until its session times out.
+        CloseOptions leave =
+            CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(STAGE_CLOSE_TIMEOUT);
+        if (!r.streams().close(leave)) {
           log.warn(
               "Node {} stage {} did not close within {}; moving on",
               config.nodeId(),

@@ -1,0 +1,82 @@
+package dev.backbone.cli;
+
+import dev.backbone.bench.throughput.ThroughputBenchmark;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code backbone bench}: the macro-benchmarks. Each prints a table, then one JSON line last. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Macro-benchmarks; each prints a table, then one JSON line as its last output.",
+    subcommands = {BenchCommand.Throughput.class})
+final class BenchCommand implements Runnable {
+  @Spec private CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new ParameterException(spec.commandLine(), "name a benchmark, e.g. 'bench throughput'");
+  }
+
+  @Command(
+      name = "throughput",
+      mixinStandardHelpOptions = true,
+      description = {
+        "End-to-end events/s of the customer-profile pipeline on one node with an embedded broker,",
+        "per processing guarantee."
+      })
+  static final class Throughput implements Callable<Integer> {
+    @Spec private CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = "--events",
+        defaultValue = "300000",
+        description = "Events per run (default ${DEFAULT-VALUE}).")
+    long events;
+
+    @Option(
+        names = "--customers",
+        defaultValue = "100000",
+        description = "Distinct customers (default ${DEFAULT-VALUE}).")
+    int customers;
+
+    @Option(
+        names = "--partitions",
+        defaultValue = "6",
+        description = "Partitions per topic (default ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(
+        names = "--guarantees",
+        split = ",",
+        defaultValue = "exactly_once_v2,at_least_once",
+        converter = GuaranteeConverter.class,
+        description = "Guarantees to run, comma separated (default ${DEFAULT-VALUE}).")
+    List<String> guarantees;
+
+    @Option(
+        names = "--timeout",
+        defaultValue = "10m",
+        converter = DurationConverter.class,
+        description = "Give up on a run after this long (default ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Override
+    public Integer call() throws Exception {
+      if (events < 1 || customers < 1 || partitions < 1) {
+        throw new ParameterException(
+            spec.commandLine(), "--events, --customers and --partitions must be at least 1");
+      }
+      ThroughputBenchmark.run(
+          new ThroughputBenchmark.Spec(events, customers, partitions, guarantees, timeout),
+          System.out);
+      return 0;
+    }
+  }
+}

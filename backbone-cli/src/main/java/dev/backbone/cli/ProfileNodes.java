@@ -1,0 +1,101 @@
+package dev.backbone.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.backbone.config.BackboneConfig;
+import dev.backbone.examples.profiles.CustomerProfile;
+import dev.backbone.examples.profiles.CustomerProfilePipeline;
+import dev.backbone.examples.profiles.CustomerProfileSerde;
+import dev.backbone.server.BackboneNode;
+import dev.backbone.server.QueryableStore;
+import dev.backbone.server.StreamsStage;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * Builds a node that runs the customer-profile pipeline: the wiring shared by {@code node} and
+ * {@code demo}.
+ */
+final class ProfileNodes {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ProfileNodes() {}
+
+  /** Where and how one node runs. */
+  record NodeSpec(
+      String nodeId,
+      String rack,
+      String bootstrapServers,
+      String httpHost,
+      int httpPort,
+      Path stateDir,
+      int standbys,
+      int threads) {}
+
+  static BackboneNode build(CustomerProfilePipeline pipeline, NodeSpec spec) {
+    Properties base = new Properties();
+    base.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, spec.bootstrapServers());
+    base.put(StreamsConfig.STATE_DIR_CONFIG, spec.stateDir().toAbsolutePath().toString());
+    base.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, spec.standbys());
+    base.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, spec.threads());
+    if (spec.rack() != null && !spec.rack().isBlank()) {
+      base.put(CommonClientConfigs.CLIENT_RACK_CONFIG, spec.rack());
+    }
+
+    Properties nodeProps = new Properties();
+    nodeProps.putAll(base);
+    nodeProps.put(BackboneConfig.NODE_ID_CONFIG, spec.nodeId());
+    nodeProps.put(BackboneConfig.HTTP_HOST_CONFIG, spec.httpHost());
+    nodeProps.put(BackboneConfig.HTTP_PORT_CONFIG, spec.httpPort());
+
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    return BackboneNode.builder()
+        .properties(nodeProps)
+        .meterRegistry(registry)
+        .stage(
+            new StreamsStage(
+                "ingest",
+                pipeline.ingestTopology(registry),
+                withClientId(pipeline.ingestProperties(base), spec.nodeId() + "-ingest")))
+        .stage(
+            new StreamsStage(
+                "state",
+                pipeline.stateTopology(),
+                withClientId(pipeline.stateProperties(base), spec.nodeId() + "-state")))
+        .queryableStore(
+            new QueryableStore<String, CustomerProfile>(
+                CustomerProfilePipeline.PROFILE_STORE,
+                "state",
+                ProfileNodes::parseCustomerId,
+                Serdes.String().serializer(),
+                ProfileNodes::profileJson))
+        .build();
+  }
+
+  private static Properties withClientId(Properties props, String clientId) {
+    props.put(StreamsConfig.CLIENT_ID_CONFIG, clientId);
+    return props;
+  }
+
+  /** The profile's documented JSON (counts by type, orders, totalSpend, ...), as served. */
+  static JsonNode profileJson(CustomerProfile profile) {
+    try {
+      return JSON.readTree(CustomerProfileSerde.toJson(profile));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(
+          "profile of " + profile.customerId() + " is not JSON", e);
+    }
+  }
+
+  static String parseCustomerId(String key) {
+    if (key.isBlank()) {
+      throw new IllegalArgumentException("a customer id must not be blank");
+    }
+    return key;
+  }
+}

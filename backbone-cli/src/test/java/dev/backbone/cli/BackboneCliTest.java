@@ -1,0 +1,96 @@
+package dev.backbone.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+import picocli.CommandLine.TypeConversionException;
+
+class BackboneCliTest {
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    CommandLine cli = BackboneCli.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    int exit = cli.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "demo --nodes",
+        "demo --nodez 3",
+        "demo --duration forever",
+        "demo --guarantee maybe",
+        "demo --nodes 0",
+        "demo --bad-ratio 2",
+        "node --rack r",
+        "kafka",
+        "load --bootstrap-servers x:1",
+        "load --bootstrap-servers x:1 --events 5 --duration 5s",
+        "bench throughput --events 0",
+        "bench",
+        "frobnicate"
+      })
+  void badFlagsGiveOneLineErrorAndExitTwo(String args) {
+    Run run = run(args.split(" "));
+
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err().lines().toList()).hasSize(2).first().asString().startsWith("backbone ");
+    assertThat(run.err()).contains("--help");
+    assertThat(run.out()).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "--help",
+        "demo --help",
+        "node --help",
+        "kafka --help",
+        "load --help",
+        "bench --help",
+        "bench throughput --help"
+      })
+  void everyCommandHasHelp(String args) {
+    Run run = run(args.split(" "));
+
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).contains("Usage: backbone");
+  }
+
+  @Test
+  void durationsReadTheWayPeopleWriteThem() {
+    DurationConverter c = new DurationConverter();
+
+    assertThat(c.convert("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(c.convert("30s")).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.convert("5m")).isEqualTo(Duration.ofMinutes(5));
+    assertThat(c.convert("2h")).isEqualTo(Duration.ofHours(2));
+    assertThat(c.convert("PT1M")).isEqualTo(Duration.ofMinutes(1));
+    assertThatThrownBy(() -> c.convert("0s")).isInstanceOf(TypeConversionException.class);
+    assertThatThrownBy(() -> c.convert("soon"))
+        .isInstanceOf(TypeConversionException.class)
+        .hasMessageContaining("soon");
+  }
+
+  @Test
+  void guaranteesAcceptTheirShortNames() {
+    GuaranteeConverter c = new GuaranteeConverter();
+
+    assertThat(c.convert("eos")).isEqualTo("exactly_once_v2");
+    assertThat(c.convert("ALOS")).isEqualTo("at_least_once");
+    assertThatThrownBy(() -> c.convert("exactly_once")).isInstanceOf(TypeConversionException.class);
+  }
+}

@@ -1,0 +1,126 @@
+package dev.backbone.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An independent model of the customer-profile rules, written from DESIGN.md and the documented
+ * decisions (cents rounded half-up; returns subtract; first/last seen = min/max ts; last 10 SKUs
+ * newest first), sharing no code with the pipeline it checks.
+ */
+final class ProfileOracle {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final List<String> TYPES = List.of("view", "cart", "order", "return");
+
+  static final class Expected {
+    final Map<String, Long> counts = new LinkedHashMap<>();
+    long orders;
+    long spendCents;
+    long firstSeen = Long.MAX_VALUE;
+    long lastSeen = Long.MIN_VALUE;
+    final List<String> lastSkus = new ArrayList<>();
+
+    Expected() {
+      TYPES.forEach(t -> counts.put(t, 0L));
+    }
+  }
+
+  private final Map<String, Expected> profiles = new LinkedHashMap<>();
+  private long malformed;
+
+  /** Feeds one raw event value, in production order. */
+  void accept(String value) {
+    JsonNode e;
+    try {
+      e = JSON.readTree(value);
+    } catch (Exception notJson) {
+      malformed++;
+      return;
+    }
+    if (e == null || !e.isObject()) {
+      malformed++;
+      return;
+    }
+    JsonNode id = e.get("customerId");
+    JsonNode type = e.get("type");
+    JsonNode amount = e.get("amount");
+    JsonNode ts = e.get("ts");
+    if (id == null
+        || !id.isTextual()
+        || id.asText().isBlank()
+        || type == null
+        || !TYPES.contains(type.asText())
+        || (amount != null
+            && !amount.isNull()
+            && (!amount.isNumber() || amount.decimalValue().signum() < 0))
+        || (ts != null && !ts.isIntegralNumber())) {
+      malformed++;
+      return;
+    }
+    if (ts == null) {
+      throw new IllegalStateException("the oracle needs an explicit ts: " + value);
+    }
+    Expected p = profiles.computeIfAbsent(id.asText(), k -> new Expected());
+    String t = type.asText();
+    p.counts.merge(t, 1L, Long::sum);
+    long cents =
+        amount == null || amount.isNull()
+            ? 0
+            : amount
+                .decimalValue()
+                .setScale(2, RoundingMode.HALF_UP)
+                .movePointRight(2)
+                .longValueExact();
+    if (t.equals("order")) {
+      p.orders++;
+      p.spendCents += cents;
+    } else if (t.equals("return")) {
+      p.spendCents -= cents;
+    }
+    p.firstSeen = Math.min(p.firstSeen, ts.asLong());
+    p.lastSeen = Math.max(p.lastSeen, ts.asLong());
+    JsonNode sku = e.get("sku");
+    if (sku != null && sku.isTextual()) {
+      p.lastSkus.add(0, sku.asText());
+      if (p.lastSkus.size() > 10) {
+        p.lastSkus.remove(10);
+      }
+    }
+  }
+
+  Map<String, Expected> profiles() {
+    return profiles;
+  }
+
+  long malformed() {
+    return malformed;
+  }
+
+  /** The fields of a served profile that the oracle predicts, as comparable text. */
+  static String describe(JsonNode served) {
+    return String.format(
+        "counts=%s orders=%d spendCents=%d firstSeen=%d lastSeen=%d lastSkus=%s",
+        served.get("counts"),
+        served.get("orders").asLong(),
+        served.get("totalSpendCents").asLong(),
+        served.get("firstSeen").asLong(),
+        served.get("lastSeen").asLong(),
+        served.get("lastSkus"));
+  }
+
+  static String describe(Expected p) {
+    return String.format(
+        "counts=%s orders=%d spendCents=%d firstSeen=%d lastSeen=%d lastSkus=%s",
+        JSON.valueToTree(p.counts),
+        p.orders,
+        p.spendCents,
+        p.firstSeen,
+        p.lastSeen,
+        JSON.valueToTree(p.lastSkus));
+  }
+}
