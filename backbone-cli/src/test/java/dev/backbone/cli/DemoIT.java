@@ -30,6 +30,7 @@ class DemoIT {
     await()
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(500))
+        .ignoreExceptionsInstanceOf(java.io.UncheckedIOException.class)
         .untilAsserted(
             () -> {
               for (int node = 0; node < 3; node++) {
@@ -45,7 +46,7 @@ class DemoIT {
     await()
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(500))
-        .ignoreExceptions()
+        .ignoreExceptionsInstanceOf(java.io.UncheckedIOException.class)
         .untilAsserted(
             () -> {
               HttpJson.Response r = HttpJson.get(basePort, PROFILE_OF_C0);
