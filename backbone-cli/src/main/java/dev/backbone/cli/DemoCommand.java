@@ -3,8 +3,6 @@ package dev.backbone.cli;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -109,21 +107,8 @@ final class DemoCommand implements Callable<Integer> {
             badRatio);
     var out = System.out;
     out.println("backbone demo: starting broker and " + nodes + " nodes ...");
-    CountDownLatch stop = new CountDownLatch(1);
-    CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook =
-        new Thread(
-            () -> {
-              stop.countDown();
-              try {
-                stopped.await(60, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            },
-            "demo-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
-    try (DemoCluster demo = DemoCluster.start(settings, out)) {
+    try (UntilStopped signal = new UntilStopped("demo");
+        DemoCluster demo = DemoCluster.start(settings, out)) {
       out.println(
           "running"
               + (duration == null ? " until Ctrl-C" : " for " + duration.toSeconds() + "s")
@@ -133,19 +118,12 @@ final class DemoCommand implements Callable<Integer> {
       long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
       while (true) {
         long wait = Math.min(statusEvery.toNanos(), deadline - System.nanoTime());
-        if (wait <= 0 || stop.await(wait, TimeUnit.NANOSECONDS)) {
+        if (wait <= 0 || signal.await(Duration.ofNanos(wait))) {
           break;
         }
         out.println(demo.statusLine());
       }
       out.println("stopping ...");
-    } finally {
-      stopped.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException alreadyShuttingDown) {
-        // the JVM is exiting through the hook; nothing to undo
-      }
     }
     out.println("stopped cleanly");
     return 0;

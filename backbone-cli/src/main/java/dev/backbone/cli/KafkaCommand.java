@@ -3,7 +3,6 @@ package dev.backbone.cli;
 import dev.backbone.kafka.embedded.EmbeddedKafkaBroker;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -27,19 +26,13 @@ final class KafkaCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().dataDir(dataDir).port(port).build();
-    CountDownLatch done = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  broker.close();
-                  done.countDown();
-                },
-                "kafka-shutdown"));
-    broker.start();
-    System.out.println("kafka up: " + broker.bootstrapServers() + "  (Ctrl-C to stop)");
-    done.await();
+    try (UntilStopped signal = new UntilStopped("kafka");
+        EmbeddedKafkaBroker broker =
+            EmbeddedKafkaBroker.builder().dataDir(dataDir).port(port).build()) {
+      broker.start();
+      System.out.println("kafka up: " + broker.bootstrapServers() + "  (Ctrl-C to stop)");
+      signal.await();
+    }
     return 0;
   }
 }

@@ -6,7 +6,6 @@ import dev.backbone.server.BackboneNode;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -108,25 +107,18 @@ final class NodeCommand implements Callable<Integer> {
       pipeline.createTopics(admin);
     }
     String id = nodeId != null ? nodeId : "node-" + httpPort;
-    BackboneNode node =
-        ProfileNodes.build(
-            pipeline,
-            new ProfileNodes.NodeSpec(
-                id, rack, bootstrapServers, httpHost, httpPort, stateDir, standbys, threads));
-    CountDownLatch done = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  node.close();
-                  done.countDown();
-                },
-                "node-shutdown"));
-    node.start();
-    System.out.printf(
-        "%s up: rack=%s http://%s:%d/v1/stores  (Ctrl-C to stop)%n",
-        id, rack == null ? "-" : rack, httpHost, node.httpPort());
-    done.await();
+    try (UntilStopped signal = new UntilStopped("node");
+        BackboneNode node =
+            ProfileNodes.build(
+                pipeline,
+                new ProfileNodes.NodeSpec(
+                    id, rack, bootstrapServers, httpHost, httpPort, stateDir, standbys, threads))) {
+      node.start();
+      System.out.printf(
+          "%s up: rack=%s http://%s:%d/v1/stores  (Ctrl-C to stop)%n",
+          id, rack == null ? "-" : rack, httpHost, node.httpPort());
+      signal.await();
+    }
     return 0;
   }
 }
