@@ -1,6 +1,7 @@
 package dev.backbone.cli;
 
 import dev.backbone.bench.throughput.ThroughputBenchmark;
+import dev.backbone.examples.profiles.StoreKind;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -29,7 +30,7 @@ final class BenchCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = {
         "End-to-end events/s of the customer-profile pipeline on one node with an embedded broker,",
-        "per processing guarantee."
+        "per processing guarantee and store kind, with the Backbone/stock ratio."
       })
   static final class Throughput implements Callable<Integer> {
     @Spec private CommandLine.Model.CommandSpec spec;
@@ -61,6 +62,16 @@ final class BenchCommand implements Runnable {
     List<String> guarantees;
 
     @Option(
+        names = "--store",
+        split = ",",
+        defaultValue = "stock,backbone",
+        converter = StoreKindConverter.class,
+        description =
+            "Store kinds to run per guarantee, comma separated; with both, the Backbone/stock"
+                + " ratio is reported (default ${DEFAULT-VALUE}).")
+    List<StoreKind> stores;
+
+    @Option(
         names = "--timeout",
         defaultValue = "10m",
         converter = DurationConverter.class,
@@ -74,7 +85,7 @@ final class BenchCommand implements Runnable {
             spec.commandLine(), "--events, --customers and --partitions must be at least 1");
       }
       ThroughputBenchmark.run(
-          new ThroughputBenchmark.Spec(events, customers, partitions, guarantees, timeout),
+          new ThroughputBenchmark.Spec(events, customers, partitions, guarantees, stores, timeout),
           System.out);
       return 0;
     }
