@@ -1,5 +1,6 @@
 package dev.backbone.cli;
 
+import dev.backbone.bench.store.StoreBench;
 import dev.backbone.bench.throughput.ThroughputBenchmark;
 import dev.backbone.examples.profiles.StoreKind;
 import java.time.Duration;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Macro-benchmarks; each prints a table, then one JSON line as its last output.",
-    subcommands = {BenchCommand.Throughput.class})
+    subcommands = {BenchCommand.Throughput.class, BenchCommand.Store.class})
 final class BenchCommand implements Runnable {
   @Spec private CommandLine.Model.CommandSpec spec;
 
@@ -87,6 +88,33 @@ final class BenchCommand implements Runnable {
       ThroughputBenchmark.run(
           new ThroughputBenchmark.Spec(events, customers, partitions, guarantees, stores, timeout),
           System.out);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "store",
+      mixinStandardHelpOptions = true,
+      description = {
+        "JMH: Backbone's store vs Kafka Streams' RocksDB store (put+commit, get hit/miss, range",
+        "scan) in one run, with the Backbone/stock ratio per operation."
+      })
+  static final class Store implements Callable<Integer> {
+    @Option(
+        names = "--iterations",
+        defaultValue = "3",
+        description = "Measurement iterations per benchmark (default ${DEFAULT-VALUE}).")
+    int iterations;
+
+    @Option(
+        names = "--seconds",
+        defaultValue = "2",
+        description = "Seconds per iteration (default ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Override
+    public Integer call() throws Exception {
+      StoreBench.run(Math.max(1, iterations), Math.max(1, seconds), System.out);
       return 0;
     }
   }
