@@ -1,6 +1,8 @@
 package dev.backbone.cli;
 
+import dev.backbone.bench.store.StoreBench;
 import dev.backbone.bench.throughput.ThroughputBenchmark;
+import dev.backbone.examples.profiles.StoreKind;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -15,7 +17,7 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Macro-benchmarks; each prints a table, then one JSON line as its last output.",
-    subcommands = {BenchCommand.Throughput.class})
+    subcommands = {BenchCommand.Throughput.class, BenchCommand.Store.class})
 final class BenchCommand implements Runnable {
   @Spec private CommandLine.Model.CommandSpec spec;
 
@@ -29,7 +31,7 @@ final class BenchCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = {
         "End-to-end events/s of the customer-profile pipeline on one node with an embedded broker,",
-        "per processing guarantee."
+        "per processing guarantee and store kind, with the Backbone/stock ratio."
       })
   static final class Throughput implements Callable<Integer> {
     @Spec private CommandLine.Model.CommandSpec spec;
@@ -61,6 +63,16 @@ final class BenchCommand implements Runnable {
     List<String> guarantees;
 
     @Option(
+        names = "--store",
+        split = ",",
+        defaultValue = "stock,backbone",
+        converter = StoreKindConverter.class,
+        description =
+            "Store kinds to run per guarantee, comma separated; with both, the Backbone/stock"
+                + " ratio is reported (default ${DEFAULT-VALUE}).")
+    List<StoreKind> stores;
+
+    @Option(
         names = "--timeout",
         defaultValue = "10m",
         converter = DurationConverter.class,
@@ -74,8 +86,35 @@ final class BenchCommand implements Runnable {
             spec.commandLine(), "--events, --customers and --partitions must be at least 1");
       }
       ThroughputBenchmark.run(
-          new ThroughputBenchmark.Spec(events, customers, partitions, guarantees, timeout),
+          new ThroughputBenchmark.Spec(events, customers, partitions, guarantees, stores, timeout),
           System.out);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "store",
+      mixinStandardHelpOptions = true,
+      description = {
+        "JMH: Backbone's store vs Kafka Streams' RocksDB store (put+commit, get hit/miss, range",
+        "scan) in one run, with the Backbone/stock ratio per operation."
+      })
+  static final class Store implements Callable<Integer> {
+    @Option(
+        names = "--iterations",
+        defaultValue = "3",
+        description = "Measurement iterations per benchmark (default ${DEFAULT-VALUE}).")
+    int iterations;
+
+    @Option(
+        names = "--seconds",
+        defaultValue = "2",
+        description = "Seconds per iteration (default ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Override
+    public Integer call() throws Exception {
+      StoreBench.run(Math.max(1, iterations), Math.max(1, seconds), System.out);
       return 0;
     }
   }

@@ -5,6 +5,7 @@ import dev.backbone.examples.load.LoadReport;
 import dev.backbone.examples.load.LoadSpec;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
+import dev.backbone.examples.profiles.StoreKind;
 import dev.backbone.kafka.embedded.EmbeddedKafkaBroker;
 import dev.backbone.server.BackboneNode;
 import java.io.PrintStream;
@@ -44,7 +45,8 @@ final class DemoCluster implements AutoCloseable {
       int partitions,
       String guarantee,
       long seed,
-      double badRatio) {}
+      double badRatio,
+      StoreKind store) {}
 
   private final Settings settings;
   private final EmbeddedKafkaBroker broker;
@@ -71,7 +73,8 @@ final class DemoCluster implements AutoCloseable {
                 "customer-events-dlq",
                 settings.partitions(),
                 (short) 1,
-                settings.guarantee()));
+                settings.guarantee(),
+                settings.store()));
     this.status = new DemoStatus(admin, pipeline, nodes, load);
   }
 

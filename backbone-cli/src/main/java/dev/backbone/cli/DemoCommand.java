@@ -1,5 +1,6 @@
 package dev.backbone.cli;
 
+import dev.backbone.examples.profiles.StoreKind;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -90,6 +91,15 @@ final class DemoCommand implements Callable<Integer> {
       description = "How often to print the status line (default ${DEFAULT-VALUE}).")
   Duration statusEvery;
 
+  @Option(
+      names = "--store",
+      defaultValue = "backbone",
+      converter = StoreKindConverter.class,
+      description =
+          "Key-value store of the profile table: backbone (snapshot store) or stock (Kafka"
+              + " Streams' RocksDB store) (default ${DEFAULT-VALUE}).")
+  StoreKind store;
+
   @Override
   public Integer call() throws Exception {
     validate();
@@ -104,7 +114,8 @@ final class DemoCommand implements Callable<Integer> {
             partitions,
             guarantee,
             System.nanoTime(),
-            badRatio);
+            badRatio,
+            store);
     var out = System.out;
     out.println("backbone demo: starting broker and " + nodes + " nodes ...");
     try (UntilStopped signal = new UntilStopped("demo");

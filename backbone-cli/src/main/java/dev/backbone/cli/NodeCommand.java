@@ -2,6 +2,7 @@ package dev.backbone.cli;
 
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
+import dev.backbone.examples.profiles.StoreKind;
 import dev.backbone.server.BackboneNode;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -90,6 +91,15 @@ final class NodeCommand implements Callable<Integer> {
       description = "exactly_once_v2 (eos) or at_least_once (alos) (default ${DEFAULT-VALUE}).")
   String guarantee;
 
+  @Option(
+      names = "--store",
+      defaultValue = "backbone",
+      converter = StoreKindConverter.class,
+      description =
+          "Key-value store of the profile table: backbone (snapshot store) or stock (Kafka"
+              + " Streams' RocksDB store) (default ${DEFAULT-VALUE}).")
+  StoreKind store;
+
   @Override
   public Integer call() throws Exception {
     CustomerProfilePipeline pipeline =
@@ -100,7 +110,8 @@ final class NodeCommand implements Callable<Integer> {
                 "customer-events-dlq",
                 partitions,
                 replicationFactor,
-                guarantee));
+                guarantee,
+                store));
     Properties adminProps = new Properties();
     adminProps.put("bootstrap.servers", bootstrapServers);
     try (Admin admin = Admin.create(adminProps)) {

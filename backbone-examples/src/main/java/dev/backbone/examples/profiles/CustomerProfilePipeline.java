@@ -232,13 +232,18 @@ public final class CustomerProfilePipeline {
    *       {@code processing.exception.handler} = {@link LogAndContinueProcessingExceptionHandler},
    *       {@code production.exception.handler} = {@link SkipFailedRecordProductionHandler}
    *       (override base: one bad record never stops a stage);
-   *   <li>{@code replication.factor} = the settings' replication factor, unless base sets it.
+   *   <li>{@code replication.factor} = the settings' replication factor, unless base sets it;
+   *   <li>{@code dsl.store.suppliers.class} = the settings' {@link StoreKind} (state stage only):
+   *       Backbone's snapshot store by default, Kafka Streams' RocksDB store with {@code stock}.
    * </ul>
    *
    * No default serdes are set: every source, sink and store names its serdes.
    */
   public Properties stateProperties(Properties base) {
-    return stageProperties(base, stateApplicationId());
+    Properties properties = stageProperties(base, stateApplicationId());
+    properties.put(
+        StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG, settings.store().dslStoreSuppliers());
+    return properties;
   }
 
   private Properties stageProperties(Properties base, String applicationId) {

@@ -19,6 +19,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param replicationFactor of the topics Backbone creates, default {@value
  *     #DEFAULT_REPLICATION_FACTOR}
  * @param guarantee {@code exactly_once_v2} (default) or {@code at_least_once}
+ * @param store the state stage's key-value store, {@link StoreKind#BACKBONE} by default
  */
 public record PipelineSettings(
     String applicationId,
@@ -26,7 +27,8 @@ public record PipelineSettings(
     String dlqTopic,
     int partitions,
     short replicationFactor,
-    String guarantee) {
+    String guarantee,
+    StoreKind store) {
 
   /** Default input topic. */
   public static final String DEFAULT_INPUT_TOPIC = "customer-events";
@@ -89,6 +91,9 @@ public record PipelineSettings(
               + ", got "
               + quoted(guarantee));
     }
+    if (store == null) {
+      problems.add("store must be backbone or stock, got null");
+    }
     if (!problems.isEmpty()) {
       throw new FatalBackboneException(
           "BAD_CONFIG",
@@ -96,6 +101,30 @@ public record PipelineSettings(
               + String.join("; ", problems)
               + ". Fix these settings and start again.");
     }
+  }
+
+  /** Settings with the default store, {@link StoreKind#BACKBONE}. */
+  public PipelineSettings(
+      String applicationId,
+      String inputTopic,
+      String dlqTopic,
+      int partitions,
+      short replicationFactor,
+      String guarantee) {
+    this(
+        applicationId,
+        inputTopic,
+        dlqTopic,
+        partitions,
+        replicationFactor,
+        guarantee,
+        StoreKind.BACKBONE);
+  }
+
+  /** A copy with another store kind. */
+  public PipelineSettings withStore(StoreKind kind) {
+    return new PipelineSettings(
+        applicationId, inputTopic, dlqTopic, partitions, replicationFactor, guarantee, kind);
   }
 
   /** The defaults for an application id. */
@@ -112,30 +141,37 @@ public record PipelineSettings(
   /** A copy with another input topic. */
   public PipelineSettings withInputTopic(String topic) {
     return new PipelineSettings(
-        applicationId, topic, dlqTopic, partitions, replicationFactor, guarantee);
+        applicationId, topic, dlqTopic, partitions, replicationFactor, guarantee, store);
   }
 
   /** A copy with another dead-letter topic. */
   public PipelineSettings withDlqTopic(String topic) {
     return new PipelineSettings(
-        applicationId, inputTopic, topic, partitions, replicationFactor, guarantee);
+        applicationId, inputTopic, topic, partitions, replicationFactor, guarantee, store);
   }
 
   /** A copy with another partition count. */
   public PipelineSettings withPartitions(int count) {
     return new PipelineSettings(
-        applicationId, inputTopic, dlqTopic, count, replicationFactor, guarantee);
+        applicationId, inputTopic, dlqTopic, count, replicationFactor, guarantee, store);
   }
 
   /** A copy with another replication factor. */
   public PipelineSettings withReplicationFactor(short factor) {
-    return new PipelineSettings(applicationId, inputTopic, dlqTopic, partitions, factor, guarantee);
+    return new PipelineSettings(
+        applicationId, inputTopic, dlqTopic, partitions, factor, guarantee, store);
   }
 
   /** A copy with another processing guarantee. */
   public PipelineSettings withGuarantee(String processingGuarantee) {
     return new PipelineSettings(
-        applicationId, inputTopic, dlqTopic, partitions, replicationFactor, processingGuarantee);
+        applicationId,
+        inputTopic,
+        dlqTopic,
+        partitions,
+        replicationFactor,
+        processingGuarantee,
+        store);
   }
 
   private static void checkTopic(String setting, String topic, List<String> problems) {

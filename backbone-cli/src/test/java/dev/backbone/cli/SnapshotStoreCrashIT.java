@@ -1,0 +1,159 @@
+package dev.backbone.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.backbone.examples.load.LoadGenerator;
+import dev.backbone.examples.load.LoadSpec;
+import dev.backbone.examples.profiles.CustomerProfilePipeline;
+import dev.backbone.examples.profiles.PipelineSettings;
+import dev.backbone.testkit.BackboneKafkaCluster;
+import dev.backbone.testkit.TestKafkaCluster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kill -9 of a node on Backbone stores under exactly-once, mid-stream: the restarted node reopens
+ * every store at a (data, offset) pair committed together, Kafka Streams needs no task-corruption
+ * wipe, and every profile is exact.
+ */
+@BackboneKafkaCluster(brokers = 1)
+class SnapshotStoreCrashIT {
+  private static final String CORRUPTION_WIPE = "did not find checkpoint offsets";
+
+  @TempDir Path dir;
+  private Process child;
+
+  @AfterEach
+  void stopChild() throws InterruptedException {
+    if (child != null && child.isAlive()) {
+      child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void killedMidStreamUnderExactlyOnceRestartsWithoutWipeAndExactProfiles(TestKafkaCluster kafka)
+      throws Exception {
+    String appId = kafka.uniqueName("crash");
+    CustomerProfilePipeline pipeline =
+        new CustomerProfilePipeline(
+            new PipelineSettings(
+                appId, appId + "-events", appId + "-dlq", 2, (short) 1, "exactly_once_v2"));
+    pipeline.createTopics(kafka.admin());
+    List<Map.Entry<String, String>> events = events(pipeline.settings().inputTopic());
+    ProfileOracle oracle = new ProfileOracle();
+    events.forEach(e -> oracle.accept(e.getValue()));
+    String changelog = appId + "-" + CustomerProfilePipeline.PROFILE_STORE + "-changelog";
+    int third = events.size() / 3;
+
+    // Run 1: a first third, then a clean stop, so every store holds a committed offset.
+    produce(kafka, pipeline.settings().inputTopic(), events.subList(0, third));
+    startChild(kafka, appId, "run-1");
+    awaitChangelogGrowsBeyond(kafka, changelog, 0);
+    child.destroy();
+    assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+    // Run 2: the rest arrives, and the node is killed while it processes it.
+    startChild(kafka, appId, "run-2");
+    long before = changelogEnd(kafka, changelog);
+    produce(kafka, pipeline.settings().inputTopic(), events.subList(third, events.size()));
+    awaitChangelogGrowsBeyond(kafka, changelog, before);
+    child.destroyForcibly();
+    assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+    // Run 3: restart; exact profiles, and no task-corruption wipe on the way.
+    int port = startChild(kafka, appId, "run-3");
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(500))
+        .untilAsserted(
+            () -> {
+              for (var expected : oracle.profiles().entrySet()) {
+                HttpJson.Response r =
+                    HttpJson.get(
+                        port,
+                        "/v1/stores/"
+                            + CustomerProfilePipeline.PROFILE_STORE
+                            + "/keys/"
+                            + expected.getKey());
+                assertThat(r.status()).as("%s: %s", expected.getKey(), r.body()).isEqualTo(200);
+                assertThat(ProfileOracle.describe(r.body().get("value")))
+                    .as(expected.getKey())
+                    .isEqualTo(ProfileOracle.describe(expected.getValue()));
+              }
+            });
+    assertThat(Files.readString(dir.resolve("run-3.log"))).doesNotContain(CORRUPTION_WIPE);
+  }
+
+  private int startChild(TestKafkaCluster kafka, String appId, String run) throws IOException {
+    Path port = dir.resolve("port");
+    Files.deleteIfExists(port);
+    child =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                ProfileNodeChild.class.getName(),
+                kafka.bootstrapServers(),
+                appId,
+                dir.toString(),
+                "exactly_once_v2")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(run + ".log").toFile())
+            .start();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> Files.exists(port) || !child.isAlive());
+    assertThat(child.isAlive()).as("child %s, see %s.log", run, run).isTrue();
+    return Integer.parseInt(Files.readString(port).trim());
+  }
+
+  private static long changelogEnd(TestKafkaCluster kafka, String changelog) {
+    try {
+      return kafka.endOffsets(changelog).values().stream().mapToLong(Long::longValue).sum();
+    } catch (RuntimeException e) {
+      return 0; // not created yet
+    }
+  }
+
+  private static void awaitChangelogGrowsBeyond(
+      TestKafkaCluster kafka, String changelog, long offset) {
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> changelogEnd(kafka, changelog) > offset);
+  }
+
+  private static List<Map.Entry<String, String>> events(String topic) {
+    LoadSpec spec = new LoadSpec(topic, 0, 200, 0.5, 6_000, null, 11L, 0.02);
+    List<Map.Entry<String, String>> events = new ArrayList<>();
+    new LoadGenerator()
+        .events(spec)
+        .forEachRemaining(r -> events.add(Map.entry(r.key() == null ? "" : r.key(), r.value())));
+    return events;
+  }
+
+  private static void produce(
+      TestKafkaCluster kafka, String topic, List<Map.Entry<String, String>> events) {
+    try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
+      for (Map.Entry<String, String> e : events) {
+        producer.send(
+            new ProducerRecord<>(topic, e.getKey().isEmpty() ? null : e.getKey(), e.getValue()));
+      }
+      producer.flush();
+    }
+  }
+}

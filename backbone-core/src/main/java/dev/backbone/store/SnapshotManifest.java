@@ -1,0 +1,95 @@
+package dev.backbone.store;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a snapshot directory holds, written as {@value #FILE_NAME} inside it, last: a directory
+ * without a readable manifest is not a snapshot.
+ *
+ * <p>A snapshot is one consistent pair (data, changelog offsets): the offsets are read back from
+ * the checkpoint itself, never from the live store, so they always belong to the files listed.
+ *
+ * @param formatVersion {@link #FORMAT_VERSION} when written by this version
+ * @param applicationId Kafka Streams {@code application.id} of the store's application
+ * @param taskId the task, as {@code TaskId#toString()} ({@code 0_3})
+ * @param storeName the store's name
+ * @param changelogOffsets the committed offset of every changelog partition the data covers; one
+ *     entry for a store of one task, several once rescale builds a store from a merge; empty for a
+ *     store without changelog or that never committed
+ * @param files every file of the snapshot with size and checksum, the manifest excluded
+ * @param createdAt when the checkpoint was cut
+ */
+public record SnapshotManifest(
+    int formatVersion,
+    String applicationId,
+    String taskId,
+    String storeName,
+    List<ChangelogOffset> changelogOffsets,
+    List<SnapshotFile> files,
+    Instant createdAt) {
+
+  /** The manifest format this version writes and reads. */
+  public static final int FORMAT_VERSION = 1;
+
+  /** Name of the manifest file inside a snapshot directory. */
+  public static final String FILE_NAME = "backbone-snapshot.json";
+
+  /** Checks that every field is present. */
+  public SnapshotManifest {
+    Objects.requireNonNull(applicationId, "applicationId");
+    Objects.requireNonNull(taskId, "taskId");
+    Objects.requireNonNull(storeName, "storeName");
+    changelogOffsets = List.copyOf(Objects.requireNonNull(changelogOffsets, "changelogOffsets"));
+    files = List.copyOf(Objects.requireNonNull(files, "files"));
+    Objects.requireNonNull(createdAt, "createdAt");
+  }
+
+  /** The committed offset of one changelog partition, if the snapshot covers it. */
+  public Optional<Long> offsetOf(String topic, int partition) {
+    return changelogOffsets.stream()
+        .filter(o -> o.topic().equals(topic) && o.partition() == partition)
+        .map(ChangelogOffset::offset)
+        .findFirst();
+  }
+
+  /** Total bytes of the snapshot's files. */
+  public long totalBytes() {
+    return files.stream().mapToLong(SnapshotFile::size).sum();
+  }
+
+  /**
+   * The committed offset of one changelog partition: the offset of the last changelog record the
+   * data contains (Kafka Streams restores from the next one).
+   *
+   * @param topic changelog topic
+   * @param partition changelog partition
+   * @param offset last applied offset
+   */
+  public record ChangelogOffset(String topic, int partition, long offset) {
+    /** Checks the fields. */
+    public ChangelogOffset {
+      Objects.requireNonNull(topic, "topic");
+    }
+  }
+
+  /**
+   * One file of a snapshot.
+   *
+   * @param name file name, relative to the snapshot directory, no separators
+   * @param size bytes
+   * @param crc32c CRC32C of the content, 8 lower-case hex digits
+   */
+  public record SnapshotFile(String name, long size, String crc32c) {
+    /** Checks the fields. */
+    public SnapshotFile {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(crc32c, "crc32c");
+      if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.startsWith(".")) {
+        throw new IllegalArgumentException("a snapshot file name must be a plain name: " + name);
+      }
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package dev.backbone.store;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.processor.TaskId;
+
+/**
+ * A store that can cut a consistent snapshot of itself and be opened from one. Implemented by every
+ * Backbone store; found by (application, task, store) through {@link SnapshotStores}.
+ *
+ * <p>Thread-safety: {@link #snapshot} and {@link #committedOffsets} may be called from any thread
+ * while the stream thread writes; {@link #install} must be called by the thread that owns the store
+ * (inside {@code init()} or between commits), never concurrently with writes.
+ */
+public interface SnapshotStore {
+
+  /** The store's name. */
+  String name();
+
+  /** The application id of the Kafka Streams application the store belongs to. */
+  String applicationId();
+
+  /** The task the store belongs to. */
+  TaskId taskId();
+
+  /** The committed offset of every changelog partition, as stored inside RocksDB. */
+  Map<TopicPartition, Long> committedOffsets();
+
+  /**
+   * Cuts a snapshot into a new directory under {@code parent}: a RocksDB checkpoint (memtable
+   * flush, then hard links of the immutable files) and its manifest, written last. Concurrent
+   * writes continue; the snapshot holds the last commit before the cut.
+   *
+   * @param parent where to create the snapshot directory; must be on the store's file system for
+   *     hard links (otherwise files are copied)
+   * @return the complete snapshot
+   * @throws dev.backbone.errors.BackboneException {@code STORE_CLOSED} if the store is not open,
+   *     {@code SNAPSHOT_FAILED} if RocksDB or the file system refused
+   */
+  Snapshot snapshot(Path parent);
+
+  /**
+   * Cuts a snapshot into the store's own snapshot directory ({@code <state dir>/<app>/<task>/
+   * backbone-snapshots/<store>/}).
+   */
+  Snapshot snapshot();
+
+  /**
+   * Replaces the store's contents with a snapshot: verifies the manifest (format version, this
+   * application, task and store) and every file (presence, size, checksum), then reopens the store
+   * from a copy of it. On any failure the store keeps its old data and stays as it was.
+   *
+   * @throws dev.backbone.errors.FatalBackboneException with code {@code SNAPSHOT_INVALID} and a
+   *     message naming the problem and the file
+   */
+  void install(Path snapshotDirectory);
+}

@@ -1,0 +1,55 @@
+package dev.backbone.store.internals;
+
+import org.apache.kafka.common.utils.Bytes;
+
+/**
+ * Bounds of a scan: {@code lower} inclusive (null: from the first key), {@code upper} inclusive or
+ * exclusive (null: to the last key). Bytes compare as unsigned, as RocksDB's bytewise comparator.
+ */
+record KeyRange(Bytes lower, Bytes upper, boolean upperInclusive) {
+  static final KeyRange ALL = new KeyRange(null, null, false);
+
+  static KeyRange closed(Bytes from, Bytes to) {
+    return new KeyRange(from, to, true);
+  }
+
+  /** Every key starting with {@code prefix}. */
+  static KeyRange prefix(Bytes prefix) {
+    byte[] p = prefix.get();
+    int last = p.length - 1;
+    while (last >= 0 && p[last] == (byte) 0xFF) {
+      last--;
+    }
+    if (last < 0) {
+      return new KeyRange(prefix, null, false); // all-0xFF prefix: no finite upper bound
+    }
+    byte[] upper = new byte[last + 1];
+    System.arraycopy(p, 0, upper, 0, last + 1);
+    upper[last]++;
+    return new KeyRange(prefix, Bytes.wrap(upper), false);
+  }
+
+  boolean isEmpty() {
+    if (lower == null || upper == null) {
+      return false;
+    }
+    int c = lower.compareTo(upper);
+    return c > 0 || (c == 0 && !upperInclusive);
+  }
+
+  boolean aboveLower(Bytes key) {
+    return lower == null || key.compareTo(lower) >= 0;
+  }
+
+  boolean belowUpper(Bytes key) {
+    if (upper == null) {
+      return true;
+    }
+    int c = key.compareTo(upper);
+    return upperInclusive ? c <= 0 : c < 0;
+  }
+
+  boolean contains(Bytes key) {
+    return aboveLower(key) && belowUpper(key);
+  }
+}

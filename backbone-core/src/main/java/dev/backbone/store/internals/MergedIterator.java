@@ -1,0 +1,157 @@
+package dev.backbone.store.internals;
+
+import java.util.Iterator;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.NoSuchElementException;
+import java.util.function.Consumer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.rocksdb.RocksIterator;
+
+/**
+ * The committed data (a RocksDB iterator, which reads an implicit snapshot) overlaid with the
+ * uncommitted writes in range, copied when the iterator was created: so later writes never disturb
+ * an open iterator, and an overlay entry whose value is {@link #TOMBSTONE} hides the key.
+ */
+final class MergedIterator implements KeyValueIterator<Bytes, byte[]> {
+  static final byte[] TOMBSTONE = new byte[0];
+
+  private final RocksIterator db;
+  private final KeyRange range;
+  private final boolean forward;
+  private final Iterator<Map.Entry<Bytes, byte[]>> overlay;
+  private final Consumer<MergedIterator> onClose;
+  private Map.Entry<Bytes, byte[]> overlayHead;
+  private KeyValue<Bytes, byte[]> next;
+  private boolean dbValid;
+  private volatile boolean open = true;
+
+  MergedIterator(
+      RocksIterator db,
+      KeyRange range,
+      boolean forward,
+      NavigableMap<Bytes, byte[]> overlayInRange,
+      Consumer<MergedIterator> onClose) {
+    this.db = db;
+    this.range = range;
+    this.forward = forward;
+    this.overlay =
+        (forward ? overlayInRange : overlayInRange.descendingMap()).entrySet().iterator();
+    this.onClose = onClose;
+    this.overlayHead = overlay.hasNext() ? overlay.next() : null;
+    if (forward) {
+      if (range.lower() == null) {
+        db.seekToFirst();
+      } else {
+        db.seek(range.lower().get());
+      }
+    } else if (range.upper() == null) {
+      db.seekToLast();
+    } else {
+      db.seekForPrev(range.upper().get());
+      if (db.isValid() && !range.upperInclusive() && Bytes.wrap(db.key()).equals(range.upper())) {
+        db.prev();
+      }
+    }
+    checkDb();
+  }
+
+  private void checkDb() {
+    dbValid = db.isValid();
+    if (dbValid) {
+      Bytes key = Bytes.wrap(db.key());
+      dbValid = forward ? range.belowUpper(key) : range.aboveLower(key);
+    }
+  }
+
+  private void advanceDb() {
+    if (forward) {
+      db.next();
+    } else {
+      db.prev();
+    }
+    checkDb();
+  }
+
+  private void advanceOverlay() {
+    overlayHead = overlay.hasNext() ? overlay.next() : null;
+  }
+
+  private KeyValue<Bytes, byte[]> fetch() {
+    while (true) {
+      Bytes dbKey = dbValid ? Bytes.wrap(db.key()) : null;
+      if (dbKey == null && overlayHead == null) {
+        return null;
+      }
+      int order;
+      if (dbKey == null) {
+        order = 1;
+      } else if (overlayHead == null) {
+        order = -1;
+      } else {
+        order = dbKey.compareTo(overlayHead.getKey());
+        if (!forward) {
+          order = -order;
+        }
+      }
+      if (order < 0) {
+        KeyValue<Bytes, byte[]> kv = KeyValue.pair(dbKey, db.value());
+        advanceDb();
+        return kv;
+      }
+      Map.Entry<Bytes, byte[]> o = overlayHead;
+      advanceOverlay();
+      if (order == 0) {
+        advanceDb();
+      }
+      if (o.getValue() != TOMBSTONE) {
+        return KeyValue.pair(o.getKey(), o.getValue());
+      }
+    }
+  }
+
+  private void ensureOpen() {
+    if (!open) {
+      throw new InvalidStateStoreException("the iterator is closed (or its store was closed)");
+    }
+  }
+
+  @Override
+  public boolean hasNext() {
+    ensureOpen();
+    if (next == null) {
+      next = fetch();
+    }
+    return next != null;
+  }
+
+  @Override
+  public KeyValue<Bytes, byte[]> next() {
+    if (!hasNext()) {
+      throw new NoSuchElementException("no more entries in this range");
+    }
+    KeyValue<Bytes, byte[]> kv = next;
+    next = null;
+    return kv;
+  }
+
+  @Override
+  public Bytes peekNextKey() {
+    if (!hasNext()) {
+      throw new NoSuchElementException("no more entries in this range");
+    }
+    return next.key;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (open) {
+      open = false;
+      db.close();
+      onClose.accept(this);
+    }
+  }
+}

@@ -1,0 +1,292 @@
+package dev.backbone.store.internals;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import dev.backbone.errors.FatalBackboneException;
+import dev.backbone.errors.RetriableBackboneException;
+import dev.backbone.store.Snapshot;
+import dev.backbone.store.SnapshotManifest;
+import dev.backbone.store.SnapshotManifest.SnapshotFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.processor.TaskId;
+import org.rocksdb.Checkpoint;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+
+/**
+ * Cutting, verifying and copying snapshot directories.
+ *
+ * <p>A snapshot is built in a hidden directory ({@code .tmp-...}), its manifest written last
+ * (itself through a temporary file), and only then renamed to its final name: a crash at any point
+ * leaves either a complete snapshot or a hidden directory, never a half-written snapshot under a
+ * real name. Checksums of SST files are cached by name and size: SST files are immutable and a
+ * RocksDB never reuses a file number, so a second snapshot reads only the files that are new.
+ */
+final class SnapshotFiles {
+  static final ObjectMapper JSON =
+      new ObjectMapper()
+          .registerModule(
+              new SimpleModule()
+                  .addSerializer(Instant.class, ToStringSerializer.instance)
+                  .addDeserializer(
+                      Instant.class,
+                      new JsonDeserializer<>() {
+                        @Override
+                        public Instant deserialize(JsonParser p, DeserializationContext ctxt)
+                            throws IOException {
+                          return Instant.parse(p.getValueAsString());
+                        }
+                      }))
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  private static final String TMP_PREFIX = ".tmp-";
+
+  private final Map<String, String> sstChecksums = new ConcurrentHashMap<>();
+
+  /** Forgets cached checksums: the store's files were replaced. */
+  void clearCache() {
+    sstChecksums.clear();
+  }
+
+  Snapshot cut(BackboneKeyValueStore store, RocksDB db, ColumnFamilyHandle meta, Path parent) {
+    String id =
+        String.format(
+            "snapshot-%d-%09d", System.currentTimeMillis(), System.nanoTime() % 1_000_000_000L);
+    Path tmp = parent.resolve(TMP_PREFIX + id);
+    Path done = parent.resolve(id);
+    try {
+      Files.createDirectories(parent);
+      try (Checkpoint checkpoint = Checkpoint.create(db)) {
+        checkpoint.createCheckpoint(tmp.toString());
+      }
+      Map<TopicPartition, Long> offsets = readCheckpointOffsets(store, tmp);
+      List<SnapshotFile> files = new ArrayList<>();
+      try (Stream<Path> listing = Files.list(tmp)) {
+        for (Path file : listing.sorted().toList()) {
+          files.add(describe(file));
+        }
+      }
+      SnapshotManifest manifest = store.manifest(offsets, files);
+      Path manifestTmp = tmp.resolve(TMP_PREFIX + SnapshotManifest.FILE_NAME);
+      JSON.writeValue(manifestTmp.toFile(), manifest);
+      Files.move(
+          manifestTmp, tmp.resolve(SnapshotManifest.FILE_NAME), StandardCopyOption.ATOMIC_MOVE);
+      move(tmp, done);
+      return new Snapshot(done, manifest);
+    } catch (RocksDBException | IOException | RuntimeException e) {
+      deleteRecursively(tmp);
+      if (e instanceof RetriableBackboneException r) {
+        throw r;
+      }
+      throw new FatalBackboneException(
+          "SNAPSHOT_FAILED",
+          "could not snapshot store "
+              + store.name()
+              + " of task "
+              + store.taskId()
+              + " into "
+              + parent
+              + ": "
+              + e.getMessage()
+              + ". Check free disk space and permissions.",
+          e);
+    }
+  }
+
+  private static Map<TopicPartition, Long> readCheckpointOffsets(
+      BackboneKeyValueStore store, Path dir) throws RocksDBException {
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    try (DBOptions options = new DBOptions();
+        ColumnFamilyOptions cfOptions = new ColumnFamilyOptions()) {
+      List<ColumnFamilyDescriptor> descriptors =
+          List.of(
+              new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+              new ColumnFamilyDescriptor(BackboneKeyValueStore.META_CF, cfOptions));
+      try (RocksDB checkpoint =
+          RocksDB.openReadOnly(options, dir.toString(), descriptors, handles)) {
+        try {
+          if (BackboneKeyValueStore.isDirty(checkpoint, handles.get(1))) {
+            throw new RetriableBackboneException(
+                "SNAPSHOT_UNAVAILABLE",
+                "store "
+                    + store.name()
+                    + " of task "
+                    + store.taskId()
+                    + " holds writes of an"
+                    + " exactly-once transaction written early (it passed"
+                    + " backbone.store.max.uncommitted.bytes); a snapshot is possible after Kafka"
+                    + " Streams next commits the store");
+          }
+          return BackboneKeyValueStore.readOffsets(checkpoint, handles.get(1));
+        } finally {
+          handles.forEach(ColumnFamilyHandle::close);
+        }
+      }
+    }
+  }
+
+  private SnapshotFile describe(Path file) throws IOException {
+    String name = file.getFileName().toString();
+    long size = Files.size(file);
+    if (name.endsWith(".sst")) {
+      String key = name + ":" + size;
+      String cached = sstChecksums.get(key);
+      if (cached == null) {
+        cached = crc32c(file);
+        sstChecksums.put(key, cached);
+      }
+      return new SnapshotFile(name, size, cached);
+    }
+    return new SnapshotFile(name, size, crc32c(file));
+  }
+
+  static String crc32c(Path file) throws IOException {
+    CRC32C crc = new CRC32C();
+    byte[] buffer = new byte[1 << 16];
+    try (InputStream in = Files.newInputStream(file)) {
+      for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+        crc.update(buffer, 0, n);
+      }
+    }
+    return String.format("%08x", crc.getValue());
+  }
+
+  /** Reads and checks a snapshot's manifest and files; throws naming the first problem found. */
+  SnapshotManifest verify(Path dir, String applicationId, TaskId taskId, String store) {
+    Path manifestFile = dir.resolve(SnapshotManifest.FILE_NAME);
+    if (!Files.isRegularFile(manifestFile)) {
+      throw invalid(
+          dir,
+          "it has no " + SnapshotManifest.FILE_NAME + " (not a snapshot, or an incomplete one)");
+    }
+    SnapshotManifest manifest;
+    try {
+      Map<?, ?> raw = JSON.readValue(manifestFile.toFile(), Map.class);
+      Object version = raw.get("formatVersion");
+      if (!(version instanceof Number n) || n.intValue() != SnapshotManifest.FORMAT_VERSION) {
+        throw invalid(
+            dir,
+            "its manifest has format version "
+                + version
+                + ", this Backbone reads only version "
+                + SnapshotManifest.FORMAT_VERSION);
+      }
+      manifest = JSON.readValue(manifestFile.toFile(), SnapshotManifest.class);
+    } catch (IOException e) {
+      throw invalid(dir, "its manifest cannot be read: " + e.getMessage());
+    }
+    String wantedTask = String.valueOf(taskId);
+    if (!manifest.applicationId().equals(applicationId)
+        || !manifest.taskId().equals(wantedTask)
+        || !manifest.storeName().equals(store)) {
+      throw invalid(
+          dir,
+          "it is a snapshot of store "
+              + manifest.storeName()
+              + ", task "
+              + manifest.taskId()
+              + ", application "
+              + manifest.applicationId()
+              + ", not of store "
+              + store
+              + ", task "
+              + wantedTask
+              + ", application "
+              + applicationId);
+    }
+    for (SnapshotFile f : manifest.files()) {
+      Path file = dir.resolve(f.name());
+      try {
+        long size = Files.size(file);
+        if (size != f.size()) {
+          throw invalid(
+              dir, "file " + f.name() + " has " + size + " bytes, the manifest says " + f.size());
+        }
+        String crc = crc32c(file);
+        if (!crc.equals(f.crc32c())) {
+          throw invalid(
+              dir,
+              "file " + f.name() + " has checksum " + crc + ", the manifest says " + f.crc32c());
+        }
+      } catch (NoSuchFileException e) {
+        throw invalid(dir, "file " + f.name() + " listed in the manifest is missing");
+      } catch (IOException e) {
+        throw invalid(dir, "file " + f.name() + " cannot be read: " + e.getMessage());
+      }
+    }
+    return manifest;
+  }
+
+  private static FatalBackboneException invalid(Path dir, String problem) {
+    return new FatalBackboneException(
+        "SNAPSHOT_INVALID",
+        "refusing snapshot " + dir + ": " + problem + ". Take or fetch another snapshot.");
+  }
+
+  /** Copies the manifest's files into a new directory; SST files are hard-linked when possible. */
+  void copyInto(Path dir, SnapshotManifest manifest, Path target) throws IOException {
+    Files.createDirectories(target);
+    for (SnapshotFile f : manifest.files()) {
+      Path from = dir.resolve(f.name());
+      Path to = target.resolve(f.name());
+      if (f.name().endsWith(".sst")) {
+        try {
+          Files.createLink(to, from);
+          continue;
+        } catch (IOException | UnsupportedOperationException e) {
+          // another file system: copy below
+        }
+      }
+      Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException | FileAlreadyExistsException e) {
+      throw new IOException("cannot rename " + from + " to " + to + ": " + e.getMessage(), e);
+    }
+  }
+
+  static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + dir, e);
+    }
+  }
+}

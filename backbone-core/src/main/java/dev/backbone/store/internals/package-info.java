@@ -1,0 +1,6 @@
+/**
+ * The implementation of the snapshot store: the RocksDB store with its write batch and offsets
+ * ({@link dev.backbone.store.internals.BackboneKeyValueStore}, whose class comment states the
+ * invariant), RocksDB tuning, snapshot files. Uses only Kafka Streams' public API.
+ */
+package dev.backbone.store.internals;

@@ -1,0 +1,115 @@
+package dev.backbone.store;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.StreamsMetrics;
+import org.apache.kafka.streams.processor.CommitCallback;
+import org.apache.kafka.streams.processor.StateRestoreCallback;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+
+/** A StateStoreContext for unit tests: a task directory, configs, and settable record metadata. */
+final class TestStoreContext implements StateStoreContext {
+  final Path taskDir;
+  final TaskId taskId;
+  final Map<String, Object> configs = new HashMap<>();
+  StateRestoreCallback restoreCallback;
+  RecordMetadata recordMetadata;
+
+  TestStoreContext(Path taskDir, TaskId taskId, String guarantee) {
+    this.taskDir = taskDir;
+    this.taskId = taskId;
+    configs.put(StreamsConfig.APPLICATION_ID_CONFIG, "app");
+    configs.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
+  }
+
+  void at(String topic, int partition, long offset) {
+    recordMetadata =
+        new RecordMetadata() {
+          @Override
+          public String topic() {
+            return topic;
+          }
+
+          @Override
+          public int partition() {
+            return partition;
+          }
+
+          @Override
+          public long offset() {
+            return offset;
+          }
+        };
+  }
+
+  @Override
+  public String applicationId() {
+    return "app";
+  }
+
+  @Override
+  public TaskId taskId() {
+    return taskId;
+  }
+
+  @Override
+  public Optional<RecordMetadata> recordMetadata() {
+    return Optional.ofNullable(recordMetadata);
+  }
+
+  @Override
+  public Serde<?> keySerde() {
+    return Serdes.Bytes();
+  }
+
+  @Override
+  public Serde<?> valueSerde() {
+    return Serdes.ByteArray();
+  }
+
+  @Override
+  public File stateDir() {
+    return taskDir.toFile();
+  }
+
+  @Override
+  public StreamsMetrics metrics() {
+    throw new UnsupportedOperationException("no metrics in unit tests");
+  }
+
+  @Override
+  public void register(StateStore store, StateRestoreCallback callback) {
+    this.restoreCallback = callback;
+  }
+
+  @Override
+  public void register(StateStore store, StateRestoreCallback callback, CommitCallback onCommit) {
+    this.restoreCallback = callback;
+  }
+
+  @Override
+  public Map<String, Object> appConfigs() {
+    return configs;
+  }
+
+  @Override
+  public Map<String, Object> appConfigsWithPrefix(String prefix) {
+    Map<String, Object> out = new HashMap<>();
+    configs.forEach(
+        (k, v) -> {
+          if (k.startsWith(prefix)) {
+            out.put(k.substring(prefix.length()), v);
+          }
+        });
+    return out;
+  }
+}
