@@ -1,5 +1,6 @@
 package dev.backbone.cli;
 
+import dev.backbone.bench.assignor.AssignorBenchmark;
 import dev.backbone.bench.store.StoreBench;
 import dev.backbone.bench.throughput.ThroughputBenchmark;
 import dev.backbone.examples.profiles.StoreKind;
@@ -17,7 +18,11 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Macro-benchmarks; each prints a table, then one JSON line as its last output.",
-    subcommands = {BenchCommand.Throughput.class, BenchCommand.Store.class})
+    subcommands = {
+      BenchCommand.Throughput.class,
+      BenchCommand.Store.class,
+      BenchCommand.Assignor.class
+    })
 final class BenchCommand implements Runnable {
   @Spec private CommandLine.Model.CommandSpec spec;
 
@@ -115,6 +120,59 @@ final class BenchCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       StoreBench.run(Math.max(1, iterations), Math.max(1, seconds), System.out);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "assignor",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Backbone's rack-aware assignment next to stock Kafka Streams' on one simulated cluster:",
+        "compute time, rack violations, balance spread, tasks moved when one node leaves."
+      })
+  static final class Assignor implements Callable<Integer> {
+    @Spec private CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = "--clients",
+        defaultValue = "1200",
+        description = "Kafka Streams clients (default ${DEFAULT-VALUE}).")
+    int clients;
+
+    @Option(
+        names = "--threads",
+        defaultValue = "3",
+        description = "Stream threads per client (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(
+        names = "--tasks",
+        defaultValue = "10000",
+        description = "Stateful tasks (default ${DEFAULT-VALUE}).")
+    int tasks;
+
+    @Option(
+        names = "--standbys",
+        defaultValue = "1",
+        description = "Standbys per task (default ${DEFAULT-VALUE}).")
+    int standbys;
+
+    @Option(
+        names = "--racks",
+        defaultValue = "3",
+        description = "Racks, clients spread round robin (default ${DEFAULT-VALUE}).")
+    int racks;
+
+    @Override
+    public Integer call() {
+      if (clients < 1 || threads < 1 || tasks < 1 || racks < 1 || standbys < 0) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--clients, --threads, --tasks and --racks must be at least 1, --standbys at least 0");
+      }
+      AssignorBenchmark.run(
+          new AssignorBenchmark.Spec(clients, threads, tasks, standbys, racks), System.out);
       return 0;
     }
   }

@@ -2,6 +2,7 @@ package dev.backbone.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.backbone.assignment.RackAwareTaskAssignor;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.examples.profiles.CustomerProfile;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
@@ -43,6 +44,9 @@ final class ProfileNodes {
     base.put(StreamsConfig.STATE_DIR_CONFIG, spec.stateDir().toAbsolutePath().toString());
     base.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, spec.standbys());
     base.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, spec.threads());
+    // Both stages: the rack rule matters for the stateful state stage; the stateless ingest stage
+    // gets the same thread-proportional balance.
+    base.put(StreamsConfig.TASK_ASSIGNOR_CLASS_CONFIG, RackAwareTaskAssignor.class.getName());
     if (spec.rack() != null && !spec.rack().isBlank()) {
       base.put(CommonClientConfigs.CLIENT_RACK_CONFIG, spec.rack());
     }

@@ -20,16 +20,33 @@ final class HttpJson {
   private HttpJson() {}
 
   static Response get(int port, String path) {
+    HttpResponse<String> response = send(port, path);
+    String body = response.body();
+    try {
+      return new Response(
+          response.statusCode(), body.isBlank() ? JSON.nullNode() : JSON.readTree(body));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The body of a GET answered with 200, as text (e.g. {@code /metrics}). */
+  static String getText(int port, String path) {
+    HttpResponse<String> response = send(port, path);
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException(path + " answered " + response.statusCode());
+    }
+    return response.body();
+  }
+
+  private static HttpResponse<String> send(int port, String path) {
     HttpRequest request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
             .timeout(Duration.ofSeconds(10))
             .GET()
             .build();
     try {
-      HttpResponse<String> response = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
-      String body = response.body();
-      return new Response(
-          response.statusCode(), body.isBlank() ? JSON.nullNode() : JSON.readTree(body));
+      return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     } catch (InterruptedException e) {

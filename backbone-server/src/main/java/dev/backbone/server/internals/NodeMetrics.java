@@ -1,5 +1,6 @@
 package dev.backbone.server.internals;
 
+import dev.backbone.assignment.AssignmentMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -37,6 +38,7 @@ public final class NodeMetrics implements AutoCloseable {
   private final Gauge ready;
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
   private final List<KafkaStreamsMetrics> stageMetrics = new ArrayList<>();
+  private final List<Gauge> stageGauges = new ArrayList<>();
 
   /**
    * Binds the JVM metrics and the readiness gauge.
@@ -62,11 +64,30 @@ public final class NodeMetrics implements AutoCloseable {
             .register(registry);
   }
 
-  /** Binds a stage's Kafka Streams metrics, tagged with the stage name. */
-  public synchronized void bindStage(String stageName, KafkaStreams streams) {
+  /**
+   * Binds a stage's Kafka Streams metrics, tagged with the stage name, and the rack violations of
+   * the last assignment the stage computed as group leader (0 while it never led one).
+   *
+   * @param stageName the stage
+   * @param streams the stage's Kafka Streams
+   * @param assignorKey the stage's {@code client.id}, or its {@code application.id} without one:
+   *     the key {@link AssignmentMetrics} files the assignor's figures under
+   */
+  public synchronized void bindStage(String stageName, KafkaStreams streams, String assignorKey) {
     KafkaStreamsMetrics binder = new KafkaStreamsMetrics(streams, Tags.of("stage", stageName));
     binder.bindTo(registry);
     stageMetrics.add(binder);
+    stageGauges.add(
+        Gauge.builder(
+                AssignmentMetrics.RACK_VIOLATIONS,
+                assignorKey,
+                key -> AssignmentMetrics.rackViolations(key).orElse(0))
+            .description(
+                "Tasks whose replicas share a rack in the last assignment this node computed as"
+                    + " group leader")
+            .tag("stage", stageName)
+            .strongReference(true)
+            .register(registry));
   }
 
   /** Records one HTTP request. */
@@ -88,6 +109,8 @@ public final class NodeMetrics implements AutoCloseable {
       }
     }
     stageMetrics.clear();
+    stageGauges.forEach(registry::remove);
+    stageGauges.clear();
     gcMetrics.close();
     registry.remove(ready);
   }

@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
@@ -143,7 +144,12 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
         });
     running.put(
         stage.name(), new RunningStage(stage.name(), streams, topologies.get(stage.name())));
-    metrics.bindStage(stage.name(), streams);
+    metrics.bindStage(
+        stage.name(),
+        streams,
+        properties.getProperty(
+            StreamsConfig.CLIENT_ID_CONFIG,
+            StageProperties.applicationId(nodeProperties, stage).orElse(stage.name())));
     streams.start();
   }
 

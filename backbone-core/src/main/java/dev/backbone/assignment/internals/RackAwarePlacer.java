@@ -1,0 +1,706 @@
+package dev.backbone.assignment.internals;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Places every task's active and standbys on clients: a pure function of a {@link PlacementInput}.
+ *
+ * <h2>What must always hold, and why</h2>
+ *
+ * The rules, in priority order:
+ *
+ * <ol>
+ *   <li><b>Replicas of a task on distinct racks</b> — hard. Losing a rack must never lose every
+ *       copy of a task's state. It can only fail when the clients span fewer racks than a task has
+ *       replicas; then replicas are spread over as many racks as there are, and the task is
+ *       reported as a {@link Placement.RackViolation}. Never silently.
+ *   <li><b>Every stateful task gets its standbys</b> as long as there is a client that does not
+ *       hold the task yet. There is no hard capacity: a standby is cheap next to a lost replica.
+ *   <li><b>Balance</b>: actives, and actives plus standbys, per client proportional to its threads
+ *       (each client within the floor and ceiling of its exact share) where the rack rule allows;
+ *       consecutive tasks of one subtopology go to different clients.
+ *   <li><b>Stickiness</b>: every previous active and standby stays where it was unless balance
+ *       needs it elsewhere, so an unchanged cluster moves nothing and a change moves close to the
+ *       minimum.
+ *   <li><b>Lag-aware moves</b>: an active only moves to a client whose copy is within the
+ *       acceptable recovery lag. Otherwise the caught-up owner keeps it, the new home gets a
+ *       warm-up copy (at most {@code maxWarmups} of them) and a follow-up rebalance is requested.
+ *       If no client is caught up, there is nothing to wait for and the task goes where balance
+ *       wants it.
+ * </ol>
+ *
+ * <h2>How</h2>
+ *
+ * Two phases, actives then standbys, each in three steps: <i>keep</i> every previous placement that
+ * is still valid (no capacity cap, so a balanced previous assignment is a fixed point); <i>fill</i>
+ * what is missing greedily onto the least loaded eligible client (ordered sets keyed by load per
+ * thread; for standbys one ordered set per rack, so the rack rule costs O(racks) per replica);
+ * <i>rebalance</i> by single moves from the client furthest above its share to a client below its
+ * share, which strictly lowers the sum of squared deviations, so it terminates, and it stops as
+ * soon as every client is within bounds — which is why a balanced input moves nothing. A move that
+ * would make an active land on a client that is not caught up becomes a warm-up instead. The rack
+ * rule is checked on every standby placement and move, never repaired afterwards. Cost: O(tasks x
+ * (racks + log clients) + moves x clients), well under a second at 1,200 clients x 10,000 tasks.
+ */
+public final class RackAwarePlacer {
+  private RackAwarePlacer() {}
+
+  /**
+   * Places every task.
+   *
+   * @param input clients, tasks and settings
+   * @return the placement, with its warm-ups and rack violations
+   */
+  public static Placement place(PlacementInput input) {
+    return new Run(input).place();
+  }
+
+  /** One placement's working state; indexes are positions in the input lists. */
+  private static final class Run {
+    private final PlacementInput in;
+    private final int n;
+    private final int t;
+    private final int k;
+    private final int[] threads;
+    private final long totalThreads;
+    private final int[] rackOf;
+    private final List<String> rackNames = new ArrayList<>();
+    private final List<String> rackless = new ArrayList<>();
+    private final List<Map<Integer, Long>> lags = new ArrayList<>();
+    private final int[][] copyHolders;
+
+    private final int[] planned;
+    private final int[] active;
+    private final boolean[] pinned;
+    private final int[] warmupTarget;
+    private final int[] activeLoad;
+    private final IntList[] plannedOf;
+
+    private final int[][] standby;
+    private final int[] standbyCount;
+    private final int[] totalLoad;
+    private final IntList[] standbyOf;
+
+    private int warmupsLeft;
+    private boolean followup;
+
+    Run(PlacementInput in) {
+      this.in = in;
+      this.n = in.clients().size();
+      this.t = in.tasks().size();
+      this.k = in.standbys();
+      this.threads = new int[n];
+      this.rackOf = new int[n];
+      Map<String, Integer> rackIds = new HashMap<>();
+      long sum = 0;
+      List<IntList> holders = new ArrayList<>(t);
+      for (int i = 0; i < t; i++) {
+        holders.add(new IntList());
+      }
+      for (int c = 0; c < n; c++) {
+        ClientSpec client = in.clients().get(c);
+        threads[c] = client.threads();
+        sum += client.threads();
+        String rack = client.rack();
+        if (rack == null || rack.isBlank()) {
+          rackless.add(client.name());
+          rackOf[c] = rackNames.size();
+          rackNames.add("(no rack: " + client.name() + ")");
+        } else {
+          final int next = rackNames.size();
+          rackOf[c] = rackIds.computeIfAbsent(rack, r -> next);
+          if (rackOf[c] == next) {
+            rackNames.add(rack);
+          }
+        }
+        lags.add(client.lags());
+        Set<Integer> copies = new LinkedHashSet<>(client.lags().keySet());
+        copies.addAll(client.previousActive());
+        copies.addAll(client.previousStandby());
+        for (int task : sorted(copies)) {
+          if (task >= 0 && task < t) {
+            holders.get(task).add(c);
+          }
+        }
+      }
+      this.totalThreads = sum;
+      this.copyHolders = new int[t][];
+      for (int i = 0; i < t; i++) {
+        copyHolders[i] = holders.get(i).toArray();
+      }
+      this.planned = new int[t];
+      this.active = new int[t];
+      this.pinned = new boolean[t];
+      this.warmupTarget = new int[t];
+      Arrays.fill(planned, -1);
+      Arrays.fill(active, -1);
+      Arrays.fill(warmupTarget, -1);
+      this.activeLoad = new int[n];
+      this.totalLoad = new int[n];
+      this.plannedOf = new IntList[n];
+      this.standbyOf = new IntList[n];
+      for (int c = 0; c < n; c++) {
+        plannedOf[c] = new IntList();
+        standbyOf[c] = new IntList();
+      }
+      this.standby = new int[t][];
+      this.standbyCount = new int[t];
+      this.warmupsLeft = in.maxWarmups();
+    }
+
+    Placement place() {
+      if (n == 0) {
+        int[] none = new int[t];
+        Arrays.fill(none, -1);
+        int[][] noStandbys = new int[t][0];
+        return new Placement(none, noStandbys, List.of(), false, List.of(), 0, List.of());
+      }
+      placeActives();
+      placeStandbys();
+      return result();
+    }
+
+    // ---------------------------------------------------------------- actives
+
+    private void placeActives() {
+      for (int c = 0; c < n; c++) {
+        for (int task : sorted(in.clients().get(c).previousActive())) {
+          if (task >= 0 && task < t && planned[task] < 0) {
+            assignPlanned(task, c);
+          }
+        }
+      }
+      TreeSet<Integer> byLoad = new TreeSet<>(loadOrder(activeLoad));
+      for (int c = 0; c < n; c++) {
+        byLoad.add(c);
+      }
+      for (int task : fillOrder()) {
+        if (planned[task] >= 0) {
+          continue;
+        }
+        int target = leastLoadedCaughtUp(task);
+        if (target < 0) {
+          target = byLoad.first();
+        }
+        byLoad.remove(target);
+        assignPlanned(task, target);
+        byLoad.add(target);
+      }
+      rebalanceActives();
+      for (int task = 0; task < t; task++) {
+        if (!pinned[task]) {
+          active[task] = planned[task];
+        }
+      }
+    }
+
+    private void assignPlanned(int task, int client) {
+      planned[task] = client;
+      active[task] = client;
+      activeLoad[client]++;
+      plannedOf[client].add(task);
+    }
+
+    /** Tasks in (subtopology, index) order, so a subtopology's tasks fill different clients. */
+    private int[] fillOrder() {
+      Integer[] order = new Integer[t];
+      for (int i = 0; i < t; i++) {
+        order[i] = i;
+      }
+      Arrays.sort(
+          order,
+          Comparator.<Integer>comparingInt(i -> in.tasks().get(i).subtopology())
+              .thenComparingInt(i -> i));
+      int[] result = new int[t];
+      for (int i = 0; i < t; i++) {
+        result[i] = order[i];
+      }
+      return result;
+    }
+
+    private int leastLoadedCaughtUp(int task) {
+      int best = -1;
+      for (int c : copyHolders[task]) {
+        if (caughtUp(c, task)
+            && (best < 0
+                || (long) (activeLoad[c] + 1) * threads[best]
+                    < (long) (activeLoad[best] + 1) * threads[c])) {
+          best = c;
+        }
+      }
+      return best;
+    }
+
+    private boolean caughtUp(int client, int task) {
+      if (!in.tasks().get(task).stateful()) {
+        return true;
+      }
+      Long lag = lags.get(client).get(task);
+      return lag != null && lag <= in.acceptableRecoveryLag();
+    }
+
+    private boolean anyCaughtUp(int task) {
+      for (int c : copyHolders[task]) {
+        if (caughtUp(c, task)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private void rebalanceActives() {
+      long share = t;
+      long maxMoves = 4L * t + n;
+      for (long i = 0; i < maxMoves; i++) {
+        int x = -1;
+        int y = -1;
+        for (int c = 0; c < n; c++) {
+          if (activeLoad[c] > lower(share, c)
+              && (x < 0 || deviation(activeLoad, share, c) > deviation(activeLoad, share, x))) {
+            x = c;
+          }
+          if (activeLoad[c] < upper(share, c)
+              && (y < 0 || deviation(activeLoad, share, c) < deviation(activeLoad, share, y))) {
+            y = c;
+          }
+        }
+        if (x < 0
+            || y < 0
+            || x == y
+            || (activeLoad[x] <= upper(share, x) && activeLoad[y] >= lower(share, y))) {
+          return;
+        }
+        if (!moveActive(x, y)) {
+          // Only stateful tasks without a warm-up budget are left to move: try again later.
+          followup = true;
+          return;
+        }
+      }
+    }
+
+    /** Moves one planned active from x to y; false if none can move. */
+    private boolean moveActive(int x, int y) {
+      IntList tasks = plannedOf[x];
+      int chosen = -1;
+      int rank = Integer.MAX_VALUE;
+      for (int i = 0; i < tasks.size() && rank > 0; i++) {
+        int task = tasks.get(i);
+        int r;
+        if (!in.tasks().get(task).stateful() || caughtUp(y, task)) {
+          r = 0;
+        } else if (!caughtUp(x, task) && !anyCaughtUp(task)) {
+          r = 1;
+        } else if (warmupsLeft > 0 && caughtUp(x, task)) {
+          r = 2;
+        } else {
+          continue;
+        }
+        if (r < rank) {
+          rank = r;
+          chosen = task;
+        }
+      }
+      if (chosen < 0) {
+        return false;
+      }
+      tasks.remove(chosen);
+      activeLoad[x]--;
+      planned[chosen] = y;
+      activeLoad[y]++;
+      if (rank == 2) {
+        // The caught-up owner keeps the active until the target has caught up.
+        warmupsLeft--;
+        pinned[chosen] = true;
+        warmupTarget[chosen] = y;
+        active[chosen] = x;
+        followup = true;
+      } else {
+        plannedOf[y].add(chosen);
+      }
+      return true;
+    }
+
+    // --------------------------------------------------------------- standbys
+
+    private void placeStandbys() {
+      for (int task = 0; task < t; task++) {
+        totalLoad[active[task]]++;
+        boolean stateful = in.tasks().get(task).stateful();
+        standby[task] = new int[stateful ? Math.min(k, n - 1) : 0];
+      }
+      // keep
+      for (int task = 0; task < t; task++) {
+        if (standby[task].length == 0) {
+          continue;
+        }
+        if (warmupTarget[task] >= 0) {
+          tryKeepStandby(task, warmupTarget[task]);
+        }
+        int[] holders = byLag(task);
+        for (int c : holders) {
+          tryKeepStandby(task, c);
+        }
+        keepOnSharedRacks(task, holders);
+      }
+      // fill
+      List<TreeSet<Integer>> racks = rackSets();
+      for (int task : fillOrder()) {
+        while (standbyCount[task] < standby[task].length) {
+          int target = bestDistinctRack(task, racks);
+          if (target < 0) {
+            target = bestSharedRack(task, racks);
+          }
+          if (target < 0) {
+            break;
+          }
+          racks.get(rackOf[target]).remove(target);
+          addStandby(task, target);
+          racks.get(rackOf[target]).add(target);
+        }
+      }
+      rebalanceStandbys(racks);
+    }
+
+    private void tryKeepStandby(int task, int c) {
+      if (standbyCount[task] < standby[task].length
+          && !holds(c, task)
+          && !rackUsed(task, rackOf[c], -1)) {
+        addStandby(task, c);
+      }
+    }
+
+    /**
+     * When every rack already holds a replica of the task, rule 1 cannot hold for it anyway: keep
+     * previous copies on the racks with the fewest replicas, as the fill step would place them.
+     */
+    private void keepOnSharedRacks(int task, int[] holders) {
+      while (standbyCount[task] < standby[task].length && allRacksUsed(task)) {
+        int best = -1;
+        int bestCount = Integer.MAX_VALUE;
+        for (int c : holders) {
+          int count = replicasOnRack(task, rackOf[c]);
+          if (!holds(c, task) && count < bestCount) {
+            best = c;
+            bestCount = count;
+          }
+        }
+        if (best < 0) {
+          return;
+        }
+        addStandby(task, best);
+      }
+    }
+
+    private boolean allRacksUsed(int task) {
+      int used = 1;
+      for (int i = 0; i < standbyCount[task]; i++) {
+        int rack = rackOf[standby[task][i]];
+        boolean seen = rackOf[active[task]] == rack;
+        for (int j = 0; j < i && !seen; j++) {
+          seen = rackOf[standby[task][j]] == rack;
+        }
+        used += seen ? 0 : 1;
+      }
+      return used >= rackNames.size();
+    }
+
+    /** Copy holders of a task, the least lagging first (no lag known: last). */
+    private int[] byLag(int task) {
+      int[] holders = copyHolders[task].clone();
+      if (holders.length < 2) {
+        return holders;
+      }
+      Integer[] boxed = Arrays.stream(holders).boxed().toArray(Integer[]::new);
+      Arrays.sort(
+          boxed,
+          Comparator.<Integer>comparingLong(
+                  c -> {
+                    Long lag = lags.get(c).get(task);
+                    return lag == null ? Long.MAX_VALUE : Math.max(lag, 0L);
+                  })
+              .thenComparingInt(c -> c));
+      return Arrays.stream(boxed).mapToInt(Integer::intValue).toArray();
+    }
+
+    private void addStandby(int task, int c) {
+      standby[task][standbyCount[task]++] = c;
+      totalLoad[c]++;
+      standbyOf[c].add(task);
+    }
+
+    private void removeStandby(int task, int c) {
+      int[] s = standby[task];
+      for (int i = 0; i < standbyCount[task]; i++) {
+        if (s[i] == c) {
+          s[i] = s[--standbyCount[task]];
+          s[standbyCount[task]] = -1;
+          break;
+        }
+      }
+      totalLoad[c]--;
+      standbyOf[c].remove(task);
+    }
+
+    private boolean holds(int c, int task) {
+      if (active[task] == c) {
+        return true;
+      }
+      for (int i = 0; i < standbyCount[task]; i++) {
+        if (standby[task][i] == c) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** Whether a replica of the task other than the one on {@code except} is on the rack. */
+    private boolean rackUsed(int task, int rack, int except) {
+      if (active[task] != except && rackOf[active[task]] == rack) {
+        return true;
+      }
+      for (int i = 0; i < standbyCount[task]; i++) {
+        int c = standby[task][i];
+        if (c != except && rackOf[c] == rack) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private int replicasOnRack(int task, int rack) {
+      int count = rackOf[active[task]] == rack ? 1 : 0;
+      for (int i = 0; i < standbyCount[task]; i++) {
+        if (rackOf[standby[task][i]] == rack) {
+          count++;
+        }
+      }
+      return count;
+    }
+
+    private List<TreeSet<Integer>> rackSets() {
+      List<TreeSet<Integer>> racks = new ArrayList<>();
+      for (int g = 0; g < rackNames.size(); g++) {
+        racks.add(new TreeSet<>(loadOrder(totalLoad)));
+      }
+      for (int c = 0; c < n; c++) {
+        racks.get(rackOf[c]).add(c);
+      }
+      return racks;
+    }
+
+    private int bestDistinctRack(int task, List<TreeSet<Integer>> racks) {
+      int best = -1;
+      for (int g = 0; g < racks.size(); g++) {
+        if (rackUsed(task, g, -1)) {
+          continue;
+        }
+        int head = racks.get(g).first();
+        if (best < 0 || lighter(totalLoad, head, best)) {
+          best = head;
+        }
+      }
+      return best;
+    }
+
+    /** Rule 1 cannot hold: the client on the rack with the fewest replicas of the task. */
+    private int bestSharedRack(int task, List<TreeSet<Integer>> racks) {
+      int best = -1;
+      int bestCount = Integer.MAX_VALUE;
+      for (int g = 0; g < racks.size(); g++) {
+        int count = replicasOnRack(task, g);
+        if (count > bestCount) {
+          continue;
+        }
+        for (int c : racks.get(g)) {
+          if (!holds(c, task)) {
+            if (count < bestCount || lighter(totalLoad, c, best)) {
+              best = c;
+              bestCount = count;
+            }
+            break;
+          }
+        }
+      }
+      return best;
+    }
+
+    private void rebalanceStandbys(List<TreeSet<Integer>> racks) {
+      long share = 0;
+      for (int task = 0; task < t; task++) {
+        share += 1 + standbyCount[task];
+      }
+      boolean[] stuck = new boolean[n];
+      long maxMoves = 4L * share + n;
+      for (long i = 0; i < maxMoves; i++) {
+        int x = -1;
+        for (int c = 0; c < n; c++) {
+          if (!stuck[c]
+              && standbyOf[c].size() > 0
+              && totalLoad[c] > lower(share, c)
+              && (x < 0 || deviation(totalLoad, share, c) > deviation(totalLoad, share, x))) {
+            x = c;
+          }
+        }
+        if (x < 0) {
+          return;
+        }
+        boolean xOver = totalLoad[x] > upper(share, x);
+        int bestTask = -1;
+        int bestTarget = -1;
+        IntList tasks = standbyOf[x];
+        for (int i2 = 0; i2 < tasks.size(); i2++) {
+          int task = tasks.get(i2);
+          for (int g = 0; g < racks.size(); g++) {
+            if (rackUsed(task, g, x)) {
+              continue;
+            }
+            for (int y : racks.get(g)) {
+              if (y == x || holds(y, task)) {
+                continue;
+              }
+              if (totalLoad[y] < upper(share, y)
+                  && (xOver || totalLoad[y] < lower(share, y))
+                  && (bestTarget < 0
+                      || deviation(totalLoad, share, y)
+                          < deviation(totalLoad, share, bestTarget))) {
+                bestTask = task;
+                bestTarget = y;
+              }
+              break;
+            }
+          }
+        }
+        if (bestTask < 0) {
+          stuck[x] = true;
+          continue;
+        }
+        racks.get(rackOf[x]).remove(x);
+        racks.get(rackOf[bestTarget]).remove(bestTarget);
+        removeStandby(bestTask, x);
+        addStandby(bestTask, bestTarget);
+        racks.get(rackOf[x]).add(x);
+        racks.get(rackOf[bestTarget]).add(bestTarget);
+        Arrays.fill(stuck, false);
+      }
+    }
+
+    // ----------------------------------------------------------------- result
+
+    private Placement result() {
+      List<Placement.Warmup> warmups = new ArrayList<>();
+      for (int task = 0; task < t; task++) {
+        int y = warmupTarget[task];
+        if (y >= 0 && !holds(y, task)) {
+          warmups.add(new Placement.Warmup(task, y));
+        }
+      }
+      List<Placement.RackViolation> violations = new ArrayList<>();
+      int[][] standbys = new int[t][];
+      for (int task = 0; task < t; task++) {
+        standbys[task] = Arrays.copyOf(standby[task], standbyCount[task]);
+        if (standbyCount[task] == 0) {
+          continue;
+        }
+        boolean repeated = false;
+        for (int i = 0; i < standbyCount[task] && !repeated; i++) {
+          repeated = replicasOnRack(task, rackOf[standby[task][i]]) > 1;
+        }
+        if (repeated) {
+          List<String> names = new ArrayList<>();
+          names.add(rackNames.get(rackOf[active[task]]));
+          for (int c : standbys[task]) {
+            names.add(rackNames.get(rackOf[c]));
+          }
+          violations.add(new Placement.RackViolation(task, List.copyOf(names)));
+        }
+      }
+      return new Placement(
+          active.clone(),
+          standbys,
+          List.copyOf(warmups),
+          followup,
+          List.copyOf(violations),
+          rackNames.size(),
+          List.copyOf(rackless));
+    }
+
+    // ---------------------------------------------------------------- balance
+
+    /** Floor of the client's exact share of {@code total} by threads. */
+    private long lower(long total, int c) {
+      return total * threads[c] / totalThreads;
+    }
+
+    /** Ceiling of the client's exact share of {@code total} by threads. */
+    private long upper(long total, int c) {
+      long product = total * threads[c];
+      return product / totalThreads + (product % totalThreads == 0 ? 0 : 1);
+    }
+
+    private double deviation(int[] load, long total, int c) {
+      return load[c] - (double) total * threads[c] / totalThreads;
+    }
+
+    /** Orders clients by load per thread after one more task, then by index. */
+    private Comparator<Integer> loadOrder(int[] load) {
+      return (a, b) -> {
+        int cmp =
+            Long.compare((long) (load[a] + 1) * threads[b], (long) (load[b] + 1) * threads[a]);
+        return cmp != 0 ? cmp : Integer.compare(a, b);
+      };
+    }
+
+    private boolean lighter(int[] load, int a, int b) {
+      return loadOrder(load).compare(a, b) < 0;
+    }
+  }
+
+  private static int[] sorted(Set<Integer> values) {
+    int[] result = values.stream().mapToInt(Integer::intValue).toArray();
+    Arrays.sort(result);
+    return result;
+  }
+
+  /** A growable list of ints; removal by value (lists are short: one client's tasks). */
+  private static final class IntList {
+    private int[] values = new int[4];
+    private int size;
+
+    void add(int value) {
+      if (size == values.length) {
+        values = Arrays.copyOf(values, size * 2);
+      }
+      values[size++] = value;
+    }
+
+    void remove(int value) {
+      for (int i = 0; i < size; i++) {
+        if (values[i] == value) {
+          System.arraycopy(values, i + 1, values, i, size - i - 1);
+          size--;
+          return;
+        }
+      }
+    }
+
+    int get(int i) {
+      return values[i];
+    }
+
+    int size() {
+      return size;
+    }
+
+    int[] toArray() {
+      return Arrays.copyOf(values, size);
+    }
+  }
+}
