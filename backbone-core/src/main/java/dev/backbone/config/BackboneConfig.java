@@ -46,6 +46,13 @@ public final class BackboneConfig extends AbstractConfig {
   private static final String REBALANCE_RETRY_AFTER_SECONDS_DOC =
       "Retry-After value of a 503 answer given while a rebalance hides the owner of a key.";
 
+  public static final String ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG =
+      "backbone.routing.delegate.assignor.class";
+  private static final String ROUTING_DELEGATE_ASSIGNOR_CLASS_DOC =
+      "The KIP-924 task assignor (org.apache.kafka.streams.processor.assignment.TaskAssignor) that"
+          + " computes the assignment of stages with a queryable store; Backbone wraps it to"
+          + " publish the routing table. Default: Kafka Streams' StickyTaskAssignor.";
+
   private static final ConfigDef CONFIG =
       new ConfigDef()
           .define(NODE_ID_CONFIG, Type.STRING, "node-1", Importance.HIGH, NODE_ID_DOC)
@@ -76,7 +83,13 @@ public final class BackboneConfig extends AbstractConfig {
               1,
               Range.between(1, 3600),
               Importance.LOW,
-              REBALANCE_RETRY_AFTER_SECONDS_DOC);
+              REBALANCE_RETRY_AFTER_SECONDS_DOC)
+          .define(
+              ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG,
+              Type.STRING,
+              "org.apache.kafka.streams.processor.assignment.assignors.StickyTaskAssignor",
+              Importance.MEDIUM,
+              ROUTING_DELEGATE_ASSIGNOR_CLASS_DOC);
 
   private BackboneConfig(Map<String, Object> backboneProps) {
     super(CONFIG, backboneProps, false);
@@ -149,6 +162,11 @@ public final class BackboneConfig extends AbstractConfig {
   /** {@link #HTTP_FORWARD_TIMEOUT_MS_CONFIG}. */
   public long httpForwardTimeoutMs() {
     return getLong(HTTP_FORWARD_TIMEOUT_MS_CONFIG);
+  }
+
+  /** {@link #ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG}. */
+  public String routingDelegateAssignorClass() {
+    return getString(ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG);
   }
 
   /** {@link #REBALANCE_RETRY_AFTER_SECONDS_CONFIG}. */
