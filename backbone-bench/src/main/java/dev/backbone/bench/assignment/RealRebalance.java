@@ -23,13 +23,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.processor.assignment.assignors.StickyTaskAssignor;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Real rebalances on an embedded broker, in one JVM: a group of {@code n} Kafka Streams instances
@@ -118,6 +123,9 @@ final class RealRebalance {
       List<Instance> group, long since, Duration timeout, String phase) {
     long deadline = since + timeout.toNanos();
     while (!group.stream().allMatch(i -> i.runningSince(since))) {
+      if (group.stream().anyMatch(i -> i.streams().state() == KafkaStreams.State.ERROR)) {
+        throw new IllegalStateException("an instance failed during the " + phase + " rebalance");
+      }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(
             "the " + phase + " rebalance did not settle within " + timeout);
@@ -166,7 +174,11 @@ final class RealRebalance {
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "127.0.0.1:" + (20_000 + index));
       }
       StreamsBuilder builder = new StreamsBuilder();
-      builder.stream(topic).groupByKey().count(Materialized.as("counts"));
+      builder.stream(topic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+          .groupByKey(Grouped.with(Serdes.ByteArray(), Serdes.ByteArray()))
+          .count(
+              Materialized.<byte[], Long, KeyValueStore<Bytes, byte[]>>as("counts")
+                  .withKeySerde(Serdes.ByteArray()));
       Topology topology = builder.build();
       KafkaStreams streams = new KafkaStreams(topology, props);
       AtomicLong running = new AtomicLong(-1);
