@@ -1,5 +1,6 @@
 package dev.backbone.cli;
 
+import dev.backbone.bench.assignment.AssignmentSizeBenchmark;
 import dev.backbone.bench.assignor.AssignorBenchmark;
 import dev.backbone.bench.store.StoreBench;
 import dev.backbone.bench.throughput.ThroughputBenchmark;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Spec;
     subcommands = {
       BenchCommand.Throughput.class,
       BenchCommand.Store.class,
-      BenchCommand.Assignor.class
+      BenchCommand.Assignor.class,
+      BenchCommand.AssignmentSize.class
     })
 final class BenchCommand implements Runnable {
   @Spec private CommandLine.Model.CommandSpec spec;
@@ -173,6 +175,88 @@ final class BenchCommand implements Runnable {
       }
       AssignorBenchmark.run(
           new AssignorBenchmark.Spec(clients, threads, tasks, standbys, racks), System.out);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "assignment-size",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Bytes one rebalance ships: stock Kafka Streams with application.server (encoded with",
+        "Kafka's AssignmentInfo) vs Backbone (assignments without host maps + the routing table",
+        "once), for a simulated group; then real rebalance times, stock vs Backbone."
+      })
+  static final class AssignmentSize implements Callable<Integer> {
+    @Spec private CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = "--nodes",
+        defaultValue = "400",
+        description = "Simulated instances (default ${DEFAULT-VALUE}).")
+    int nodes;
+
+    @Option(
+        names = "--threads",
+        defaultValue = "3",
+        description = "Stream threads per instance (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(
+        names = "--partitions",
+        defaultValue = "2400",
+        description = "Partitions per topic (default ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(
+        names = "--topics",
+        defaultValue = "2",
+        description = "Source topics, one stateful subtopology each (default ${DEFAULT-VALUE}).")
+    int topics;
+
+    @Option(
+        names = "--standbys",
+        defaultValue = "1",
+        description = "Standby replicas per task (default ${DEFAULT-VALUE}).")
+    int standbys;
+
+    @Option(
+        names = "--real-instances",
+        defaultValue = "10",
+        description =
+            "Kafka Streams instances of the real rebalance on an embedded broker; 0 skips it"
+                + " (default ${DEFAULT-VALUE}).")
+    int realInstances;
+
+    @Option(
+        names = "--real-partitions",
+        defaultValue = "24",
+        description = "Input partitions of the real rebalance (default ${DEFAULT-VALUE}).")
+    int realPartitions;
+
+    @Option(
+        names = "--timeout",
+        defaultValue = "5m",
+        converter = DurationConverter.class,
+        description = "Give up on a real rebalance after this long (default ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Override
+    public Integer call() throws Exception {
+      if (nodes < 1 || threads < 1 || partitions < 1 || topics < 1 || standbys < 0) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--nodes, --threads, --partitions and --topics must be at least 1, --standbys at"
+                + " least 0");
+      }
+      if (realInstances < 0 || realPartitions < 1) {
+        throw new ParameterException(
+            spec.commandLine(), "--real-instances must be at least 0, --real-partitions 1");
+      }
+      AssignmentSizeBenchmark.run(
+          new AssignmentSizeBenchmark.Spec(
+              nodes, threads, partitions, topics, standbys, realInstances, realPartitions, timeout),
+          System.out);
       return 0;
     }
   }

@@ -53,6 +53,12 @@ public final class BackboneConfig extends AbstractConfig {
           + " early: under at_least_once the data may then be ahead of the stored offset; under"
           + " exactly_once_v2 the store is marked dirty (no snapshot, restored like a stock store"
           + " after a crash) until Kafka Streams next commits it. See docs/store.md.";
+  public static final String ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG =
+      "backbone.routing.delegate.assignor.class";
+  private static final String ROUTING_DELEGATE_ASSIGNOR_CLASS_DOC =
+      "The KIP-924 task assignor (org.apache.kafka.streams.processor.assignment.TaskAssignor) that"
+          + " computes the assignment of stages with a queryable store; Backbone wraps it to"
+          + " publish the routing table. Default: Backbone's rack-aware assignor.";
 
   private static final ConfigDef CONFIG =
       new ConfigDef()
@@ -91,7 +97,13 @@ public final class BackboneConfig extends AbstractConfig {
               64L * 1024 * 1024,
               Range.atLeast(0),
               Importance.MEDIUM,
-              STORE_MAX_UNCOMMITTED_BYTES_DOC);
+              STORE_MAX_UNCOMMITTED_BYTES_DOC)
+          .define(
+              ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG,
+              Type.STRING,
+              "dev.backbone.assignment.RackAwareTaskAssignor",
+              Importance.MEDIUM,
+              ROUTING_DELEGATE_ASSIGNOR_CLASS_DOC);
 
   private BackboneConfig(Map<String, Object> backboneProps) {
     super(CONFIG, backboneProps, false);
@@ -164,6 +176,11 @@ public final class BackboneConfig extends AbstractConfig {
   /** {@link #HTTP_FORWARD_TIMEOUT_MS_CONFIG}. */
   public long httpForwardTimeoutMs() {
     return getLong(HTTP_FORWARD_TIMEOUT_MS_CONFIG);
+  }
+
+  /** {@link #ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG}. */
+  public String routingDelegateAssignorClass() {
+    return getString(ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG);
   }
 
   /** {@link #REBALANCE_RETRY_AFTER_SECONDS_CONFIG}. */

@@ -2,6 +2,8 @@ package dev.backbone.server;
 
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.errors.FatalBackboneException;
+import dev.backbone.routing.RoutingCache;
+import dev.backbone.routing.RoutingTopics;
 import dev.backbone.server.internals.NodeRuntime;
 import dev.backbone.server.internals.StageProperties;
 import dev.backbone.server.internals.TopologyIndex;
@@ -85,6 +87,19 @@ public final class BackboneNode implements AutoCloseable {
    */
   public KafkaStreams streams(String stageName) {
     return runtime.streams(stageName);
+  }
+
+  /**
+   * This node's routing view of a stage that holds a queryable store (tests pin stale tables on
+   * it).
+   *
+   * @throws IllegalArgumentException if the stage has no routing on this node (yet)
+   */
+  RoutingCache routing(String stageName) {
+    return runtime
+        .routing(stageName)
+        .orElseThrow(
+            () -> new IllegalArgumentException("stage '" + stageName + "' has no routing here"));
   }
 
   /** The registry that {@code /metrics} scrapes. */
@@ -207,6 +222,18 @@ public final class BackboneNode implements AutoCloseable {
                   + "'; its stores: "
                   + topology.storeNames());
         }
+      }
+      if (config != null
+          && !stores.isEmpty()
+          && config.nodeId().length() > RoutingTopics.MAX_NODE_ID_LENGTH) {
+        problems.add(
+            BackboneConfig.NODE_ID_CONFIG
+                + " '"
+                + config.nodeId()
+                + "' is longer than "
+                + RoutingTopics.MAX_NODE_ID_LENGTH
+                + " characters; routing announces it as a Kafka Streams client tag, which is"
+                + " limited to that");
       }
       if (!problems.isEmpty()) {
         throw new FatalBackboneException(

@@ -10,8 +10,9 @@ import org.apache.kafka.streams.Topology;
  *
  * <p>The node adds its shared settings to {@code streamsProperties} when it starts the stage: every
  * node property that is not a {@code backbone.*} setting is a default for the stage (the stage's
- * own value wins), {@code client.rack} always comes from the node, and {@code application.server}
- * is set by the node on stages that hold a {@link QueryableStore}.
+ * own value wins), {@code client.rack} always comes from the node, and a stage that holds a {@link
+ * QueryableStore} is routed by Backbone: its {@code task.assignor.class} is wrapped to publish the
+ * routing table, and {@code application.server} must stay unset.
  *
  * @param name short, unique name of the stage within the node ({@code [A-Za-z0-9._-]+}); used in
  *     HTTP answers, metrics tags and logs

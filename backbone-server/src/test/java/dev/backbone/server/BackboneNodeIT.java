@@ -150,13 +150,21 @@ class BackboneNodeIT {
   }
 
   @Test
-  void showsTheClusterFromKafkaStreamsMetadata() {
-    Reply reply = http.get("/v1/cluster");
+  void showsTheClusterFromThePublishedRoutingTable() {
+    Reply reply =
+        await("a routing table")
+            .atMost(PROCESSING)
+            .until(
+                () -> http.get("/v1/cluster"),
+                r -> r.json().path("generations").path(ProfileNodes.STATE).asLong() > 0);
 
     assertThat(reply.status()).isEqualTo(200);
     JsonNode nodes = reply.json().path("nodes");
     assertThat(nodes).hasSize(1);
     assertThat(nodes.get(0).path("endpoint").asText()).isEqualTo("127.0.0.1:" + node.httpPort());
+    assertThat(nodes.get(0).path("id").asText()).isEqualTo("node-1");
+    assertThat(nodes.get(0).path("state").asText()).isEqualTo("UP");
+    assertThat(reply.json().path("tasks").findValuesAsText("active")).containsOnly("node-1");
     assertThat(nodes.get(0).path("activeTasks").toString())
         .contains("state/0_0", "state/0_1", "state/0_2");
     JsonNode stages = reply.json().path("stages");

@@ -48,6 +48,16 @@ final class ProfileNodes {
   /** A node with both stages of the pipeline and its profile store, on a free HTTP port. */
   static BackboneNode node(
       TestKafkaCluster kafka, PipelineSettings settings, String nodeId, Path stateDir) {
+    return node(kafka, settings, nodeId, stateDir, new Properties());
+  }
+
+  /** As {@link #node(TestKafkaCluster, PipelineSettings, String, Path)}, with extra node props. */
+  static BackboneNode node(
+      TestKafkaCluster kafka,
+      PipelineSettings settings,
+      String nodeId,
+      Path stateDir,
+      Properties extra) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     CustomerProfilePipeline pipeline = new CustomerProfilePipeline(settings);
     Properties nodeProps = kafka.clientProperties();
@@ -57,6 +67,7 @@ final class ProfileNodes {
     nodeProps.setProperty(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     nodeProps.setProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
     nodeProps.setProperty(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
+    nodeProps.putAll(extra);
     // Stages get bootstrap.servers, state.dir, ... from the node; their own settings on top.
     Properties base = new Properties();
     base.setProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");

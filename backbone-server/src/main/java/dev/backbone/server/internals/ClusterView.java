@@ -1,44 +1,45 @@
 package dev.backbone.server.internals;
 
+import dev.backbone.routing.Member;
+import dev.backbone.routing.Membership;
+import dev.backbone.routing.RoutingCache;
+import dev.backbone.routing.RoutingTable;
+import dev.backbone.routing.TaskRoute;
 import java.util.ArrayList;
-import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.UUID;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.TaskMetadata;
 import org.apache.kafka.streams.ThreadMetadata;
 
 /**
- * {@code GET /v1/cluster}, built from Kafka Streams' own metadata: the nodes seen through the
- * stages that set {@code application.server} (those that hold a queryable store), and this node's
- * threads. Backbone's routing table replaces the node list later.
+ * {@code GET /v1/cluster}, built from this node's routing view (the published routing tables and
+ * membership of its stages that hold queryable stores) and this node's own threads. Nothing here
+ * comes from Kafka Streams' host metadata: nodes run without {@code application.server}.
  */
 final class ClusterView {
   private ClusterView() {}
 
   static ClusterAnswer of(LocalNode node) {
-    Map<String, Set<String>> active = new TreeMap<>();
-    Map<String, Set<String>> standby = new TreeMap<>();
+    Map<String, NodeBuilder> nodes = new TreeMap<>();
+    List<TaskEntry> tasks = new ArrayList<>();
+    Map<String, Long> generations = new LinkedHashMap<>();
     List<StageEntry> stages = new ArrayList<>();
     for (String name : node.stageNames()) {
+      node.routing(name).ifPresent(cache -> addRouting(name, cache, nodes, tasks, generations));
       RunningStage stage = node.stage(name).orElse(null);
       if (stage == null) {
         stages.add(new StageEntry(name, "NOT_STARTED", List.of()));
         continue;
       }
       KafkaStreams streams = stage.streams();
-      for (StreamsMetadata member : allClients(streams)) {
-        String endpoint = member.host() + ":" + member.port();
-        addTasks(active, endpoint, name, stage.topology().taskIds(member.topicPartitions()));
-        addTasks(
-            standby, endpoint, name, stage.topology().taskIds(member.standbyTopicPartitions()));
-      }
       List<ThreadEntry> threads = new ArrayList<>();
-      for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
+      for (ThreadMetadata thread : localThreads(streams)) {
         threads.add(
             new ThreadEntry(
                 thread.threadName(),
@@ -49,55 +50,121 @@ final class ClusterView {
       threads.sort((a, b) -> a.name().compareTo(b.name()));
       stages.add(new StageEntry(name, streams.state().name(), threads));
     }
-    Set<String> endpoints = new TreeSet<>(active.keySet());
-    endpoints.addAll(standby.keySet());
-    List<NodeEntry> nodes = new ArrayList<>();
-    for (String endpoint : endpoints) {
-      nodes.add(
-          new NodeEntry(
-              endpoint,
-              List.copyOf(active.getOrDefault(endpoint, Set.of())),
-              List.copyOf(standby.getOrDefault(endpoint, Set.of()))));
-    }
-    return new ClusterAnswer(node.nodeId(), nodes, stages);
+    List<NodeEntry> nodeEntries = nodes.values().stream().map(NodeBuilder::build).toList();
+    return new ClusterAnswer(node.nodeId(), generations, nodeEntries, tasks, stages);
   }
 
-  private static Collection<StreamsMetadata> allClients(KafkaStreams streams) {
+  private static void addRouting(
+      String stage,
+      RoutingCache cache,
+      Map<String, NodeBuilder> nodes,
+      List<TaskEntry> tasks,
+      Map<String, Long> generations) {
+    RoutingTable table = cache.table();
+    Membership membership = cache.membership();
+    generations.put(stage, table.generation());
+    for (Member m : membership.members()) {
+      nodes
+          .computeIfAbsent(m.nodeId(), NodeBuilder::new)
+          .update(m.rack(), m.endpoint(), m.state().name());
+    }
+    Map<UUID, String> nodeOf = new LinkedHashMap<>();
+    for (Membership.ResolvedMember m : membership.resolve(table)) {
+      nodeOf.put(m.processId(), m.nodeId());
+      NodeBuilder b = nodes.computeIfAbsent(m.nodeId(), NodeBuilder::new);
+      if (b.state == null) {
+        b.update(m.rack(), m.endpoint().orElse(null), m.state().name());
+      }
+    }
+    for (TaskRoute route : table.tasks()) {
+      String task = stage + "/" + route.task();
+      String active = route.active().map(nodeOf::get).orElse(null);
+      List<String> standbys = route.standbys().stream().map(nodeOf::get).toList();
+      tasks.add(new TaskEntry(task, active, standbys));
+      if (active != null) {
+        nodes.get(active).active.add(task);
+      }
+      standbys.forEach(s -> nodes.get(s).standby.add(task));
+    }
+  }
+
+  private static List<ThreadMetadata> localThreads(KafkaStreams streams) {
     try {
-      return streams.metadataForAllStreamsClients();
+      return new ArrayList<>(streams.metadataForLocalThreads());
     } catch (IllegalStateException e) {
-      // Not running or rebalancing (created, shutting down): no view of the group to show.
       return List.of();
     }
-  }
-
-  private static void addTasks(
-      Map<String, Set<String>> byEndpoint, String endpoint, String stage, Set<String> taskIds) {
-    Set<String> tasks = byEndpoint.computeIfAbsent(endpoint, e -> new TreeSet<>());
-    taskIds.forEach(task -> tasks.add(stage + "/" + task));
   }
 
   private static List<String> taskIds(Set<TaskMetadata> tasks) {
     return tasks.stream().map(t -> t.taskId().toString()).sorted().toList();
   }
 
+  private static final class NodeBuilder {
+    private final String id;
+    private String rack = "";
+    private String endpoint;
+    private String state;
+    private final Set<String> active = new TreeSet<>();
+    private final Set<String> standby = new TreeSet<>();
+
+    NodeBuilder(String id) {
+      this.id = id;
+    }
+
+    void update(String newRack, String newEndpoint, String newState) {
+      rack = newRack;
+      endpoint = newEndpoint;
+      state = newState;
+    }
+
+    NodeEntry build() {
+      return new NodeEntry(id, rack, endpoint, state, List.copyOf(active), List.copyOf(standby));
+    }
+  }
+
   /**
    * The cluster as this node sees it.
    *
    * @param node this node's id
-   * @param nodes every member seen through the stages' metadata, by HTTP endpoint
+   * @param generations the routing table generation in use, per routed stage
+   * @param nodes every node known from routing and membership, by id
+   * @param tasks every routed task with its active and standby nodes
    * @param stages this node's stages
    */
-  record ClusterAnswer(String node, List<NodeEntry> nodes, List<StageEntry> stages) {}
+  record ClusterAnswer(
+      String node,
+      Map<String, Long> generations,
+      List<NodeEntry> nodes,
+      List<TaskEntry> tasks,
+      List<StageEntry> stages) {}
 
   /**
-   * One member of the cluster.
+   * One node of the cluster.
    *
-   * @param endpoint its HTTP endpoint, {@code host:port}
+   * @param id its node id
+   * @param rack its rack, or empty
+   * @param endpoint its HTTP endpoint {@code host:port}, or null if it never announced one
+   * @param state {@code UP}, {@code LEFT} or {@code UNKNOWN}
    * @param activeTasks its active tasks as {@code stage/taskId}
    * @param standbyTasks its standby tasks as {@code stage/taskId}
    */
-  record NodeEntry(String endpoint, List<String> activeTasks, List<String> standbyTasks) {}
+  record NodeEntry(
+      String id,
+      String rack,
+      String endpoint,
+      String state,
+      List<String> activeTasks,
+      List<String> standbyTasks) {}
+
+  /**
+   * One routed task.
+   *
+   * @param task {@code stage/taskId}
+   * @param active the node of its active replica, or null
+   * @param standbys the nodes of its standby replicas
+   */
+  record TaskEntry(String task, String active, List<String> standbys) {}
 
   /**
    * One stage of this node.

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import org.apache.kafka.streams.state.HostInfo;
 import org.eclipse.jetty.http.HttpFields;
@@ -34,7 +35,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's HTTP server (Javalin on Jetty): the v1 query API, {@code /v1/cluster}, {@code
- * /metrics} and the health checks.
+ * /v1/routing}, {@code /metrics} and the health checks.
  *
  * <p>Every answer, including the ones Jetty produces before a request reaches a route (a malformed
  * URI, an over-long request line), is JSON in the one error shape, and every error goes through
@@ -86,7 +87,7 @@ public final class HttpApi implements AutoCloseable {
     this.forwarder =
         new PeerForwarder(node.nodeId(), Duration.ofMillis(config.httpForwardTimeoutMs()));
     this.router =
-        new KeyReadRouter(node, new StreamsMetadataOwnerLookup(node), forwarder, this::endpoint);
+        new KeyReadRouter(node, new RoutingTableOwnerLookup(node), forwarder, this::endpoint);
     this.app = createApp();
   }
 
@@ -111,6 +112,7 @@ public final class HttpApi implements AutoCloseable {
     javalin.get("/v1/stores/{store}/keys", ctx -> emptyKey(ctx));
     javalin.get("/v1/stores/{store}/keys/{key}", this::getKey);
     javalin.get("/v1/cluster", ctx -> ctx.json(ClusterView.of(node)));
+    javalin.get("/v1/routing", ctx -> ctx.json(RoutingView.of(node)));
     javalin.get("/metrics", this::scrape);
     javalin.get("/health/live", ctx -> ctx.json(Map.of("status", "UP")));
     javalin.get("/health/ready", this::ready);
@@ -181,9 +183,7 @@ public final class HttpApi implements AutoCloseable {
   private void getKey(Context ctx) {
     QueryableStore<?, ?> store = store(ctx);
     String key = KeyCodec.decode(rawKeySegment(ctx));
-    Optional<String> forwardedBy =
-        Optional.ofNullable(ctx.header(PeerForwarder.FORWARDED_BY)).filter(s -> !s.isBlank());
-    KeyReadRouter.KeyRead read = router.read(store, key, forwardedBy);
+    KeyReadRouter.KeyRead read = router.read(store, key, readRequest(ctx));
     if (read instanceof KeyReadRouter.KeyRead.Local local) {
       ctx.json(local.answer());
     } else if (read instanceof KeyReadRouter.KeyRead.Relayed relayed) {
@@ -193,6 +193,37 @@ public final class HttpApi implements AutoCloseable {
       answer.servedBy().ifPresent(v -> ctx.header(PeerForwarder.SERVED_BY, v));
       ctx.contentType(answer.contentType());
       ctx.result(answer.body());
+    }
+  }
+
+  private static KeyReadRouter.ReadRequest readRequest(Context ctx) {
+    String staleOk = ctx.queryParam("staleOk");
+    if (staleOk != null && !staleOk.equals("true") && !staleOk.equals("false")) {
+      throw HttpErrors.fatal(
+          HttpErrors.BAD_REQUEST, "staleOk is 'true' or 'false', not '" + staleOk + "'.");
+    }
+    Optional<String> forwardedBy =
+        Optional.ofNullable(ctx.header(PeerForwarder.FORWARDED_BY)).filter(s -> !s.isBlank());
+    if (forwardedBy.isEmpty()) {
+      return KeyReadRouter.ReadRequest.fromClient("true".equals(staleOk));
+    }
+    int hops = parseOr(ctx.header(PeerForwarder.HOPS), 1L).intValue();
+    Long generation = parseOr(ctx.header(PeerForwarder.ROUTING_GENERATION), null);
+    return new KeyReadRouter.ReadRequest(
+        forwardedBy,
+        Math.max(hops, 1),
+        generation == null ? OptionalLong.empty() : OptionalLong.of(generation),
+        "true".equals(staleOk));
+  }
+
+  private static Long parseOr(String header, Long fallback) {
+    if (header == null || header.isBlank()) {
+      return fallback;
+    }
+    try {
+      return Long.parseLong(header.trim());
+    } catch (NumberFormatException e) {
+      return fallback;
     }
   }
 

@@ -4,9 +4,8 @@ import dev.backbone.server.QueryableStore;
 
 /**
  * Answers "which node owns key K of store S right now". The only question key routing asks, kept
- * behind this interface so that Kafka Streams' own metadata (which needs {@code
- * application.server}, whose host map grows with the cluster) can be replaced by Backbone's routing
- * table without touching the read path.
+ * behind this interface so that the read path does not depend on where ownership comes from (today
+ * Backbone's published routing table, see {@link RoutingTableOwnerLookup}).
  */
 interface KeyOwnerLookup {
   /**

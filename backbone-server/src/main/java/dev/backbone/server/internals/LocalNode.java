@@ -1,5 +1,6 @@
 package dev.backbone.server.internals;
 
+import dev.backbone.routing.RoutingCache;
 import java.util.List;
 import java.util.Optional;
 
@@ -13,6 +14,14 @@ public interface LocalNode {
 
   /** A stage once the node created it; empty before the node started it. */
   Optional<RunningStage> stage(String name);
+
+  /**
+   * The routing view of a stage that holds a queryable store, once the node started it; empty for
+   * other stages.
+   */
+  default Optional<RoutingCache> routing(String stageName) {
+    return Optional.empty();
+  }
 
   /** Whether every stage is RUNNING. */
   boolean isReady();

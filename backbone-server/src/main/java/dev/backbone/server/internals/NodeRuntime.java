@@ -2,6 +2,7 @@ package dev.backbone.server.internals;
 
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.errors.FatalBackboneException;
+import dev.backbone.routing.RoutingCache;
 import dev.backbone.server.QueryableStore;
 import dev.backbone.server.StreamsStage;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -15,6 +16,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -28,11 +30,12 @@ import org.slf4j.LoggerFactory;
  * then HTTP.
  *
  * <p>Why this order: the HTTP server must be up before any stage, because a stage that holds a
- * queryable store advertises the server's actual port as {@code application.server} (the port is
- * only known once bound when {@code backbone.http.port=0}), and so that {@code /health/live}
- * answers while stages restore. Stages close in reverse so that a downstream stage stops before the
- * stage that feeds it. HTTP closes last so that {@code /health/ready} reports the shutdown while it
- * happens. Every close step is bounded; {@link #close()} never hangs on a stuck stage.
+ * queryable store announces the server's actual port on its routing members topic (the port is only
+ * known once bound when {@code backbone.http.port=0}) before it joins its group, and so that {@code
+ * /health/live} answers while stages restore. Stages close in reverse so that a downstream stage
+ * stops before the stage that feeds it. HTTP closes last so that {@code /health/ready} reports the
+ * shutdown while it happens. Every close step is bounded; {@link #close()} never hangs on a stuck
+ * stage.
  */
 public final class NodeRuntime implements LocalNode, AutoCloseable {
   /** How long close waits for each stage before giving up on it. */
@@ -55,6 +58,7 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
   private final NodeMetrics metrics;
   private final HttpApi http;
   private final Map<String, RunningStage> running = new ConcurrentHashMap<>();
+  private final Map<String, NodeRouting> routing = new ConcurrentHashMap<>();
   private volatile Phase phase = Phase.NEW;
 
   /**
@@ -126,9 +130,23 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
   }
 
   private void startStage(StreamsStage stage, HostInfo endpoint) {
-    Optional<HostInfo> applicationServer =
-        stagesWithStores.contains(stage.name()) ? Optional.of(endpoint) : Optional.empty();
-    Properties properties = StageProperties.resolve(nodeProperties, stage, applicationServer);
+    Properties properties = StageProperties.resolve(nodeProperties, stage, Optional.empty());
+    if (stagesWithStores.contains(stage.name())) {
+      Object rack = nodeProperties.get(CommonClientConfigs.CLIENT_RACK_CONFIG);
+      NodeRouting stageRouting =
+          NodeRouting.start(
+              properties, config.nodeId(), rack == null ? "" : rack.toString(), endpoint);
+      routing.put(stage.name(), stageRouting);
+      properties =
+          StageProperties.resolve(
+              nodeProperties,
+              stage,
+              Optional.of(
+                  new StageProperties.Routing(
+                      config.nodeId(),
+                      config.routingDelegateAssignorClass(),
+                      stageRouting.publisher())));
+    }
     KafkaStreams streams = new KafkaStreams(stage.topology(), properties);
     String nodeId = config.nodeId();
     streams.setStateListener(
@@ -184,6 +202,13 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
         log.warn("Node {} stage {} failed to close", config.nodeId(), stage.name(), e);
       }
     }
+    for (NodeRouting stageRouting : routing.values()) {
+      try {
+        stageRouting.announceLeft();
+      } finally {
+        stageRouting.close();
+      }
+    }
     try {
       metrics.close();
     } finally {
@@ -219,6 +244,11 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
           "Stage '" + stageName + "' of node " + config.nodeId() + " has not been started");
     }
     return stage.streams();
+  }
+
+  @Override
+  public Optional<RoutingCache> routing(String stageName) {
+    return Optional.ofNullable(routing.get(stageName)).map(NodeRouting::cache);
   }
 
   @Override

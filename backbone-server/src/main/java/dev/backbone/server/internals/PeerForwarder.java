@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -21,12 +22,19 @@ import org.apache.kafka.streams.state.HostInfo;
  * <p>Every forward is bounded by one deadline ({@code backbone.http.forward.timeout.ms}) that
  * covers connecting, the owner's work and reading the body: the future is abandoned and cancelled
  * when it passes, so a stuck peer costs the caller at most that long. A forwarded request carries
- * {@link #FORWARDED_BY}; the receiving node never forwards it again, which bounds every read to one
- * hop even while two nodes disagree about ownership.
+ * {@link #FORWARDED_BY}, the routing generation it was routed by and its hop count; the receiving
+ * node forwards it once more only if its own table is newer, which bounds every read to two hops
+ * even while nodes disagree about ownership (see {@link KeyReadRouter}).
  */
 final class PeerForwarder implements AutoCloseable {
   /** Header naming the node that forwarded a request. */
   static final String FORWARDED_BY = "X-Backbone-Forwarded-By";
+
+  /** Header with the routing table generation the forwarding node routed by. */
+  static final String ROUTING_GENERATION = "X-Backbone-Routing-Generation";
+
+  /** Header counting the hops a read made so far (1 on the first forward). */
+  static final String HOPS = "X-Backbone-Hops";
 
   /** Header naming the node that served an answer. */
   static final String SERVED_BY = "X-Backbone-Node";
@@ -61,16 +69,17 @@ final class PeerForwarder implements AutoCloseable {
    * @throws dev.backbone.errors.RetriableBackboneException {@code OWNER_UNREACHABLE} if the owner
    *     does not answer within the deadline
    */
-  ForwardedAnswer get(HostInfo owner, String pathAndQuery) {
+  ForwardedAnswer get(HostInfo owner, String pathAndQuery, Map<String, String> headers) {
     String host = owner.host().contains(":") ? "[" + owner.host() + "]" : owner.host();
     URI uri = URI.create("http://" + host + ":" + owner.port() + pathAndQuery);
-    HttpRequest request =
+    HttpRequest.Builder builder =
         HttpRequest.newBuilder(uri)
             .GET()
             .timeout(timeout)
             .header("Accept", "application/json")
-            .header(FORWARDED_BY, nodeId)
-            .build();
+            .header(FORWARDED_BY, nodeId);
+    headers.forEach(builder::header);
+    HttpRequest request = builder.build();
     CompletableFuture<HttpResponse<String>> call =
         client.sendAsync(request, HttpResponse.BodyHandlers.ofString());
     try {

@@ -1,6 +1,9 @@
 package dev.backbone.server.internals;
 
 import dev.backbone.config.BackboneConfig;
+import dev.backbone.routing.RoutingPublisher;
+import dev.backbone.routing.RoutingPublishingTaskAssignor;
+import dev.backbone.routing.RoutingTopics;
 import dev.backbone.server.StreamsStage;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,17 +13,22 @@ import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.state.HostInfo;
 
 /**
  * The Kafka Streams settings a stage actually runs with.
  *
  * <p>Node properties that are not {@code backbone.*} settings are defaults for every stage (so
  * {@code bootstrap.servers} or {@code state.dir} are given once per node); a stage's own value
- * wins, except for two settings that describe the node, not the stage: {@code client.rack} (a node
- * sits in one rack, and rack-aware placement is only sound if every stage agrees) and {@code
- * application.server} (it must be this node's HTTP endpoint or forwarding sends reads to the wrong
- * place). A stage that sets either differently is refused rather than silently overridden.
+ * wins, except for {@code client.rack}, which describes the node, not the stage (a node sits in one
+ * rack, and rack-aware placement is only sound if every stage agrees): a stage that sets it
+ * differently is refused rather than silently overridden.
+ *
+ * <p>{@code application.server} is refused everywhere: with it, Kafka Streams copies every host's
+ * partitions into every member's assignment (O(members x partitions)). A stage that holds a
+ * queryable store gets Backbone's routing instead ({@link Routing}): {@link
+ * RoutingPublishingTaskAssignor} as {@code task.assignor.class}, wrapping the configured delegate
+ * (or the stage's own {@code task.assignor.class}), and the node id as client tag {@value
+ * RoutingTopics#NODE_ID_TAG} so that the group leader can name the node of every process.
  */
 public final class StageProperties {
   private StageProperties() {}
@@ -51,9 +59,10 @@ public final class StageProperties {
         problems.add(
             "stage '"
                 + stage.name()
-                + "': application.server is set by the node from "
-                + BackboneConfig.HTTP_ADVERTISED_HOST_CONFIG
-                + " and the HTTP port; remove it");
+                + "': application.server would copy every host's partitions into every"
+                + " member's assignment; Backbone publishes routing instead (see "
+                + RoutingTopics.routingTopic("<application.id>")
+                + "); remove it");
         break;
       }
     }
@@ -73,14 +82,31 @@ public final class StageProperties {
   }
 
   /**
+   * How a stage with a queryable store is routed.
+   *
+   * @param nodeId the node id, announced as client tag
+   * @param delegateAssignorClass the assignor that computes assignments, unless the stage names its
+   *     own {@code task.assignor.class}
+   * @param publisher the node's publisher of this stage's routing
+   */
+  public record Routing(String nodeId, String delegateAssignorClass, RoutingPublisher publisher) {
+    /** Checks the arguments. */
+    public Routing {
+      Objects.requireNonNull(nodeId, "nodeId");
+      Objects.requireNonNull(delegateAssignorClass, "delegateAssignorClass");
+      Objects.requireNonNull(publisher, "publisher");
+    }
+  }
+
+  /**
    * The settings to start the stage with.
    *
    * @param nodeProperties the node's properties ({@code backbone.*} settings are left out)
    * @param stage the stage
-   * @param applicationServer this node's HTTP endpoint if the stage holds a queryable store
+   * @param routing the routing of a stage that holds a queryable store; empty for other stages
    */
   public static Properties resolve(
-      Properties nodeProperties, StreamsStage stage, Optional<HostInfo> applicationServer) {
+      Properties nodeProperties, StreamsStage stage, Optional<Routing> routing) {
     Properties resolved = new Properties();
     for (Map.Entry<Object, Object> e : nodeProperties.entrySet()) {
       if (!String.valueOf(e.getKey()).startsWith(BackboneConfig.PREFIX)) {
@@ -92,9 +118,20 @@ public final class StageProperties {
     if (rack != null) {
       resolved.put(CommonClientConfigs.CLIENT_RACK_CONFIG, rack);
     }
-    applicationServer.ifPresent(
-        host ->
-            resolved.put(StreamsConfig.APPLICATION_SERVER_CONFIG, host.host() + ":" + host.port()));
+    routing.ifPresent(
+        r -> {
+          Object own = resolved.get(StreamsConfig.TASK_ASSIGNOR_CLASS_CONFIG);
+          String delegate =
+              own == null || own.toString().equals(RoutingPublishingTaskAssignor.class.getName())
+                  ? r.delegateAssignorClass()
+                  : own instanceof Class<?> c ? c.getName() : own.toString();
+          resolved.put(
+              StreamsConfig.TASK_ASSIGNOR_CLASS_CONFIG,
+              RoutingPublishingTaskAssignor.class.getName());
+          resolved.put(BackboneConfig.ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG, delegate);
+          resolved.put(RoutingPublishingTaskAssignor.PUBLISHER_CONFIG, r.publisher());
+          resolved.put(StreamsConfig.clientTagPrefix(RoutingTopics.NODE_ID_TAG), r.nodeId());
+        });
     return resolved;
   }
 }

@@ -16,12 +16,17 @@ import org.apache.kafka.streams.TopologyDescription;
  */
 public final class TopologyIndex {
   private final Set<String> storeNames;
+  private final Map<String, Integer> subtopologyByStore;
   private final Map<String, Integer> subtopologyBySourceTopic;
   private final String applicationId;
 
   private TopologyIndex(
-      Set<String> storeNames, Map<String, Integer> subtopologyBySourceTopic, String applicationId) {
+      Set<String> storeNames,
+      Map<String, Integer> subtopologyByStore,
+      Map<String, Integer> subtopologyBySourceTopic,
+      String applicationId) {
     this.storeNames = Set.copyOf(storeNames);
+    this.subtopologyByStore = Map.copyOf(subtopologyByStore);
     this.subtopologyBySourceTopic = Map.copyOf(subtopologyBySourceTopic);
     this.applicationId = applicationId;
   }
@@ -36,10 +41,12 @@ public final class TopologyIndex {
     TopologyDescription description = topology.describe();
     Set<String> stores = new TreeSet<>();
     Map<String, Integer> sources = new HashMap<>();
+    Map<String, Integer> storeSubtopologies = new HashMap<>();
     for (TopologyDescription.Subtopology sub : description.subtopologies()) {
       for (TopologyDescription.Node node : sub.nodes()) {
         if (node instanceof TopologyDescription.Processor p) {
           stores.addAll(p.stores());
+          p.stores().forEach(store -> storeSubtopologies.put(store, sub.id()));
         } else if (node instanceof TopologyDescription.Source s && s.topicSet() != null) {
           s.topicSet().forEach(topic -> sources.put(topic, sub.id()));
         }
@@ -48,12 +55,34 @@ public final class TopologyIndex {
     for (TopologyDescription.GlobalStore global : description.globalStores()) {
       stores.addAll(global.processor().stores());
     }
-    return new TopologyIndex(stores, sources, applicationId);
+    return new TopologyIndex(stores, storeSubtopologies, sources, applicationId);
   }
 
   /** Every state store name of the topology. */
   public Set<String> storeNames() {
     return storeNames;
+  }
+
+  /**
+   * The subtopology whose tasks hold a store (the tasks are {@code <subtopology>_<partition>});
+   * empty for a global store or an unknown one.
+   */
+  public java.util.OptionalInt subtopologyOf(String storeName) {
+    Integer sub = subtopologyByStore.get(storeName);
+    return sub == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(sub);
+  }
+
+  /**
+   * A source topic of a subtopology (the first by name), as the topology describes it; the key
+   * serializer of a store is called with it, as the producer of that topic was. Null if none.
+   */
+  public String sourceTopicOf(int subtopology) {
+    return subtopologyBySourceTopic.entrySet().stream()
+        .filter(e -> e.getValue() == subtopology)
+        .map(Map.Entry::getKey)
+        .sorted()
+        .findFirst()
+        .orElse(null);
   }
 
   /**

@@ -2,11 +2,13 @@ package dev.backbone.server.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.backbone.routing.RoutingCache;
+import dev.backbone.routing.RoutingPublisher;
+import dev.backbone.routing.RoutingPublishingTaskAssignor;
 import dev.backbone.server.StreamsStage;
 import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.Test;
 
 class StagePropertiesTest {
@@ -52,21 +54,46 @@ class StagePropertiesTest {
   }
 
   @Test
-  void applicationServerIsSetOnlyByTheNode() {
-    StreamsStage stage = stage(props("application.id", "a"));
+  void aRoutedStageGetsThePublishingAssignorAroundItsOwnAndNoApplicationServer() {
+    StreamsStage plain = stage(props("application.id", "a"));
+    StreamsStage own =
+        stage(props("application.id", "a", "task.assignor.class", "com.example.MyAssignor"));
+    try (RoutingPublisher publisher = dummyPublisher()) {
+      assertRouted(
+          plain, own, new StageProperties.Routing("node-7", "org.example.Default", publisher));
+    }
+  }
 
-    assertThat(
-            StageProperties.resolve(
-                new Properties(), stage, Optional.of(new HostInfo("10.0.0.7", 8080))))
-        .containsEntry("application.server", "10.0.0.7:8080");
-    assertThat(StageProperties.resolve(new Properties(), stage, Optional.empty()))
+  private static void assertRouted(
+      StreamsStage plain, StreamsStage own, StageProperties.Routing routing) {
+
+    Properties resolved = StageProperties.resolve(new Properties(), plain, Optional.of(routing));
+    assertThat(resolved)
+        .containsEntry("task.assignor.class", RoutingPublishingTaskAssignor.class.getName())
+        .containsEntry("backbone.routing.delegate.assignor.class", "org.example.Default")
+        .containsEntry("client.tag.backbone.node", "node-7")
+        .containsEntry(RoutingPublishingTaskAssignor.PUBLISHER_CONFIG, routing.publisher())
         .doesNotContainKey("application.server");
+    assertThat(StageProperties.resolve(new Properties(), own, Optional.of(routing)))
+        .containsEntry("backbone.routing.delegate.assignor.class", "com.example.MyAssignor");
+    assertThat(StageProperties.resolve(new Properties(), plain, Optional.empty()))
+        .doesNotContainKeys("task.assignor.class", "client.tag.backbone.node");
+  }
+
+  @Test
+  void applicationServerIsRefused() {
     assertThat(
             StageProperties.problems(
                 new Properties(), stage(props("application.id", "a", "application.server", "h:1"))))
         .singleElement()
         .asString()
         .contains("application.server");
+  }
+
+  private static RoutingPublisher dummyPublisher() {
+    // Never connects: a producer only reaches the broker when it sends.
+    return new RoutingPublisher(
+        java.util.Map.of("bootstrap.servers", "127.0.0.1:1"), new RoutingCache("a"));
   }
 
   @Test

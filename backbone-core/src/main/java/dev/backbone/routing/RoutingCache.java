@@ -1,0 +1,93 @@
+package dev.backbone.routing;
+
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The routing a node (or a client) holds in memory for one application: the latest table and the
+ * membership. Thread-safe; readers never block.
+ *
+ * <p>Tables are applied in log order: the routing topic has one partition and one key, so the last
+ * record is the latest table, whatever its generation says. Generations are compared only between
+ * nodes, to decide whether a forwarded read may be forwarded once more (see the server's key
+ * router); {@link #highestGenerationSeen()} lets a publisher continue the sequence.
+ *
+ * <p>{@link #pin(RoutingTable)} freezes the view on a given table until {@link #unpin()}: newer
+ * tables are kept aside meanwhile. It simulates a node whose routing consumer lags (tests, drills);
+ * correctness must never depend on the view being fresh.
+ */
+public final class RoutingCache {
+  private final String applicationId;
+  private volatile RoutingTable table;
+  private volatile Membership membership = Membership.empty();
+  private volatile long highestGeneration;
+  private RoutingTable pinned;
+  private RoutingTable latest;
+
+  /** An empty cache for an application. */
+  public RoutingCache(String applicationId) {
+    this.applicationId = Objects.requireNonNull(applicationId, "applicationId");
+    this.table = RoutingTable.empty(applicationId);
+    this.latest = table;
+  }
+
+  /** The application this cache routes. */
+  public String applicationId() {
+    return applicationId;
+  }
+
+  /** The table in use (generation 0 and no tasks before any was received). */
+  public RoutingTable table() {
+    return table;
+  }
+
+  /** Whether a table with tasks was received. */
+  public boolean hasTable() {
+    return !table.tasks().isEmpty();
+  }
+
+  /** The membership in use. */
+  public Membership membership() {
+    return membership;
+  }
+
+  /** The highest generation of any table received, pinned or not. */
+  public long highestGenerationSeen() {
+    return highestGeneration;
+  }
+
+  /** Applies a table read from the routing topic (or published by this process). */
+  public synchronized void accept(RoutingTable newer) {
+    Objects.requireNonNull(newer, "table");
+    if (!newer.applicationId().equals(applicationId)) {
+      return;
+    }
+    highestGeneration = Math.max(highestGeneration, newer.generation());
+    latest = newer;
+    if (pinned == null) {
+      table = newer;
+    }
+  }
+
+  /** Applies a membership record read from the members topic. */
+  public synchronized void accept(Member member) {
+    membership = membership.with(member);
+  }
+
+  /** Uses {@code stale} until {@link #unpin()}, whatever arrives meanwhile. */
+  public synchronized void pin(RoutingTable stale) {
+    pinned = Objects.requireNonNull(stale, "stale");
+    table = stale;
+  }
+
+  /** Ends a {@link #pin}: the latest table received is in use again. */
+  public synchronized void unpin() {
+    pinned = null;
+    table = latest;
+  }
+
+  /** The pinned table, if the view is frozen. */
+  public synchronized Optional<RoutingTable> pinned() {
+    return Optional.ofNullable(pinned);
+  }
+}

@@ -1,0 +1,94 @@
+package dev.backbone.server.internals;
+
+import dev.backbone.routing.Membership;
+import dev.backbone.routing.RoutedMember;
+import dev.backbone.routing.RoutingCache;
+import dev.backbone.routing.RoutingTable;
+import dev.backbone.routing.TaskRoute;
+import dev.backbone.server.QueryableStore;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.UUID;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.state.HostInfo;
+
+/**
+ * Key ownership from this node's copy of the published routing table: the key's task is the
+ * partition the producer's default partitioner picks among the store subtopology's tasks, and the
+ * table names the processes running it; the membership names their nodes and endpoints.
+ */
+final class RoutingTableOwnerLookup implements KeyOwnerLookup {
+  private final LocalNode node;
+
+  RoutingTableOwnerLookup(LocalNode node) {
+    this.node = node;
+  }
+
+  @Override
+  public <K> KeyOwner ownerOf(QueryableStore<K, ?> store, K key) {
+    RunningStage stage =
+        node.stage(store.stageName())
+            .orElseThrow(() -> KeyReadRouter.rebalancing(store, "its stage has not started yet"));
+    RoutingCache cache =
+        node.routing(store.stageName())
+            .orElseThrow(
+                () -> KeyReadRouter.rebalancing(store, "this node has no routing for its stage"));
+    RoutingTable table = cache.table();
+    if (!cache.hasTable()) {
+      throw KeyReadRouter.rebalancing(store, "no routing table has been published yet");
+    }
+    OptionalInt subtopology = stage.topology().subtopologyOf(store.storeName());
+    if (subtopology.isEmpty()) {
+      throw new IllegalStateException(
+          "store '" + store.storeName() + "' is in no subtopology of stage " + store.stageName());
+    }
+    byte[] serialized =
+        store
+            .keySerializer()
+            .serialize(stage.topology().sourceTopicOf(subtopology.getAsInt()), key);
+    TaskId task =
+        table
+            .taskOf(subtopology.getAsInt(), serialized)
+            .orElseThrow(
+                () ->
+                    KeyReadRouter.rebalancing(
+                        store,
+                        "routing table generation "
+                            + table.generation()
+                            + " has no task of subtopology "
+                            + subtopology.getAsInt()));
+    TaskRoute route = table.route(task).orElseThrow();
+    Membership membership = cache.membership();
+    return new KeyOwner(
+        task,
+        table.generation(),
+        route.active().map(p -> replica(table, membership, p)),
+        route.standbys().stream().map(p -> replica(table, membership, p)).toList());
+  }
+
+  private static KeyOwner.Replica replica(RoutingTable table, Membership membership, UUID process) {
+    RoutedMember routed =
+        table.member(process).orElse(new RoutedMember(process, process.toString(), ""));
+    Membership.ResolvedMember resolved = membership.resolve(routed);
+    return new KeyOwner.Replica(
+        resolved.nodeId(),
+        resolved.endpoint().flatMap(RoutingTableOwnerLookup::hostInfo),
+        resolved.state());
+  }
+
+  private static Optional<HostInfo> hostInfo(String endpoint) {
+    int colon = endpoint.lastIndexOf(':');
+    if (colon <= 0) {
+      return Optional.empty();
+    }
+    try {
+      String host = endpoint.substring(0, colon);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      return Optional.of(new HostInfo(host, Integer.parseInt(endpoint.substring(colon + 1))));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+}
