@@ -2,6 +2,7 @@ package dev.backbone.cli;
 
 import dev.backbone.bench.assignment.AssignmentSizeBenchmark;
 import dev.backbone.bench.assignor.AssignorBenchmark;
+import dev.backbone.bench.snapshot.SnapshotBench;
 import dev.backbone.bench.store.StoreBench;
 import dev.backbone.bench.throughput.ThroughputBenchmark;
 import dev.backbone.examples.profiles.StoreKind;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Spec;
       BenchCommand.Throughput.class,
       BenchCommand.Store.class,
       BenchCommand.Assignor.class,
-      BenchCommand.AssignmentSize.class
+      BenchCommand.AssignmentSize.class,
+      BenchCommand.SnapshotTime.class
     })
 final class BenchCommand implements Runnable {
   @Spec private CommandLine.Model.CommandSpec spec;
@@ -257,6 +259,29 @@ final class BenchCommand implements Runnable {
           new AssignmentSizeBenchmark.Spec(
               nodes, threads, partitions, topics, standbys, realInstances, realPartitions, timeout),
           System.out);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "snapshot",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Snapshot time of a Backbone store as it grows: the first snapshot (checksums every",
+        "file) and steady-state snapshots after more writes, against copying the same files."
+      })
+  static final class SnapshotTime implements Callable<Integer> {
+    @Option(
+        names = "--sizes",
+        split = ",",
+        defaultValue = "128m,1g",
+        converter = ByteSizeConverter.class,
+        description = "Store sizes to measure, comma separated (default ${DEFAULT-VALUE}).")
+    List<Long> sizes;
+
+    @Override
+    public Integer call() throws Exception {
+      SnapshotBench.run(sizes, System.out);
       return 0;
     }
   }

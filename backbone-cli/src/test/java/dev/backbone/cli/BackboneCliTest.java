@@ -40,6 +40,7 @@ class BackboneCliTest {
         "load --bootstrap-servers x:1",
         "load --bootstrap-servers x:1 --events 5 --duration 5s",
         "bench throughput --events 0",
+        "bench snapshot --sizes 12q",
         "bench",
         "frobnicate"
       })
@@ -61,7 +62,8 @@ class BackboneCliTest {
         "kafka --help",
         "load --help",
         "bench --help",
-        "bench throughput --help"
+        "bench throughput --help",
+        "bench snapshot --help"
       })
   void everyCommandHasHelp(String args) {
     Run run = run(args.split(" "));
@@ -83,6 +85,18 @@ class BackboneCliTest {
     assertThatThrownBy(() -> c.convert("soon"))
         .isInstanceOf(TypeConversionException.class)
         .hasMessageContaining("soon");
+  }
+
+  @Test
+  void sizesReadTheWayPeopleWriteThem() {
+    ByteSizeConverter c = new ByteSizeConverter();
+
+    assertThat(c.convert("512k")).isEqualTo(512L << 10);
+    assertThat(c.convert("128m")).isEqualTo(128L << 20);
+    assertThat(c.convert("1g")).isEqualTo(1L << 30);
+    assertThat(c.convert("4096")).isEqualTo(4096L);
+    assertThatThrownBy(() -> c.convert("0m")).isInstanceOf(TypeConversionException.class);
+    assertThatThrownBy(() -> c.convert("big")).isInstanceOf(TypeConversionException.class);
   }
 
   @Test
