@@ -142,8 +142,8 @@ final class SnapshotFiles {
                     + store.taskId()
                     + " holds writes of an"
                     + " exactly-once transaction written early (it passed"
-                    + " backbone.store.max.uncommitted.bytes); a snapshot is possible after Kafka"
-                    + " Streams next commits the store");
+                    + " backbone.store.max.uncommitted.bytes); a snapshot is possible once its"
+                    + " transaction commits");
           }
           return BackboneKeyValueStore.readOffsets(checkpoint, handles.get(1));
         } finally {
