@@ -67,6 +67,14 @@ class TransactionCommitTest {
     producer.send(new ProducerRecord<>(tp.topic(), tp.partition(), v("k"), v("v")), null);
   }
 
+  /** A first transaction: a=1, one changelog record at offset 0. */
+  void committedFirstTransaction() {
+    producer.beginTransaction();
+    store.put(k("a"), v("1"));
+    logged(CHANGELOG);
+    producer.commitTransaction();
+  }
+
   @Test
   void appliesTheWritesAtEveryTransactionCommitWithTheLastChangelogOffset() {
     producer.beginTransaction();
@@ -92,10 +100,7 @@ class TransactionCommitTest {
 
   @Test
   void abortedTransactionWritesNeverReachRocksDb() {
-    producer.beginTransaction();
-    store.put(k("a"), v("1"));
-    logged(CHANGELOG);
-    producer.commitTransaction();
+    committedFirstTransaction();
 
     producer.beginTransaction();
     store.put(k("b"), v("2"));
@@ -115,10 +120,7 @@ class TransactionCommitTest {
 
   @Test
   void aFailedCommitDropsTheWritesAndKeepsTheLastCommittedOffset() {
-    producer.beginTransaction();
-    store.put(k("a"), v("1"));
-    logged(CHANGELOG);
-    producer.commitTransaction();
+    committedFirstTransaction();
 
     producer.beginTransaction();
     store.put(k("b"), v("2"));
@@ -142,10 +144,7 @@ class TransactionCommitTest {
 
   @Test
   void aTransactionThatWroteNoChangelogRecordKeepsTheStoredOffset() {
-    producer.beginTransaction();
-    store.put(k("a"), v("1"));
-    logged(CHANGELOG);
-    producer.commitTransaction();
+    committedFirstTransaction();
 
     producer.beginTransaction();
     store.put(k("b"), v("2")); // e.g. a store with logging disabled

@@ -613,6 +613,21 @@ public class BackboneKeyValueStore
     return offsets;
   }
 
+  /**
+   * The committed changelog offsets of a store that is not open, read from its RocksDB directory
+   * ({@code <task dir>/backbone/<store>}) without changing it, e.g. after its process was killed;
+   * empty if the store is dirty (it would report no offset).
+   */
+  public static Map<TopicPartition, Long> committedOffsetsAt(Path storeDirectory) {
+    try {
+      return SnapshotFiles.readMeta(
+          storeDirectory, (db, meta) -> isDirty(db, meta) ? Map.of() : readOffsets(db, meta));
+    } catch (RocksDBException e) {
+      throw new ProcessorStateException(
+          "cannot read the offsets of the store at " + storeDirectory + ": " + e.getMessage(), e);
+    }
+  }
+
   static boolean isDirty(RocksDB db, ColumnFamilyHandle meta) throws RocksDBException {
     return db.get(meta, DIRTY_KEY) != null;
   }
