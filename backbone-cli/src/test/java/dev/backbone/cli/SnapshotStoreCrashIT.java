@@ -7,6 +7,7 @@ import dev.backbone.examples.load.LoadGenerator;
 import dev.backbone.examples.load.LoadSpec;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
+import dev.backbone.store.internals.BackboneKeyValueStore;
 import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.io.IOException;
@@ -14,9 +15,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -24,9 +27,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Kill -9 of a node on Backbone stores under exactly-once, mid-stream: the restarted node reopens
- * every store at a (data, offset) pair committed together, Kafka Streams needs no task-corruption
- * wipe, and every profile is exact.
+ * Kill -9 of a node on Backbone stores under exactly-once, mid-stream: while it ran, every store
+ * persisted offsets at its transaction commits (no task was closed); after the kill each holds a
+ * committed offset past the previous run's; the restarted node reopens every store at a (data,
+ * offset) pair committed together, Kafka Streams needs no task-corruption wipe, and every profile
+ * is exact.
  */
 @BackboneKafkaCluster(brokers = 1)
 class SnapshotStoreCrashIT {
@@ -63,14 +68,28 @@ class SnapshotStoreCrashIT {
     awaitChangelogGrowsBeyond(kafka, changelog, 0);
     child.destroy();
     assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    Map<Path, Long> afterRun1 = storedOffsets(appId);
+    assertThat(afterRun1).as("stores after a clean stop").isNotEmpty();
 
     // Run 2: the rest arrives, and the node is killed while it processes it.
     startChild(kafka, appId, "run-2");
     long before = changelogEnd(kafka, changelog);
     produce(kafka, pipeline.settings().inputTopic(), events.subList(third, events.size()));
     awaitChangelogGrowsBeyond(kafka, changelog, before);
+    // Many commit intervals (100 ms under EOS) pass while it runs; the stores persist an offset at
+    // every transaction commit, so the offsets on disk move on with no task closed.
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> advancedStores(afterRun1, storedOffsets(appId)) == afterRun1.size());
+    long grown = changelogEnd(kafka, changelog);
+    awaitChangelogGrowsBeyond(kafka, changelog, grown);
     child.destroyForcibly();
     assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    // After kill -9 every store still holds a committed offset (not dirty), past run 1's.
+    Map<Path, Long> afterKill = storedOffsets(appId);
+    assertThat(afterKill.keySet()).isEqualTo(afterRun1.keySet());
+    assertThat(advancedStores(afterRun1, afterKill)).isEqualTo(afterRun1.size());
 
     // Run 3: restart; exact profiles, and no task-corruption wipe on the way.
     int port = startChild(kafka, appId, "run-3");
@@ -119,6 +138,39 @@ class SnapshotStoreCrashIT {
         .until(() -> Files.exists(port) || !child.isAlive());
     assertThat(child.isAlive()).as("child %s, see %s.log", run, run).isTrue();
     return Integer.parseInt(Files.readString(port).trim());
+  }
+
+  /**
+   * The committed changelog offset of every profile store of the application on disk, read without
+   * opening it for writing (the child may still run); a dirty store shows as -1.
+   */
+  private Map<Path, Long> storedOffsets(String appId) throws IOException {
+    Map<Path, Long> offsets = new HashMap<>();
+    Path state = dir.resolve("state");
+    if (!Files.exists(state)) {
+      return offsets;
+    }
+    try (Stream<Path> paths = Files.walk(state)) {
+      for (Path store :
+          paths
+              .filter(p -> p.endsWith(Path.of("backbone", CustomerProfilePipeline.PROFILE_STORE)))
+              .filter(p -> p.toString().contains(appId))
+              .toList()) {
+        offsets.put(
+            store,
+            BackboneKeyValueStore.committedOffsetsAt(store).values().stream()
+                .mapToLong(Long::longValue)
+                .max()
+                .orElse(-1L));
+      }
+    }
+    return offsets;
+  }
+
+  private static long advancedStores(Map<Path, Long> before, Map<Path, Long> now) {
+    return before.entrySet().stream()
+        .filter(e -> now.getOrDefault(e.getKey(), -1L) > e.getValue())
+        .count();
   }
 
   private static long changelogEnd(TestKafkaCluster kafka, String changelog) {

@@ -11,6 +11,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Factories of Backbone stores for the Processor API and for {@code Materialized.as(supplier)}, the
  * counterparts of Kafka Streams' {@code Stores.persistentKeyValueStore}. For the DSL as a whole,
  * set {@code dsl.store.suppliers.class} to {@link BackboneDslStoreSuppliers}.
+ *
+ * <p>Under {@code exactly_once_v2} also set {@code default.client.supplier} to {@link
+ * BackboneClientSupplier}: then every store commits with each transaction. Without it Kafka Streams
+ * 4.3 commits the stores only when tasks are suspended or closed, and a store warns once.
  */
 public final class BackboneStores {
   private BackboneStores() {}

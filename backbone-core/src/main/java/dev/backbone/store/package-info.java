@@ -6,7 +6,8 @@
  *
  * <p>Entry points: {@link dev.backbone.store.BackboneStores} for the Processor API and {@code
  * Materialized}, {@link dev.backbone.store.BackboneDslStoreSuppliers} for {@code
- * dsl.store.suppliers.class}, {@link dev.backbone.store.SnapshotStores} to find a node's open
- * stores.
+ * dsl.store.suppliers.class}, {@link dev.backbone.store.BackboneClientSupplier} for {@code
+ * default.client.supplier} (commits under exactly-once at every transaction), {@link
+ * dev.backbone.store.SnapshotStores} to find a node's open stores.
  */
 package dev.backbone.store;

@@ -2,6 +2,7 @@ package dev.backbone.store.internals;
 
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
+import dev.backbone.store.BackboneClientSupplier;
 import dev.backbone.store.Snapshot;
 import dev.backbone.store.SnapshotManifest;
 import dev.backbone.store.SnapshotManifest.ChangelogOffset;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.kafka.common.TopicPartition;
@@ -87,14 +89,22 @@ import org.slf4j.LoggerFactory;
  *   <li><b>at_least_once</b>: when the batch passes {@code backbone.store.max.uncommitted.bytes} it
  *       is written early, without an offset; data may then be ahead of the offset, which
  *       at-least-once allows (a crash reprocesses from the committed input offsets).
- *   <li><b>exactly_once_v2</b>: processing writes are never written before their commit: they may
- *       belong to a transaction that aborts. Kafka Streams 4.3 calls {@code commit(Map)} for an EOS
- *       task only at checkpoints (suspend, close, revocation), not on every transaction, so the
- *       batch grows between them. Past the size bound the store writes the batch and marks itself
- *       <em>dirty</em> in the same write: a dirty store reports no committed offset, so after a
- *       crash Kafka Streams wipes and restores it exactly as it does a stock store under EOS, and
- *       {@link #snapshot} refuses it; the next {@code commit(Map)} makes it clean again. Below the
- *       bound, a crash reopens at the last commit with no wipe.
+ *   <li><b>exactly_once_v2</b>: processing writes are never written before their transaction
+ *       commits: they may belong to a transaction that aborts. Kafka Streams 4.3 calls {@code
+ *       commit(Map)} for an EOS task only at checkpoints (suspend, close, revocation), so the store
+ *       learns each transaction's outcome from the thread's producer instead ({@link
+ *       BackboneClientSupplier} wraps it in a {@link TransactionReportingProducer}): every store
+ *       enlists in the open transaction of the thread that writes it ({@link
+ *       StreamThreadTransactions}); when {@code commitTransaction()} returns, each applies its
+ *       batch with the offset of the last record the transaction wrote to its changelog ({@link
+ *       #transactionCommitted}); on abort or a failed commit it drops the batch ({@link
+ *       #transactionAborted}), keeping its last committed (data, offset). So the batch holds at
+ *       most one commit interval. The size bound stays as a safety valve: past it the store writes
+ *       the batch and marks itself <em>dirty</em> in the same write; a dirty store reports no
+ *       committed offset (after a crash Kafka Streams wipes and restores it, as it does a stock
+ *       store under EOS) and {@link #snapshot} refuses it; the next commit makes it clean. Without
+ *       the client supplier only Kafka Streams' checkpoints commit, and the bound is reached
+ *       sooner; the store warns once.
  * </ul>
  *
  * <h2>Threads</h2>
@@ -106,7 +116,10 @@ import org.slf4j.LoggerFactory;
  * install are serialised by {@link #lifecycle}.
  */
 public class BackboneKeyValueStore
-    implements KeyValueStore<Bytes, byte[]>, SnapshotStore, AutoCloseable {
+    implements KeyValueStore<Bytes, byte[]>,
+        SnapshotStore,
+        StreamThreadTransactions.Participant,
+        AutoCloseable {
   /** Setting: bytes of uncommitted writes after which the batch is written early. */
   public static final String MAX_UNCOMMITTED_BYTES_CONFIG = "backbone.store.max.uncommitted.bytes";
 
@@ -123,11 +136,13 @@ public class BackboneKeyValueStore
   private static final byte[] DIRTY_KEY = "dirty".getBytes(StandardCharsets.UTF_8);
   private static final byte[] FORMAT_KEY = "format".getBytes(StandardCharsets.UTF_8);
   private static final byte[] FORMAT_V1 = {1};
+  private static final String CHANGELOG_SUFFIX = "-changelog";
 
   /** Per-entry overhead of the batch and its index, counted towards the size bound. */
   private static final int ENTRY_OVERHEAD = 32;
 
   private static final Logger LOG = LoggerFactory.getLogger(BackboneKeyValueStore.class);
+  private static final AtomicBoolean WARNED_NO_CLIENT_SUPPLIER = new AtomicBoolean();
 
   static {
     RocksDB.loadLibrary();
@@ -160,7 +175,15 @@ public class BackboneKeyValueStore
   private long batchBytes;
   private boolean dirty;
   private boolean warnedDirty;
-  private final Position position = Position.emptyPosition();
+  private volatile Position position = Position.emptyPosition();
+  private Position committedPosition = Position.emptyPosition();
+
+  /** The changelog partition whose offset a transaction commit reports; null if unknown. */
+  private TopicPartition changelogPartition;
+
+  /** The thread whose open transaction this store is enlisted in; guarded by the batch lock. */
+  private Thread enlistedOn;
+
   private volatile boolean open;
 
   /** A store named {@code name}; nothing opens before {@link #init}. */
@@ -215,6 +238,11 @@ public class BackboneKeyValueStore
     if (bound != null) {
       maxUncommittedBytes = Long.parseLong(bound.toString().trim());
     }
+    this.changelogPartition =
+        new TopicPartition(changelogTopic(applicationId, name), taskId.partition());
+    if (eos && !reportsTransactions(appConfigs)) {
+      warnNoClientSupplier();
+    }
     this.taskDir = context.stateDir().toPath();
     this.dbDir = taskDir.resolve(DB_DIR).resolve(name);
     lifecycle.writeLock().lock();
@@ -267,9 +295,12 @@ public class BackboneKeyValueStore
       }
       dirty = db.get(metaCf, DIRTY_KEY) != null;
       byte[] storedPosition = db.get(metaCf, POSITION_KEY);
+      Position reopened = Position.emptyPosition();
       if (storedPosition != null) {
-        position.merge(PositionCodec.decode(storedPosition));
+        reopened.merge(PositionCodec.decode(storedPosition));
       }
+      position = reopened;
+      committedPosition = reopened.copy();
     } catch (RocksDBException e) {
       closeDb();
       throw new ProcessorStateException("cannot read the metadata of store " + name, e);
@@ -361,6 +392,11 @@ public class BackboneKeyValueStore
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot write to the batch of store " + name, e);
     }
+    Thread writer = Thread.currentThread();
+    if (eos && enlistedOn != writer) {
+      StreamThreadTransactions.enlist(this);
+      enlistedOn = writer;
+    }
   }
 
   private void trackPosition() {
@@ -396,14 +432,20 @@ public class BackboneKeyValueStore
           warnedDirty = true;
           LOG.warn(
               "store {} of task {}: {} bytes of uncommitted writes under exactly-once passed {}={};"
-                  + " writing them early and marking the store dirty until Kafka Streams commits"
-                  + " it (a crash before then restores it from the changelog). Raise the bound to"
-                  + " keep crash recovery incremental.",
+                  + " writing them early and marking the store dirty until its transaction"
+                  + " commits (a crash before then restores it from the changelog). {}",
               name,
               taskId,
               batchBytes,
               MAX_UNCOMMITTED_BYTES_CONFIG,
-              maxUncommittedBytes);
+              maxUncommittedBytes,
+              reportsTransactions(appConfigs)
+                  ? "One transaction wrote this much: lower commit.interval.ms or raise the bound."
+                  : "Set "
+                      + StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG
+                      + "="
+                      + BackboneClientSupplier.class.getName()
+                      + " so the store commits at every transaction.");
         }
       }
       writeBatch();
@@ -428,6 +470,74 @@ public class BackboneKeyValueStore
     batchLock.lock();
     try {
       ensureOpen();
+      if (changelogOffsets.size() == 1) {
+        TopicPartition tp = changelogOffsets.keySet().iterator().next();
+        if (tp.topic().endsWith(CHANGELOG_SUFFIX)) {
+          changelogPartition = tp; // Kafka Streams' own word on the name wins over ours
+        }
+      }
+      commitBatch(changelogOffsets);
+    } finally {
+      batchLock.unlock();
+    }
+  }
+
+  /**
+   * The calling stream thread's exactly-once transaction committed, with every write this store got
+   * from that thread: apply them with the offset of the last record the transaction wrote to this
+   * store's changelog. A transaction that wrote nothing to it (logging disabled, or a source topic
+   * serving as changelog) keeps the stored offset: the data may then be ahead of it by committed
+   * records that a restore rewrites identically.
+   */
+  @Override
+  public void transactionCommitted(Map<TopicPartition, Long> changelogEndOffsets) {
+    batchLock.lock();
+    try {
+      enlistedOn = null;
+      if (!open) {
+        return;
+      }
+      TopicPartition tp = changelogPartition;
+      Long offset = tp == null ? null : changelogEndOffsets.get(tp);
+      commitBatch(offset == null ? Map.of() : Map.of(tp, offset));
+    } finally {
+      batchLock.unlock();
+    }
+  }
+
+  /**
+   * The calling thread's transaction aborted or its commit failed: drop the writes it made, so
+   * RocksDB keeps its last committed (data, offset). Kafka Streams closes and revives the tasks;
+   * they restore from that offset.
+   */
+  @Override
+  public void transactionAborted() {
+    batchLock.lock();
+    try {
+      enlistedOn = null;
+      if (!open) {
+        return;
+      }
+      batch.clear();
+      batchBytes = 0;
+      position = committedPosition.copy();
+      if (dirty) {
+        LOG.warn(
+            "store {} of task {}: its exactly-once transaction aborted after the store wrote it"
+                + " early ({} was passed); the store stays dirty and is restored from the"
+                + " changelog when Kafka Streams reopens it",
+            name,
+            taskId,
+            MAX_UNCOMMITTED_BYTES_CONFIG);
+      }
+    } finally {
+      batchLock.unlock();
+    }
+  }
+
+  /** Adds offsets and position to the batch and writes it; the caller holds the batch lock. */
+  private void commitBatch(Map<TopicPartition, Long> changelogOffsets) {
+    try {
       for (Map.Entry<TopicPartition, Long> e : changelogOffsets.entrySet()) {
         if (e.getValue() == null) {
           batch.delete(metaCf, offsetKey(e.getKey()));
@@ -435,16 +545,16 @@ public class BackboneKeyValueStore
           batch.put(metaCf, offsetKey(e.getKey()), longBytes(e.getValue()));
         }
       }
-      batch.put(metaCf, POSITION_KEY, PositionCodec.encode(position));
+      Position committing = position.copy();
+      batch.put(metaCf, POSITION_KEY, PositionCodec.encode(committing));
       if (dirty) {
         batch.delete(metaCf, DIRTY_KEY);
       }
       writeBatch();
       dirty = false;
+      committedPosition = committing;
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot commit store " + name, e);
-    } finally {
-      batchLock.unlock();
     }
   }
 
@@ -501,6 +611,21 @@ public class BackboneKeyValueStore
       }
     }
     return offsets;
+  }
+
+  /**
+   * The committed changelog offsets of a store that is not open, read from its RocksDB directory
+   * ({@code <task dir>/backbone/<store>}) without changing it, e.g. after its process was killed;
+   * empty if the store is dirty (it would report no offset).
+   */
+  public static Map<TopicPartition, Long> committedOffsetsAt(Path storeDirectory) {
+    try {
+      return SnapshotFiles.readMeta(
+          storeDirectory, (db, meta) -> isDirty(db, meta) ? Map.of() : readOffsets(db, meta));
+    } catch (RocksDBException e) {
+      throw new ProcessorStateException(
+          "cannot read the offsets of the store at " + storeDirectory + ": " + e.getMessage(), e);
+    }
   }
 
   static boolean isDirty(RocksDB db, ColumnFamilyHandle meta) throws RocksDBException {
@@ -846,6 +971,7 @@ public class BackboneKeyValueStore
   @Override
   public void close() {
     SnapshotStores.unregister(this);
+    StreamThreadTransactions.forget(this);
     lifecycle.writeLock().lock();
     try {
       if (open) {
@@ -876,6 +1002,51 @@ public class BackboneKeyValueStore
       tuning.close();
     } finally {
       batchLock.unlock();
+    }
+  }
+
+  /**
+   * Kafka Streams' name of a store's changelog topic: {@code <application.id>-<store>-changelog}.
+   */
+  static String changelogTopic(String applicationId, String store) {
+    return applicationId + "-" + store + CHANGELOG_SUFFIX;
+  }
+
+  /**
+   * Whether the producers of this application report their transactions: {@code
+   * default.client.supplier} is a {@link BackboneClientSupplier}, or (a supplier handed to the
+   * {@code KafkaStreams} constructor) a reporting producer is open in this JVM.
+   */
+  static boolean reportsTransactions(Map<String, Object> configs) {
+    Object supplier = configs.get(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG);
+    if (supplier instanceof Class<?> type) {
+      return BackboneClientSupplier.class.isAssignableFrom(type);
+    }
+    if (supplier instanceof String className && !className.isBlank()) {
+      try {
+        return BackboneClientSupplier.class.isAssignableFrom(
+            Class.forName(className.trim(), false, BackboneKeyValueStore.class.getClassLoader()));
+      } catch (ClassNotFoundException | LinkageError e) {
+        return false;
+      }
+    }
+    return StreamThreadTransactions.reportingProducerOpen();
+  }
+
+  private void warnNoClientSupplier() {
+    if (WARNED_NO_CLIENT_SUPPLIER.compareAndSet(false, true)) {
+      LOG.warn(
+          "store {} of task {} runs under exactly_once_v2 without {}={}: Kafka Streams 4.3 then"
+              + " commits the store only when a task is suspended or closed, so its uncommitted"
+              + " writes grow until then and, past {}, are written early and the store is marked"
+              + " dirty (a crash then restores it from the changelog and it cannot be"
+              + " snapshotted). Set {} to make stores commit at every transaction.",
+          name,
+          taskId,
+          StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG,
+          BackboneClientSupplier.class.getName(),
+          MAX_UNCOMMITTED_BYTES_CONFIG,
+          StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG);
     }
   }
 

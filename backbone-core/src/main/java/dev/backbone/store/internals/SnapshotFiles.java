@@ -123,17 +123,10 @@ final class SnapshotFiles {
 
   private static Map<TopicPartition, Long> readCheckpointOffsets(
       BackboneKeyValueStore store, Path dir) throws RocksDBException {
-    List<ColumnFamilyHandle> handles = new ArrayList<>();
-    try (DBOptions options = new DBOptions();
-        ColumnFamilyOptions cfOptions = new ColumnFamilyOptions()) {
-      List<ColumnFamilyDescriptor> descriptors =
-          List.of(
-              new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
-              new ColumnFamilyDescriptor(BackboneKeyValueStore.META_CF, cfOptions));
-      try (RocksDB checkpoint =
-          RocksDB.openReadOnly(options, dir.toString(), descriptors, handles)) {
-        try {
-          if (BackboneKeyValueStore.isDirty(checkpoint, handles.get(1))) {
+    return readMeta(
+        dir,
+        (checkpoint, meta) -> {
+          if (BackboneKeyValueStore.isDirty(checkpoint, meta)) {
             throw new RetriableBackboneException(
                 "SNAPSHOT_UNAVAILABLE",
                 "store "
@@ -142,10 +135,30 @@ final class SnapshotFiles {
                     + store.taskId()
                     + " holds writes of an"
                     + " exactly-once transaction written early (it passed"
-                    + " backbone.store.max.uncommitted.bytes); a snapshot is possible after Kafka"
-                    + " Streams next commits the store");
+                    + " backbone.store.max.uncommitted.bytes); a snapshot is possible once its"
+                    + " transaction commits");
           }
-          return BackboneKeyValueStore.readOffsets(checkpoint, handles.get(1));
+          return BackboneKeyValueStore.readOffsets(checkpoint, meta);
+        });
+  }
+
+  /** Reads the metadata column family of a closed store or checkpoint. */
+  interface MetaReader<T> {
+    T read(RocksDB db, ColumnFamilyHandle meta) throws RocksDBException;
+  }
+
+  /** Opens the RocksDB directory {@code dir} read-only and reads its metadata. */
+  static <T> T readMeta(Path dir, MetaReader<T> reader) throws RocksDBException {
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    try (DBOptions options = new DBOptions();
+        ColumnFamilyOptions cfOptions = new ColumnFamilyOptions()) {
+      List<ColumnFamilyDescriptor> descriptors =
+          List.of(
+              new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+              new ColumnFamilyDescriptor(BackboneKeyValueStore.META_CF, cfOptions));
+      try (RocksDB db = RocksDB.openReadOnly(options, dir.toString(), descriptors, handles)) {
+        try {
+          return reader.read(db, handles.get(1));
         } finally {
           handles.forEach(ColumnFamilyHandle::close);
         }

@@ -3,6 +3,7 @@ package dev.backbone.examples.profiles;
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
 import dev.backbone.examples.profiles.internals.SkipFailedRecordProductionHandler;
+import dev.backbone.store.BackboneClientSupplier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
@@ -234,7 +235,9 @@ public final class CustomerProfilePipeline {
    *       (override base: one bad record never stops a stage);
    *   <li>{@code replication.factor} = the settings' replication factor, unless base sets it;
    *   <li>{@code dsl.store.suppliers.class} = the settings' {@link StoreKind} (state stage only):
-   *       Backbone's snapshot store by default, Kafka Streams' RocksDB store with {@code stock}.
+   *       Backbone's snapshot store by default, Kafka Streams' RocksDB store with {@code stock};
+   *   <li>{@code default.client.supplier} = {@link BackboneClientSupplier} with Backbone stores, so
+   *       under exactly-once they commit at every transaction (see {@code docs/store.md}).
    * </ul>
    *
    * No default serdes are set: every source, sink and store names its serdes.
@@ -243,6 +246,10 @@ public final class CustomerProfilePipeline {
     Properties properties = stageProperties(base, stateApplicationId());
     properties.put(
         StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG, settings.store().dslStoreSuppliers());
+    if (settings.store() == StoreKind.BACKBONE) {
+      // Under exactly-once, Backbone stores commit at every transaction only with this supplier.
+      properties.put(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG, BackboneClientSupplier.class);
+    }
     return properties;
   }
 

@@ -2,6 +2,7 @@ package dev.backbone.examples.profiles;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.backbone.store.BackboneClientSupplier;
 import dev.backbone.store.SnapshotStores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,6 +47,20 @@ class StoreKindTest {
   void usesTheBackboneStoreByDefault() {
     assertThat(PipelineSettings.defaults("a").store()).isEqualTo(StoreKind.BACKBONE);
     assertThat(runsOnBackboneStore(StoreKind.BACKBONE, "kind-backbone")).isTrue();
+  }
+
+  @Test
+  void backboneStoresGetTheClientSupplierThatReportsTransactions() {
+    Properties base = new Properties();
+    assertThat(
+            new CustomerProfilePipeline(PipelineSettings.defaults("a"))
+                .stateProperties(base)
+                .get(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG))
+        .isEqualTo(BackboneClientSupplier.class);
+    assertThat(
+            new CustomerProfilePipeline(PipelineSettings.defaults("a").withStore(StoreKind.STOCK))
+                .stateProperties(base))
+        .doesNotContainKey(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG);
   }
 
   @Test
