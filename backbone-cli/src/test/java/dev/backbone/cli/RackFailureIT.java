@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.backbone.assignment.AssignmentMetrics;
-import dev.backbone.examples.load.LoadGenerator;
-import dev.backbone.examples.load.LoadSpec;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.server.BackboneNode;
@@ -20,8 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.ThreadMetadata;
 import org.junit.jupiter.api.AfterEach;
@@ -64,13 +60,14 @@ class RackFailureIT {
                 "exactly_once_v2"));
     pipeline.createTopics(kafka.admin());
     for (int i = 0; i < NODES; i++) {
-      nodes.add(startNode(pipeline, kafka, i));
+      nodes.add(ProfileFixtures.startNode(pipeline, kafka, stateRoot, i, rackOf(i)));
     }
-    List<Map.Entry<String, String>> events = knownEvents(pipeline.settings().inputTopic());
+    List<Map.Entry<String, String>> events =
+        ProfileFixtures.knownEvents(pipeline.settings().inputTopic(), CUSTOMERS, EVENTS, 11L, 0.02);
     ProfileOracle oracle = new ProfileOracle();
     events.forEach(e -> oracle.accept(e.getValue()));
     int half = events.size() / 2;
-    produce(kafka, pipeline.settings().inputTopic(), events.subList(0, half));
+    ProfileFixtures.produce(kafka, pipeline.settings().inputTopic(), events.subList(0, half));
 
     await("every task on two racks, six nodes")
         .atMost(PATIENCE)
@@ -89,7 +86,8 @@ class RackFailureIT {
       nodes.get(i).close();
       nodes.set(i, null);
     }
-    produce(kafka, pipeline.settings().inputTopic(), events.subList(half, events.size()));
+    ProfileFixtures.produce(
+        kafka, pipeline.settings().inputTopic(), events.subList(half, events.size()));
 
     await("exact profiles on the surviving racks")
         .atMost(PATIENCE)
@@ -97,11 +95,11 @@ class RackFailureIT {
         .untilAsserted(
             () -> {
               assertReplicasOnDistinctRacks(Set.of("rack-b", "rack-c"));
-              assertEveryProfile(oracle);
+              ProfileFixtures.assertEveryProfileThroughEveryNode(nodes, oracle);
             });
 
     for (int i : new int[] {0, 3}) {
-      nodes.set(i, startNode(pipeline, kafka, i));
+      nodes.set(i, ProfileFixtures.startNode(pipeline, kafka, stateRoot, i, rackOf(i)));
     }
     await("the rule over three racks again")
         .atMost(PATIENCE)
@@ -109,7 +107,7 @@ class RackFailureIT {
         .untilAsserted(
             () -> {
               assertReplicasOnDistinctRacks(Set.of("rack-a", "rack-b", "rack-c"));
-              assertEveryProfile(oracle);
+              ProfileFixtures.assertEveryProfileThroughEveryNode(nodes, oracle);
             });
 
     BackboneNode leader =
@@ -173,67 +171,7 @@ class RackFailureIT {
     }
   }
 
-  private void assertEveryProfile(ProfileOracle oracle) {
-    for (BackboneNode node : nodes) {
-      if (node == null) {
-        continue;
-      }
-      for (var expected : oracle.profiles().entrySet()) {
-        HttpJson.Response r =
-            HttpJson.get(
-                node.httpPort(),
-                "/v1/stores/"
-                    + CustomerProfilePipeline.PROFILE_STORE
-                    + "/keys/"
-                    + expected.getKey());
-        assertThat(r.status())
-            .as("%s via %s: %s", expected.getKey(), node.nodeId(), r.body())
-            .isEqualTo(200);
-        assertThat(ProfileOracle.describe(r.body().get("value")))
-            .as("%s via %s", expected.getKey(), node.nodeId())
-            .isEqualTo(ProfileOracle.describe(expected.getValue()));
-      }
-    }
-  }
-
   private static String rackOf(int node) {
     return "rack-" + (char) ('a' + node % 3);
-  }
-
-  private BackboneNode startNode(CustomerProfilePipeline pipeline, TestKafkaCluster kafka, int i) {
-    BackboneNode node =
-        ProfileNodes.build(
-            pipeline,
-            new ProfileNodes.NodeSpec(
-                "node-" + i,
-                rackOf(i),
-                kafka.bootstrapServers(),
-                "127.0.0.1",
-                0,
-                stateRoot.resolve("node-" + i),
-                1,
-                1));
-    node.start();
-    return node;
-  }
-
-  private static List<Map.Entry<String, String>> knownEvents(String topic) {
-    LoadSpec spec = new LoadSpec(topic, 0, CUSTOMERS, 0.5, EVENTS, null, 11L, 0.02);
-    List<Map.Entry<String, String>> events = new ArrayList<>();
-    new LoadGenerator()
-        .events(spec)
-        .forEachRemaining(r -> events.add(Map.entry(r.key() == null ? "" : r.key(), r.value())));
-    return events;
-  }
-
-  private static void produce(
-      TestKafkaCluster kafka, String topic, List<Map.Entry<String, String>> events) {
-    try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
-      for (Map.Entry<String, String> e : events) {
-        producer.send(
-            new ProducerRecord<>(topic, e.getKey().isEmpty() ? null : e.getKey(), e.getValue()));
-      }
-      producer.flush();
-    }
   }
 }

@@ -3,8 +3,6 @@ package dev.backbone.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.backbone.examples.load.LoadGenerator;
-import dev.backbone.examples.load.LoadSpec;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.store.internals.BackboneKeyValueStore;
@@ -14,14 +12,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,14 +51,15 @@ class SnapshotStoreCrashIT {
             new PipelineSettings(
                 appId, appId + "-events", appId + "-dlq", 2, (short) 1, "exactly_once_v2"));
     pipeline.createTopics(kafka.admin());
-    List<Map.Entry<String, String>> events = events(pipeline.settings().inputTopic());
+    List<Map.Entry<String, String>> events =
+        ProfileFixtures.knownEvents(pipeline.settings().inputTopic(), 200, 6_000, 11L, 0.02);
     ProfileOracle oracle = new ProfileOracle();
     events.forEach(e -> oracle.accept(e.getValue()));
     String changelog = appId + "-" + CustomerProfilePipeline.PROFILE_STORE + "-changelog";
     int third = events.size() / 3;
 
     // Run 1: a first third, then a clean stop, so every store holds a committed offset.
-    produce(kafka, pipeline.settings().inputTopic(), events.subList(0, third));
+    ProfileFixtures.produce(kafka, pipeline.settings().inputTopic(), events.subList(0, third));
     startChild(kafka, appId, "run-1");
     awaitChangelogGrowsBeyond(kafka, changelog, 0);
     child.destroy();
@@ -74,7 +70,8 @@ class SnapshotStoreCrashIT {
     // Run 2: the rest arrives, and the node is killed while it processes it.
     startChild(kafka, appId, "run-2");
     long before = changelogEnd(kafka, changelog);
-    produce(kafka, pipeline.settings().inputTopic(), events.subList(third, events.size()));
+    ProfileFixtures.produce(
+        kafka, pipeline.settings().inputTopic(), events.subList(third, events.size()));
     awaitChangelogGrowsBeyond(kafka, changelog, before);
     // Many commit intervals (100 ms under EOS) pass while it runs; the stores persist an offset at
     // every transaction commit, so the offsets on disk move on with no task closed.
@@ -187,25 +184,5 @@ class SnapshotStoreCrashIT {
         .atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofMillis(100))
         .until(() -> changelogEnd(kafka, changelog) > offset);
-  }
-
-  private static List<Map.Entry<String, String>> events(String topic) {
-    LoadSpec spec = new LoadSpec(topic, 0, 200, 0.5, 6_000, null, 11L, 0.02);
-    List<Map.Entry<String, String>> events = new ArrayList<>();
-    new LoadGenerator()
-        .events(spec)
-        .forEachRemaining(r -> events.add(Map.entry(r.key() == null ? "" : r.key(), r.value())));
-    return events;
-  }
-
-  private static void produce(
-      TestKafkaCluster kafka, String topic, List<Map.Entry<String, String>> events) {
-    try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
-      for (Map.Entry<String, String> e : events) {
-        producer.send(
-            new ProducerRecord<>(topic, e.getKey().isEmpty() ? null : e.getKey(), e.getValue()));
-      }
-      producer.flush();
-    }
   }
 }
