@@ -6,6 +6,7 @@ import dev.backbone.examples.profiles.internals.SkipFailedRecordProductionHandle
 import dev.backbone.store.BackboneClientSupplier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -13,11 +14,13 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -76,6 +79,9 @@ public final class CustomerProfilePipeline {
 
   /** Name of the profile store (and KTable) of the state stage. */
   public static final String PROFILE_STORE = "customer-profiles";
+
+  private static final Duration DESCRIBE_PATIENCE = Duration.ofSeconds(30);
+  private static final Duration DESCRIBE_RETRY_BACKOFF = Duration.ofMillis(100);
 
   /** DLQ header with the human-readable reason, UTF-8. */
   public static final String DLQ_REASON_HEADER = "backbone.dlq.reason";
@@ -292,27 +298,23 @@ public final class CustomerProfilePipeline {
     for (String name : List.of(settings.inputTopic(), settings.dlqTopic(), keyedEventsTopic())) {
       topics.add(new NewTopic(name, settings.partitions(), settings.replicationFactor()));
     }
-    for (Map.Entry<String, KafkaFuture<Void>> created :
-        admin.createTopics(topics).values().entrySet()) {
+    CreateTopicsResult result = admin.createTopics(topics);
+    Integer keyedPartitions = null;
+    for (Map.Entry<String, KafkaFuture<Void>> created : result.values().entrySet()) {
       try {
         await(created.getValue(), "create topic " + created.getKey());
+        if (created.getKey().equals(keyedEventsTopic())) {
+          // A topic just created may not be in every broker's metadata yet, so a describe right
+          // now can fail; the creation result already says how many partitions it has.
+          keyedPartitions = await(result.numPartitions(keyedEventsTopic()), "read topic config");
+        }
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw failure("create topic " + created.getKey(), e.getCause());
         }
       }
     }
-    TopicDescription keyed;
-    try {
-      keyed =
-          await(
-                  admin.describeTopics(List.of(keyedEventsTopic())).allTopicNames(),
-                  "describe topic " + keyedEventsTopic())
-              .get(keyedEventsTopic());
-    } catch (ExecutionException e) {
-      throw failure("describe topic " + keyedEventsTopic(), e.getCause());
-    }
-    int actual = keyed.partitions().size();
+    int actual = keyedPartitions != null ? keyedPartitions : describePartitions(admin);
     if (actual != settings.partitions()) {
       throw new FatalBackboneException(
           "TOPIC_PARTITIONS_MISMATCH",
@@ -326,6 +328,36 @@ public final class CustomerProfilePipeline {
               + " place. Configure partitions="
               + actual
               + ", or change it with backbone rescale.");
+    }
+  }
+
+  /**
+   * Partitions of the existing keyed-events topic. Another node may have created it a moment ago,
+   * before every broker's metadata knows it: an unknown topic is retried for a bounded time.
+   */
+  private int describePartitions(Admin admin) {
+    long deadline = System.nanoTime() + DESCRIBE_PATIENCE.toNanos();
+    while (true) {
+      try {
+        TopicDescription keyed =
+            await(
+                    admin.describeTopics(List.of(keyedEventsTopic())).allTopicNames(),
+                    "describe topic " + keyedEventsTopic())
+                .get(keyedEventsTopic());
+        return keyed.partitions().size();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
+          throw failure("describe topic " + keyedEventsTopic(), e.getCause());
+        }
+      }
+      try {
+        Thread.sleep(DESCRIBE_RETRY_BACKOFF.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new RetriableBackboneException(
+            "INTERRUPTED", "interrupted while waiting for topic " + keyedEventsTopic(), e);
+      }
     }
   }
 
