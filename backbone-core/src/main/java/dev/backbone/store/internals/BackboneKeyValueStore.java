@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,9 +55,7 @@ import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
-import org.rocksdb.WBWIRocksIterator;
 import org.rocksdb.WriteBatch;
-import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,11 +72,16 @@ import org.slf4j.LoggerFactory;
  * restart after {@code kill -9} (the write-ahead log is on; a killed process loses nothing the OS
  * has) or a snapshot install always yields data and the offset it corresponds to.
  *
- * <p>Writes between commits go to a {@link WriteBatchWithIndex}; reads see it ({@code
- * getFromBatchAndDB}, iterators merge it in). {@link #commit(Map)} adds the offsets and the
- * position to the batch and writes it in one atomic write. {@link #close()} drops what was not
- * committed, which is what a dirty close needs and a clean close never has (Kafka Streams commits
- * first).
+ * <p>Writes between commits go to the <em>batch</em>: an in-memory sorted map ({@link #pending},
+ * keys copied and ordered as RocksDB's bytewise comparator orders them, deletes as tombstones);
+ * reads see it ({@code get} looks in it before RocksDB, iterators merge the entries of their range
+ * in). {@link #commit(Map)} turns it, in key order, into one RocksDB {@link WriteBatch} together
+ * with the offsets and the position and writes that in one atomic write. It is not a RocksDB {@code
+ * WriteBatchWithIndex}: that inserted every put into a native skiplist and then, at commit, again
+ * into the memtable in arrival order, one JNI call per put; the map costs no JNI per put, and the
+ * sorted commit inserts into the memtable in key order (measured by {@code StoreBenchmark}). {@link
+ * #close()} drops what was not committed, which is what a dirty close needs and a clean close never
+ * has (Kafka Streams commits first).
  *
  * <h2>What holds in each mode</h2>
  *
@@ -110,7 +114,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Threads</h2>
  *
  * The stream (or state-updater) thread writes and commits; interactive queries and snapshots come
- * from other threads. The batch is guarded by {@link #batchLock} (RocksDB's index is not
+ * from other threads. The batch is guarded by {@link #batchLock} (a {@link TreeMap} is not
  * thread-safe); iterators copy the batch entries in their range when created and read RocksDB
  * through its implicit snapshot, so a later write never moves them. Open, close, snapshot and
  * install are serialised by {@link #lifecycle}.
@@ -171,7 +175,12 @@ public class BackboneKeyValueStore
   private WriteOptions writeOptions;
   private ReadOptions readOptions;
 
-  private WriteBatchWithIndex batch;
+  /**
+   * The uncommitted writes, sorted as RocksDB sorts keys ({@link MergedIterator#TOMBSTONE} marks a
+   * delete); written as one {@link WriteBatch}, in key order, at commit. Guarded by the batch lock.
+   */
+  private final TreeMap<Bytes, byte[]> pending = new TreeMap<>();
+
   private long batchBytes;
   private boolean dirty;
   private boolean warnedDirty;
@@ -281,7 +290,7 @@ public class BackboneKeyValueStore
     metaCf = opened.get(1);
     writeOptions = new WriteOptions();
     readOptions = new ReadOptions();
-    batch = new WriteBatchWithIndex(true);
+    pending.clear();
     batchBytes = 0;
     try {
       byte[] format = db.get(metaCf, FORMAT_KEY);
@@ -381,16 +390,14 @@ public class BackboneKeyValueStore
   }
 
   private void putInBatch(Bytes key, byte[] value) {
-    try {
-      if (value == null) {
-        batch.delete(dataCf, key.get());
-        batchBytes += key.get().length + ENTRY_OVERHEAD;
-      } else {
-        batch.put(dataCf, key.get(), value);
-        batchBytes += key.get().length + value.length + ENTRY_OVERHEAD;
-      }
-    } catch (RocksDBException e) {
-      throw new ProcessorStateException("cannot write to the batch of store " + name, e);
+    // Copies, as RocksDB would: the caller may reuse its arrays.
+    byte[] k = key.get().clone();
+    if (value == null) {
+      pending.put(Bytes.wrap(k), MergedIterator.TOMBSTONE);
+      batchBytes += k.length + ENTRY_OVERHEAD;
+    } else {
+      pending.put(Bytes.wrap(k), value.clone());
+      batchBytes += k.length + value.length + ENTRY_OVERHEAD;
     }
     Thread writer = Thread.currentThread();
     if (eos && enlistedOn != writer) {
@@ -419,15 +426,8 @@ public class BackboneKeyValueStore
       if (batchBytes <= maxUncommittedBytes) {
         return;
       }
+      boolean markDirty = eos && !dirty;
       if (eos) {
-        if (!dirty) {
-          try {
-            batch.put(metaCf, DIRTY_KEY, FORMAT_V1);
-          } catch (RocksDBException e) {
-            throw new ProcessorStateException("cannot mark store " + name + " dirty", e);
-          }
-          dirty = true;
-        }
         if (!warnedDirty) {
           warnedDirty = true;
           LOG.warn(
@@ -448,20 +448,44 @@ public class BackboneKeyValueStore
                       + " so the store commits at every transaction.");
         }
       }
-      writeBatch();
+      try {
+        writeBatch(markDirty ? wb -> wb.put(metaCf, DIRTY_KEY, FORMAT_V1) : wb -> {});
+      } catch (RocksDBException e) {
+        throw new ProcessorStateException("cannot write the batch of store " + name, e);
+      }
+      if (markDirty) {
+        dirty = true;
+      }
     } finally {
       batchLock.unlock();
     }
   }
 
-  /** Writes and clears the batch; the caller holds the batch lock. */
-  private void writeBatch() {
-    try {
+  /** Metadata written in the same atomic write as the pending data. */
+  @FunctionalInterface
+  private interface MetaWrites {
+    void addTo(WriteBatch batch) throws RocksDBException;
+  }
+
+  /**
+   * Writes the pending data, in key order, and {@code meta} in one atomic RocksDB write, then
+   * clears the pending data; the caller holds the batch lock. On failure nothing is cleared.
+   */
+  private void writeBatch(MetaWrites meta) throws RocksDBException {
+    try (WriteBatch batch =
+        new WriteBatch((int) Math.min(Integer.MAX_VALUE - 8, batchBytes + 64))) {
+      for (Map.Entry<Bytes, byte[]> e : pending.entrySet()) {
+        byte[] value = e.getValue();
+        if (value == MergedIterator.TOMBSTONE) {
+          batch.delete(dataCf, e.getKey().get());
+        } else {
+          batch.put(dataCf, e.getKey().get(), value);
+        }
+      }
+      meta.addTo(batch);
       db.write(writeOptions, batch);
-    } catch (RocksDBException e) {
-      throw new ProcessorStateException("cannot write the batch of store " + name, e);
     }
-    batch.clear();
+    pending.clear();
     batchBytes = 0;
   }
 
@@ -518,7 +542,7 @@ public class BackboneKeyValueStore
       if (!open) {
         return;
       }
-      batch.clear();
+      pending.clear();
       batchBytes = 0;
       position = committedPosition.copy();
       if (dirty) {
@@ -538,19 +562,22 @@ public class BackboneKeyValueStore
   /** Adds offsets and position to the batch and writes it; the caller holds the batch lock. */
   private void commitBatch(Map<TopicPartition, Long> changelogOffsets) {
     try {
-      for (Map.Entry<TopicPartition, Long> e : changelogOffsets.entrySet()) {
-        if (e.getValue() == null) {
-          batch.delete(metaCf, offsetKey(e.getKey()));
-        } else {
-          batch.put(metaCf, offsetKey(e.getKey()), longBytes(e.getValue()));
-        }
-      }
       Position committing = position.copy();
-      batch.put(metaCf, POSITION_KEY, PositionCodec.encode(committing));
-      if (dirty) {
-        batch.delete(metaCf, DIRTY_KEY);
-      }
-      writeBatch();
+      boolean wasDirty = dirty;
+      writeBatch(
+          batch -> {
+            for (Map.Entry<TopicPartition, Long> e : changelogOffsets.entrySet()) {
+              if (e.getValue() == null) {
+                batch.delete(metaCf, offsetKey(e.getKey()));
+              } else {
+                batch.put(metaCf, offsetKey(e.getKey()), longBytes(e.getValue()));
+              }
+            }
+            batch.put(metaCf, POSITION_KEY, PositionCodec.encode(committing));
+            if (wasDirty) {
+              batch.delete(metaCf, DIRTY_KEY);
+            }
+          });
       dirty = false;
       committedPosition = committing;
     } catch (RocksDBException e) {
@@ -668,10 +695,14 @@ public class BackboneKeyValueStore
   }
 
   private byte[] getLocked(Bytes key) {
+    if (!pending.isEmpty()) {
+      byte[] value = pending.get(key);
+      if (value != null) {
+        return value == MergedIterator.TOMBSTONE ? null : value.clone();
+      }
+    }
     try {
-      return batchBytes == 0
-          ? db.get(dataCf, readOptions, key.get())
-          : batch.getFromBatchAndDB(db, dataCf, readOptions, key.get());
+      return db.get(dataCf, readOptions, key.get());
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot read from store " + name, e);
     }
@@ -712,14 +743,14 @@ public class BackboneKeyValueStore
     ensureOpen();
     try {
       long committed = db.getLongProperty(dataCf, "rocksdb.estimate-num-keys");
-      long pending;
+      long uncommitted;
       batchLock.lock();
       try {
-        pending = batch.count();
+        uncommitted = pending.size();
       } finally {
         batchLock.unlock();
       }
-      long sum = committed + pending;
+      long sum = committed + uncommitted;
       return sum < 0 ? Long.MAX_VALUE : sum;
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot estimate the size of store " + name, e);
@@ -763,33 +794,15 @@ public class BackboneKeyValueStore
   }
 
   private void copyBatch(KeyRange range, TreeMap<Bytes, byte[]> into) {
-    try (WBWIRocksIterator it = batch.newIterator(dataCf)) {
-      if (range.lower() == null) {
-        it.seekToFirst();
-      } else {
-        it.seek(range.lower().get());
+    NavigableMap<Bytes, byte[]> from =
+        range.lower() == null ? pending : pending.tailMap(range.lower(), true);
+    for (Map.Entry<Bytes, byte[]> e : from.entrySet()) {
+      if (!range.belowUpper(e.getKey())) {
+        break;
       }
-      for (; it.isValid(); it.next()) {
-        WBWIRocksIterator.WriteEntry entry = it.entry();
-        Bytes key = Bytes.wrap(bytesOf(entry.getKey().data()));
-        if (!range.belowUpper(key)) {
-          break;
-        }
-        switch (entry.getType()) {
-          case PUT -> into.put(key, bytesOf(entry.getValue().data()));
-          case DELETE, SINGLE_DELETE, DELETE_RANGE -> into.put(key, MergedIterator.TOMBSTONE);
-          default ->
-              throw new IllegalStateException(
-                  "unexpected batch entry " + entry.getType() + " in store " + name);
-        }
-      }
+      byte[] value = e.getValue();
+      into.put(e.getKey(), value == MergedIterator.TOMBSTONE ? value : value.clone());
     }
-  }
-
-  private static byte[] bytesOf(ByteBuffer buffer) {
-    byte[] bytes = new byte[buffer.remaining()];
-    buffer.get(bytes);
-    return bytes;
   }
 
   private static KeyValueIterator<Bytes, byte[]> emptyIterator() {
@@ -991,7 +1004,7 @@ public class BackboneKeyValueStore
         it.close();
       }
       openIterators.clear();
-      batch.close();
+      pending.clear();
       batchBytes = 0;
       handles.forEach(ColumnFamilyHandle::close);
       handles = List.of();
