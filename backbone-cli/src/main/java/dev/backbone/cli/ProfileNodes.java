@@ -39,7 +39,16 @@ final class ProfileNodes {
       int threads) {}
 
   static BackboneNode build(CustomerProfilePipeline pipeline, NodeSpec spec) {
+    return build(pipeline, spec, new Properties());
+  }
+
+  /**
+   * As {@link #build(CustomerProfilePipeline, NodeSpec)}, with Kafka Streams settings on top for
+   * both stages (tests use it for a short {@code session.timeout.ms}).
+   */
+  static BackboneNode build(CustomerProfilePipeline pipeline, NodeSpec spec, Properties extra) {
     Properties base = new Properties();
+    base.putAll(extra);
     base.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, spec.bootstrapServers());
     base.put(StreamsConfig.STATE_DIR_CONFIG, spec.stateDir().toAbsolutePath().toString());
     base.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, spec.standbys());

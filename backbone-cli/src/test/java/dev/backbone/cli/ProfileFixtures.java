@@ -9,8 +9,10 @@ import dev.backbone.server.BackboneNode;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -50,6 +52,17 @@ final class ProfileFixtures {
       Path stateRoot,
       int i,
       String rack) {
+    return startNode(pipeline, kafka, stateRoot, i, rack, new Properties());
+  }
+
+  /** As {@link #startNode}, with extra Kafka Streams settings for both stages. */
+  static BackboneNode startNode(
+      CustomerProfilePipeline pipeline,
+      TestKafkaCluster kafka,
+      Path stateRoot,
+      int i,
+      String rack,
+      Properties extra) {
     BackboneNode node =
         ProfileNodes.build(
             pipeline,
@@ -61,30 +74,35 @@ final class ProfileFixtures {
                 0,
                 stateRoot.resolve("node-" + i),
                 1,
-                1));
+                1),
+            extra);
     node.start();
     return node;
   }
 
   /** Every profile the oracle knows, read over HTTP through every live (non-null) node. */
   static void assertEveryProfileThroughEveryNode(List<BackboneNode> nodes, ProfileOracle oracle) {
-    for (BackboneNode node : nodes) {
-      if (node == null) {
-        continue;
-      }
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    nodes.stream().filter(n -> n != null).forEach(n -> ports.put(n.nodeId(), n.httpPort()));
+    assertEveryProfileThroughEveryNode(ports, oracle);
+  }
+
+  /** Every profile the oracle knows, read over HTTP through every node (node id to HTTP port). */
+  static void assertEveryProfileThroughEveryNode(Map<String, Integer> ports, ProfileOracle oracle) {
+    for (Map.Entry<String, Integer> node : ports.entrySet()) {
       for (var expected : oracle.profiles().entrySet()) {
         HttpJson.Response r =
             HttpJson.get(
-                node.httpPort(),
+                node.getValue(),
                 "/v1/stores/"
                     + CustomerProfilePipeline.PROFILE_STORE
                     + "/keys/"
                     + expected.getKey());
         assertThat(r.status())
-            .as("%s via %s: %s", expected.getKey(), node.nodeId(), r.body())
+            .as("%s via %s: %s", expected.getKey(), node.getKey(), r.body())
             .isEqualTo(200);
         assertThat(ProfileOracle.describe(r.body().get("value")))
-            .as("%s via %s", expected.getKey(), node.nodeId())
+            .as("%s via %s", expected.getKey(), node.getKey())
             .isEqualTo(ProfileOracle.describe(expected.getValue()));
       }
     }

@@ -5,12 +5,14 @@ import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.server.BackboneNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * A profile node as a child JVM, for crash tests: {@code <bootstrap> <appId> <stateDir>
- * <guarantee>}. Writes its HTTP port to {@code <stateDir>/port} once started; SIGTERM closes it
- * cleanly, SIGKILL is the crash under test.
+ * A profile node as a child JVM, for crash tests: {@code <bootstrap> <appId> <stateDir> <guarantee>
+ * [<nodeId> <rack> <partitions> <standbys> <sessionTimeoutMs>]} (defaults: {@code child rack-a 2 0}
+ * and Kafka's session timeout). Writes its HTTP port to {@code <stateDir>/port} once started;
+ * SIGTERM closes it cleanly, SIGKILL is the crash under test.
  */
 public final class ProfileNodeChild {
   private ProfileNodeChild() {}
@@ -18,14 +20,25 @@ public final class ProfileNodeChild {
   public static void main(String[] args) throws Exception {
     String appId = args[1];
     Path stateDir = Path.of(args[2]);
+    String nodeId = args.length > 4 ? args[4] : "child";
+    String rack = args.length > 5 ? args[5] : "rack-a";
+    int partitions = args.length > 6 ? Integer.parseInt(args[6]) : 2;
+    int standbys = args.length > 7 ? Integer.parseInt(args[7]) : 0;
+    Properties extra = new Properties();
+    if (args.length > 8) {
+      extra.put("session.timeout.ms", args[8]);
+      extra.put("heartbeat.interval.ms", Integer.toString(Integer.parseInt(args[8]) / 4));
+    }
     CustomerProfilePipeline pipeline =
         new CustomerProfilePipeline(
-            new PipelineSettings(appId, appId + "-events", appId + "-dlq", 2, (short) 1, args[3]));
+            new PipelineSettings(
+                appId, appId + "-events", appId + "-dlq", partitions, (short) 1, args[3]));
     BackboneNode node =
         ProfileNodes.build(
             pipeline,
             new ProfileNodes.NodeSpec(
-                "child", "rack-a", args[0], "127.0.0.1", 0, stateDir.resolve("state"), 0, 1));
+                nodeId, rack, args[0], "127.0.0.1", 0, stateDir.resolve("state"), standbys, 1),
+            extra);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -3,6 +3,7 @@ package dev.backbone.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.assignment.AssignmentMetrics;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
@@ -15,20 +16,21 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.ThreadMetadata;
+import java.util.function.BiConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Losing a whole rack loses no task: six nodes on three racks run the customer-profile pipeline
- * with one standby and the rack-aware assignor; both nodes of one rack go away, every task still
- * had a replica on another rack, processing continues and every profile stays exact; when the rack
- * returns, the rebalance spreads every task's replicas over distinct racks again.
+ * with one standby and the rack-aware assignor; both nodes of rack-a run as child JVMs and are
+ * killed with SIGKILL (no clean leave: the group notices after a short session timeout); every task
+ * still had a replica on another rack, processing continues and every profile stays exact; when the
+ * rack returns, the rebalance spreads every task's replicas over distinct racks again.
  */
 @BackboneKafkaCluster(brokers = 1)
 class RackFailureIT {
@@ -36,18 +38,28 @@ class RackFailureIT {
   private static final int PARTITIONS = 6;
   private static final int CUSTOMERS = 40;
   private static final long EVENTS = 1_200;
-  private static final Duration PATIENCE = Duration.ofSeconds(180);
+  private static final Duration PATIENCE = Duration.ofSeconds(120);
+
+  /** The broker's default group.min.session.timeout.ms, so a killed member is gone in ~6 s. */
+  private static final int SESSION_TIMEOUT_MS = 6_000;
+
+  private static final int[] RACK_A = {0, 3};
 
   @TempDir Path stateRoot;
   private final List<BackboneNode> nodes = new ArrayList<>();
+  private final Map<Integer, ChildNode> children = new TreeMap<>();
 
   @AfterEach
-  void closeNodes() {
+  void stopNodes() throws InterruptedException {
+    for (ChildNode child : children.values()) {
+      child.killIfAlive();
+    }
     nodes.stream().filter(n -> n != null).forEach(BackboneNode::close);
   }
 
   @Test
-  void losingARackLosesNoTaskAndTheRuleHoldsAgainAfterItReturns(TestKafkaCluster kafka) {
+  void losingARackLosesNoTaskAndTheRuleHoldsAgainAfterItReturns(TestKafkaCluster kafka)
+      throws Exception {
     String appId = kafka.uniqueName("racks");
     CustomerProfilePipeline pipeline =
         new CustomerProfilePipeline(
@@ -59,8 +71,18 @@ class RackFailureIT {
                 (short) 1,
                 "exactly_once_v2"));
     pipeline.createTopics(kafka.admin());
+    Properties shortSession = new Properties();
+    shortSession.put("session.timeout.ms", Integer.toString(SESSION_TIMEOUT_MS));
+    shortSession.put("heartbeat.interval.ms", Integer.toString(SESSION_TIMEOUT_MS / 4));
+    // The in-process nodes first: the group leader is among them and stays through the kill.
     for (int i = 0; i < NODES; i++) {
-      nodes.add(ProfileFixtures.startNode(pipeline, kafka, stateRoot, i, rackOf(i)));
+      nodes.add(
+          isRackA(i)
+              ? null
+              : ProfileFixtures.startNode(pipeline, kafka, stateRoot, i, rackOf(i), shortSession));
+    }
+    for (int i : RACK_A) {
+      children.put(i, startChild(kafka, appId, i, "run-1"));
     }
     List<Map.Entry<String, String>> events =
         ProfileFixtures.knownEvents(pipeline.settings().inputTopic(), CUSTOMERS, EVENTS, 11L, 0.02);
@@ -72,22 +94,24 @@ class RackFailureIT {
     await("every task on two racks, six nodes")
         .atMost(PATIENCE)
         .pollInterval(Duration.ofMillis(500))
-        .untilAsserted(() -> assertReplicasOnDistinctRacks(Set.of("rack-a", "rack-b", "rack-c")));
-    Map<String, Set<String>> racksBefore = racksByTask();
-
-    // rack-a goes away: nodes 0 and 3.
-    assertThat(racksBefore)
+        .untilAsserted(
+            () -> {
+              assertReplicasOnDistinctRacks(Set.of("rack-a", "rack-b", "rack-c"));
+              ProfileFixtures.assertEveryProfileThroughEveryNode(ports(), firstHalf(events));
+            });
+    assertThat(racksByTask())
         .allSatisfy(
             (task, racks) ->
                 assertThat(racks)
                     .as("task %s survives rack-a", task)
                     .isNotEqualTo(Set.of("rack-a")));
-    for (int i : new int[] {0, 3}) {
-      nodes.get(i).close();
-      nodes.set(i, null);
-    }
+
+    // rack-a fails: SIGKILL to both of its nodes, mid-stream (the second half is on its way).
     ProfileFixtures.produce(
         kafka, pipeline.settings().inputTopic(), events.subList(half, events.size()));
+    for (int i : RACK_A) {
+      children.remove(i).kill();
+    }
 
     await("exact profiles on the surviving racks")
         .atMost(PATIENCE)
@@ -95,11 +119,11 @@ class RackFailureIT {
         .untilAsserted(
             () -> {
               assertReplicasOnDistinctRacks(Set.of("rack-b", "rack-c"));
-              ProfileFixtures.assertEveryProfileThroughEveryNode(nodes, oracle);
+              ProfileFixtures.assertEveryProfileThroughEveryNode(ports(), oracle);
             });
 
-    for (int i : new int[] {0, 3}) {
-      nodes.set(i, ProfileFixtures.startNode(pipeline, kafka, stateRoot, i, rackOf(i)));
+    for (int i : RACK_A) {
+      children.put(i, startChild(kafka, appId, i, "run-2"));
     }
     await("the rule over three racks again")
         .atMost(PATIENCE)
@@ -107,11 +131,12 @@ class RackFailureIT {
         .untilAsserted(
             () -> {
               assertReplicasOnDistinctRacks(Set.of("rack-a", "rack-b", "rack-c"));
-              ProfileFixtures.assertEveryProfileThroughEveryNode(nodes, oracle);
+              ProfileFixtures.assertEveryProfileThroughEveryNode(ports(), oracle);
             });
 
     BackboneNode leader =
         nodes.stream()
+            .filter(n -> n != null)
             .filter(n -> AssignmentMetrics.rackViolations(n.nodeId() + "-state").isPresent())
             .findFirst()
             .orElseThrow();
@@ -120,6 +145,43 @@ class RackFailureIT {
     assertThat(metrics)
         .containsPattern(
             "(?m)^backbone_assignment_rack_violations\\{[^}]*stage=\"state\"[^}]*} 0\\.0$");
+  }
+
+  private ChildNode startChild(TestKafkaCluster kafka, String appId, int i, String run)
+      throws java.io.IOException {
+    Path dir = stateRoot.resolve("node-" + i);
+    return ChildNode.start(
+        dir,
+        run,
+        kafka.bootstrapServers(),
+        appId,
+        dir.toString(),
+        "exactly_once_v2",
+        "node-" + i,
+        rackOf(i),
+        Integer.toString(PARTITIONS),
+        "1",
+        Integer.toString(SESSION_TIMEOUT_MS));
+  }
+
+  /** The oracle of the events produced before the kill. */
+  private static ProfileOracle firstHalf(List<Map.Entry<String, String>> events) {
+    ProfileOracle oracle = new ProfileOracle();
+    events.subList(0, events.size() / 2).forEach(e -> oracle.accept(e.getValue()));
+    return oracle;
+  }
+
+  /** Node id to HTTP port of every live node, in-process and child. */
+  private Map<String, Integer> ports() {
+    Map<String, Integer> ports = new TreeMap<>();
+    for (int i = 0; i < NODES; i++) {
+      if (nodes.get(i) != null) {
+        ports.put("node-" + i, nodes.get(i).httpPort());
+      } else if (children.containsKey(i)) {
+        ports.put("node-" + i, children.get(i).port());
+      }
+    }
+    return ports;
   }
 
   /** Every state task has one active and one standby, on distinct racks, covering the racks. */
@@ -153,22 +215,34 @@ class RackFailureIT {
     return count;
   }
 
-  private void forEachReplica(java.util.function.BiConsumer<String, Integer> sink) {
-    for (int i = 0; i < NODES; i++) {
-      BackboneNode node = nodes.get(i);
-      if (node == null) {
-        continue;
+  /**
+   * Every active and standby task of the state stage on every live node, from each node's own
+   * threads as {@code GET /v1/cluster} reports them (the same for in-process and child nodes).
+   */
+  private void forEachReplica(BiConsumer<String, Integer> sink) {
+    for (Map.Entry<String, Integer> node : ports().entrySet()) {
+      int index = Integer.parseInt(node.getKey().substring("node-".length()));
+      HttpJson.Response r = HttpJson.get(node.getValue(), "/v1/cluster");
+      assertThat(r.status()).as("/v1/cluster of %s: %s", node.getKey(), r.body()).isEqualTo(200);
+      JsonNode state = null;
+      for (JsonNode stage : r.body().get("stages")) {
+        if (stage.get("name").asText().equals("state")) {
+          state = stage;
+        }
       }
-      KafkaStreams streams = node.streams("state");
-      assertThat(streams.state())
-          .as("state stage of %s", node.nodeId())
-          .isEqualTo(KafkaStreams.State.RUNNING);
-      for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
-        final int index = i;
-        thread.activeTasks().forEach(t -> sink.accept(t.taskId().toString(), index));
-        thread.standbyTasks().forEach(t -> sink.accept(t.taskId().toString(), index));
+      assertThat(state).as("state stage of %s", node.getKey()).isNotNull();
+      assertThat(state.get("state").asText())
+          .as("state stage of %s", node.getKey())
+          .isEqualTo("RUNNING");
+      for (JsonNode thread : state.get("localThreads")) {
+        thread.get("activeTasks").forEach(t -> sink.accept(t.asText(), index));
+        thread.get("standbyTasks").forEach(t -> sink.accept(t.asText(), index));
       }
     }
+  }
+
+  private static boolean isRackA(int node) {
+    return node % 3 == 0;
   }
 
   private static String rackOf(int node) {

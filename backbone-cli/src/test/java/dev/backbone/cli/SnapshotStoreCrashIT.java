@@ -113,28 +113,11 @@ class SnapshotStoreCrashIT {
   }
 
   private int startChild(TestKafkaCluster kafka, String appId, String run) throws IOException {
-    Path port = dir.resolve("port");
-    Files.deleteIfExists(port);
-    child =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                ProfileNodeChild.class.getName(),
-                kafka.bootstrapServers(),
-                appId,
-                dir.toString(),
-                "exactly_once_v2")
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve(run + ".log").toFile())
-            .start();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(200))
-        .until(() -> Files.exists(port) || !child.isAlive());
-    assertThat(child.isAlive()).as("child %s, see %s.log", run, run).isTrue();
-    return Integer.parseInt(Files.readString(port).trim());
+    ChildNode node =
+        ChildNode.start(
+            dir, run, kafka.bootstrapServers(), appId, dir.toString(), "exactly_once_v2");
+    child = node.process();
+    return node.port();
   }
 
   /**

@@ -26,7 +26,8 @@ import java.util.TreeSet;
  *       hold the task yet. There is no hard capacity: a standby is cheap next to a lost replica.
  *   <li><b>Balance</b>: actives, and actives plus standbys, per client proportional to its threads
  *       (each client within the floor and ceiling of its exact share) where the rack rule allows;
- *       consecutive tasks of one subtopology go to different clients.
+ *       consecutive tasks of one subtopology go to different clients. docs/assignment.md states
+ *       exactly when each bound is guaranteed.
  *   <li><b>Stickiness</b>: every previous active and standby stays where it was unless balance
  *       needs it elsewhere, so an unchanged cluster moves nothing and a change moves close to the
  *       minimum.
@@ -45,12 +46,17 @@ import java.util.TreeSet;
  * thread; for standbys one ordered set per rack, so the rack rule costs O(racks) per replica);
  * <i>rebalance</i> by single moves from the client furthest above its share to a client below its
  * share, which strictly lowers the sum of squared deviations, so it terminates, and it stops as
- * soon as every client is within bounds — which is why a balanced input moves nothing. A move that
- * would make an active land on a client that is not caught up becomes a warm-up instead. The rack
- * rule is checked on every standby placement and move, never repaired afterwards. Cost: O(tasks x
- * (racks + log clients) + moves x clients), well under a second at 1,200 clients x 10,000 tasks.
+ * soon as every client is within bounds — which is why a balanced input moves nothing. A standby
+ * that cannot move straight to a client with room may move along a chain of two (bounded search). A
+ * move that would make an active land on a client that is not caught up becomes a warm-up instead.
+ * The rack rule is checked on every standby placement and move, never repaired afterwards. Cost:
+ * O(tasks x (racks + log clients) + moves x clients), well under a second at 1,200 clients x 10,000
+ * tasks.
  */
 public final class RackAwarePlacer {
+  /** Candidate checks all chain searches of one placement may make together. */
+  private static final long CHAIN_SEARCH_BUDGET = 200_000;
+
   private RackAwarePlacer() {}
 
   /**
@@ -90,6 +96,7 @@ public final class RackAwarePlacer {
     private final IntList[] standbyOf;
 
     private int warmupsLeft;
+    private long chainBudget = CHAIN_SEARCH_BUDGET;
     private boolean followup;
 
     Run(PlacementInput in) {
@@ -562,15 +569,17 @@ public final class RackAwarePlacer {
             if (rackUsed(task, g, x)) {
               continue;
             }
+            // The rack's lightest client by load per thread can sit at its ceiling (shares round
+            // differently per client), so look on to the first one with room.
             for (int y : racks.get(g)) {
-              if (y == x || holds(y, task)) {
+              if (y == x
+                  || totalLoad[y] >= upper(share, y)
+                  || !(xOver || totalLoad[y] < lower(share, y))
+                  || holds(y, task)) {
                 continue;
               }
-              if (totalLoad[y] < upper(share, y)
-                  && (xOver || totalLoad[y] < lower(share, y))
-                  && (bestTarget < 0
-                      || deviation(totalLoad, share, y)
-                          < deviation(totalLoad, share, bestTarget))) {
+              if (bestTarget < 0
+                  || deviation(totalLoad, share, y) < deviation(totalLoad, share, bestTarget)) {
                 bestTask = task;
                 bestTarget = y;
               }
@@ -579,17 +588,70 @@ public final class RackAwarePlacer {
           }
         }
         if (bestTask < 0) {
-          stuck[x] = true;
+          if (!(xOver && moveThroughOneClient(x, share, racks))) {
+            stuck[x] = true;
+          } else {
+            Arrays.fill(stuck, false);
+          }
           continue;
         }
-        racks.get(rackOf[x]).remove(x);
-        racks.get(rackOf[bestTarget]).remove(bestTarget);
-        removeStandby(bestTask, x);
-        addStandby(bestTask, bestTarget);
-        racks.get(rackOf[x]).add(x);
-        racks.get(rackOf[bestTarget]).add(bestTarget);
+        moveStandby(bestTask, x, bestTarget, racks);
         Arrays.fill(stuck, false);
       }
+    }
+
+    private void moveStandby(int task, int from, int to, List<TreeSet<Integer>> racks) {
+      racks.get(rackOf[from]).remove(from);
+      racks.get(rackOf[to]).remove(to);
+      removeStandby(task, from);
+      addStandby(task, to);
+      racks.get(rackOf[from]).add(from);
+      racks.get(rackOf[to]).add(to);
+    }
+
+    /**
+     * No standby of {@code x} can go straight to a client with room (every such client holds the
+     * task or shares a rack with one of its replicas). Tries a chain instead: one standby of x to a
+     * client z, and one of z's standbys on to a client y with room, so z keeps its load. Small
+     * clusters with few racks need this (three clients on three racks, one at its ceiling between
+     * the other two). All searches of a placement share one budget of candidate checks, so a
+     * cluster the rack rule keeps unbalanced anyway costs at most that much extra.
+     */
+    private boolean moveThroughOneClient(int x, long share, List<TreeSet<Integer>> racks) {
+      IntList room = new IntList();
+      for (int y = 0; y < n; y++) {
+        if (y != x && totalLoad[y] < upper(share, y)) {
+          room.add(y);
+        }
+      }
+      if (room.size() == 0) {
+        return false;
+      }
+      IntList tasks = standbyOf[x];
+      for (int i = 0; i < tasks.size(); i++) {
+        int a = tasks.get(i);
+        for (int z = 0; z < n; z++) {
+          if (z == x || holds(z, a) || rackUsed(a, rackOf[z], x)) {
+            continue;
+          }
+          IntList moreTasks = standbyOf[z];
+          for (int j = 0; j < moreTasks.size(); j++) {
+            int b = moreTasks.get(j);
+            for (int r = 0; r < room.size(); r++) {
+              if (--chainBudget < 0) {
+                return false;
+              }
+              int y = room.get(r);
+              if (b != a && y != z && !holds(y, b) && !rackUsed(b, rackOf[y], z)) {
+                moveStandby(b, z, y, racks);
+                moveStandby(a, x, z, racks);
+                return true;
+              }
+            }
+          }
+        }
+      }
+      return false;
     }
 
     // ----------------------------------------------------------------- result

@@ -2,13 +2,17 @@ package dev.backbone.assignment.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.ShrinkingMode;
+import net.jqwik.api.statistics.Statistics;
 
 /**
  * The assignor's rules over 10,000 random clusters (see {@link RandomCluster}). Each try is one
@@ -27,6 +31,8 @@ class RackAwarePlacerPropertiesTest {
     everyTaskHasOneActiveAndItsStandbys(input, placement, where);
     noRackViolationWhenRacksSuffice(input, placement, where);
     activesAreBalancedUnlessAFollowupIsDue(input, placement, where);
+    allReplicasAreBalancedWherePossible(input, placement, where);
+    subtopologiesAreSpreadOnAFirstAssignment(input, placement, where);
     activesMoveOnlyToCaughtUpCopies(generated, placement, where);
     nothingMovesWhenNothingChanged(input, placement, where);
   }
@@ -100,13 +106,198 @@ class RackAwarePlacerPropertiesTest {
     long threads = input.clients().stream().mapToLong(ClientSpec::threads).sum();
     long tasks = input.tasks().size();
     for (int c = 0; c < load.length; c++) {
-      long share = tasks * input.clients().get(c).threads();
-      long lower = share / threads;
-      long upper = lower + (share % threads == 0 ? 0 : 1);
       assertThat((long) load[c])
           .as("%s: actives of client %d (%d threads)", where, c, input.clients().get(c).threads())
-          .isBetween(lower, upper);
+          .isBetween(floorShare(tasks, c, input, threads), ceilShare(tasks, c, input, threads));
     }
+  }
+
+  /**
+   * Actives plus standbys per client within the floor and ceiling of its thread share of all
+   * replicas, "where possible", which means all three of:
+   *
+   * <ol>
+   *   <li>rule 1 can hold in full: every client has a rack and there are at least as many racks as
+   *       replicas per task;
+   *   <li>no follow-up rebalance is due (no warm-up pending, no move deferred), so the actives are
+   *       within their own share;
+   *   <li>given those actives, the standbys <i>can</i> be put on distinct racks with every client
+   *       within its bounds — decided exactly by {@link #balancedStandbysExist}. Without it the
+   *       rack rule forces imbalance, e.g. two racks of unequal thread counts with one standby:
+   *       each rack holds exactly one replica of every stateful task, whatever its threads.
+   * </ol>
+   */
+  private static void allReplicasAreBalancedWherePossible(
+      PlacementInput input, Placement placement, String where) {
+    boolean possible =
+        placement.racklessClients().isEmpty()
+            && placement.racks() >= 1 + input.standbys()
+            && !placement.followupRebalance()
+            && balancedStandbysExist(input, placement);
+    Statistics.label("all replicas balanced: precondition holds").collect(possible);
+    if (!possible) {
+      return;
+    }
+    int[] load = new int[input.clients().size()];
+    long replicas = 0;
+    for (int task = 0; task < input.tasks().size(); task++) {
+      load[placement.active()[task]]++;
+      for (int s : placement.standbys()[task]) {
+        load[s]++;
+      }
+      replicas += 1 + placement.standbys()[task].length;
+    }
+    long threads = input.clients().stream().mapToLong(ClientSpec::threads).sum();
+    for (int c = 0; c < load.length; c++) {
+      assertThat((long) load[c])
+          .as(
+              "%s: actives + standbys of client %d (%d threads, %d replicas in all)",
+              where, c, input.clients().get(c).threads(), replicas)
+          .isBetween(
+              floorShare(replicas, c, input, threads), ceilShare(replicas, c, input, threads));
+    }
+  }
+
+  /**
+   * Whether the standbys can go on distinct racks (none on the active's) with every client's
+   * actives plus standbys within the floor and ceiling of its share, the actives as placed. Within
+   * a rack any client can take any standby (the task has no other replica there), so this is a flow
+   * over racks: tasks grouped by the rack of their active, each group sending {@code standbys} per
+   * task to the other racks at most once per task (a per-rack flow of at most the group's size
+   * always splits into tasks on distinct racks, by wrapping around), each rack taking between the
+   * sums of its clients' remaining floors and ceilings. Max-flow with lower bounds.
+   */
+  private static boolean balancedStandbysExist(PlacementInput input, Placement placement) {
+    int clients = input.clients().size();
+    Map<String, Integer> rackIds = new HashMap<>();
+    for (ClientSpec c : input.clients()) {
+      rackIds.putIfAbsent(c.rack(), rackIds.size());
+    }
+    int racks = rackIds.size();
+    int[] actives = new int[clients];
+    long replicas = 0;
+    long[] group = new long[racks];
+    for (int task = 0; task < input.tasks().size(); task++) {
+      actives[placement.active()[task]]++;
+      replicas += 1 + placement.standbys()[task].length;
+      if (input.tasks().get(task).stateful()) {
+        group[rackIds.get(input.clients().get(placement.active()[task]).rack())]++;
+      }
+    }
+    long threads = input.clients().stream().mapToLong(ClientSpec::threads).sum();
+    long[] low = new long[racks];
+    long[] high = new long[racks];
+    for (int c = 0; c < clients; c++) {
+      long ceil = ceilShare(replicas, c, input, threads);
+      if (ceil < actives[c]) {
+        return false;
+      }
+      int rack = rackIds.get(input.clients().get(c).rack());
+      low[rack] += Math.max(0, floorShare(replicas, c, input, threads) - actives[c]);
+      high[rack] += ceil - actives[c];
+    }
+    int perTask = Math.min(input.standbys(), clients - 1);
+    // Nodes: source, groups, racks, sink, then the super source and sink for the lower bounds.
+    int source = 0;
+    int sink = 2 * racks + 1;
+    int superSource = sink + 1;
+    int superSink = sink + 2;
+    long[][] capacity = new long[sink + 3][sink + 3];
+    long[] excess = new long[sink + 3];
+    for (int g = 0; g < racks; g++) {
+      excess[1 + g] += group[g] * perTask;
+      excess[source] -= group[g] * perTask;
+      for (int r = 0; r < racks; r++) {
+        if (r != g) {
+          capacity[1 + g][1 + racks + r] = group[g];
+        }
+      }
+      capacity[1 + racks + g][sink] = high[g] - low[g];
+      excess[sink] += low[g];
+      excess[1 + racks + g] -= low[g];
+    }
+    capacity[sink][source] = Long.MAX_VALUE / 4;
+    long needed = 0;
+    for (int v = 0; v <= sink; v++) {
+      if (excess[v] > 0) {
+        capacity[superSource][v] = excess[v];
+        needed += excess[v];
+      } else if (excess[v] < 0) {
+        capacity[v][superSink] = -excess[v];
+      }
+    }
+    return maxFlow(capacity, superSource, superSink) == needed;
+  }
+
+  /** Edmonds-Karp on an adjacency matrix (a dozen nodes at most). */
+  private static long maxFlow(long[][] capacity, int from, int to) {
+    long flow = 0;
+    while (true) {
+      int[] previous = new int[capacity.length];
+      Arrays.fill(previous, -1);
+      previous[from] = from;
+      ArrayDeque<Integer> queue = new ArrayDeque<>(List.of(from));
+      while (!queue.isEmpty() && previous[to] < 0) {
+        int u = queue.poll();
+        for (int v = 0; v < capacity.length; v++) {
+          if (previous[v] < 0 && capacity[u][v] > 0) {
+            previous[v] = u;
+            queue.add(v);
+          }
+        }
+      }
+      if (previous[to] < 0) {
+        return flow;
+      }
+      long pushed = Long.MAX_VALUE;
+      for (int v = to; v != from; v = previous[v]) {
+        pushed = Math.min(pushed, capacity[previous[v]][v]);
+      }
+      for (int v = to; v != from; v = previous[v]) {
+        capacity[previous[v]][v] -= pushed;
+        capacity[v][previous[v]] += pushed;
+      }
+      flow += pushed;
+    }
+  }
+
+  /**
+   * On a first assignment (no previous actives anywhere) each client holds at most one more active
+   * of a subtopology than the ceiling of its thread share of that subtopology. Later rebalances
+   * keep previous placements (stickiness) and do not move tasks to spread a subtopology, so the
+   * claim is only made for the fill.
+   */
+  private static void subtopologiesAreSpreadOnAFirstAssignment(
+      PlacementInput input, Placement placement, String where) {
+    if (input.clients().stream().anyMatch(c -> !c.previousActive().isEmpty())) {
+      return;
+    }
+    int clients = input.clients().size();
+    Map<Integer, int[]> perSubtopology = new HashMap<>();
+    Map<Integer, Long> sizes = new HashMap<>();
+    for (int task = 0; task < input.tasks().size(); task++) {
+      int sub = input.tasks().get(task).subtopology();
+      perSubtopology.computeIfAbsent(sub, s -> new int[clients])[placement.active()[task]]++;
+      sizes.merge(sub, 1L, Long::sum);
+    }
+    long threads = input.clients().stream().mapToLong(ClientSpec::threads).sum();
+    for (Map.Entry<Integer, int[]> e : perSubtopology.entrySet()) {
+      long size = sizes.get(e.getKey());
+      for (int c = 0; c < clients; c++) {
+        assertThat((long) e.getValue()[c])
+            .as("%s: actives of subtopology %d on client %d", where, e.getKey(), c)
+            .isLessThanOrEqualTo(ceilShare(size, c, input, threads) + 1);
+      }
+    }
+  }
+
+  private static long floorShare(long total, int client, PlacementInput input, long threads) {
+    return total * input.clients().get(client).threads() / threads;
+  }
+
+  private static long ceilShare(long total, int client, PlacementInput input, long threads) {
+    long product = total * input.clients().get(client).threads();
+    return product / threads + (product % threads == 0 ? 0 : 1);
   }
 
   private static void activesMoveOnlyToCaughtUpCopies(
