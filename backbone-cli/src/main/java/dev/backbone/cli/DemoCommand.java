@@ -1,10 +1,10 @@
 package dev.backbone.cli;
 
-import dev.backbone.examples.profiles.StoreKind;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -20,6 +20,8 @@ import picocli.CommandLine.Spec;
       "--data-dir resumes where the first stopped."
     })
 final class DemoCommand implements Callable<Integer> {
+  @Mixin PipelineOptions pipelineOptions;
+
   @Spec private picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(
@@ -65,20 +67,6 @@ final class DemoCommand implements Callable<Integer> {
   Duration duration;
 
   @Option(
-      names = "--partitions",
-      defaultValue = "12",
-      description =
-          "Partitions of the keyed event topic, i.e. tasks of the state stage (default ${DEFAULT-VALUE}).")
-  int partitions;
-
-  @Option(
-      names = "--guarantee",
-      defaultValue = "exactly_once_v2",
-      converter = GuaranteeConverter.class,
-      description = "exactly_once_v2 (eos) or at_least_once (alos) (default ${DEFAULT-VALUE}).")
-  String guarantee;
-
-  @Option(
       names = "--bad-ratio",
       defaultValue = "0.01",
       description = "Share of malformed events, 0..1 (default ${DEFAULT-VALUE}).")
@@ -91,15 +79,6 @@ final class DemoCommand implements Callable<Integer> {
       description = "How often to print the status line (default ${DEFAULT-VALUE}).")
   Duration statusEvery;
 
-  @Option(
-      names = "--store",
-      defaultValue = "backbone",
-      converter = StoreKindConverter.class,
-      description =
-          "Key-value store of the profile table: backbone (snapshot store) or stock (Kafka"
-              + " Streams' RocksDB store) (default ${DEFAULT-VALUE}).")
-  StoreKind store;
-
   @Override
   public Integer call() throws Exception {
     validate();
@@ -111,11 +90,11 @@ final class DemoCommand implements Callable<Integer> {
             customers,
             dataDir,
             httpPort,
-            partitions,
-            guarantee,
+            pipelineOptions.partitions,
+            pipelineOptions.guarantee,
             System.nanoTime(),
             badRatio,
-            store);
+            pipelineOptions.store);
     var out = System.out;
     out.println("backbone demo: starting broker and " + nodes + " nodes ...");
     try (UntilStopped signal = new UntilStopped("demo");
@@ -148,7 +127,8 @@ final class DemoCommand implements Callable<Integer> {
     if (customers < 1) problems.add("--customers must be at least 1, got " + customers);
     if (httpPort < 0 || httpPort + nodes > 65535)
       problems.add("--http-port out of range: " + httpPort);
-    if (partitions < 1) problems.add("--partitions must be at least 1, got " + partitions);
+    if (pipelineOptions.partitions < 1)
+      problems.add("--partitions must be at least 1, got " + pipelineOptions.partitions);
     if (badRatio < 0 || badRatio > 1)
       problems.add("--bad-ratio must be within 0..1, got " + badRatio);
     if (!problems.isEmpty()) {

@@ -2,13 +2,13 @@ package dev.backbone.cli;
 
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
-import dev.backbone.examples.profiles.StoreKind;
 import dev.backbone.server.BackboneNode;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -23,6 +23,8 @@ import picocli.CommandLine.Option;
       "with the same --app-id form one application. Stops cleanly on SIGTERM / Ctrl-C."
     })
 final class NodeCommand implements Callable<Integer> {
+  @Mixin PipelineOptions pipelineOptions;
+
   @Option(
       names = "--bootstrap-servers",
       required = true,
@@ -60,13 +62,6 @@ final class NodeCommand implements Callable<Integer> {
   String nodeId;
 
   @Option(
-      names = "--partitions",
-      defaultValue = "12",
-      description =
-          "Partitions of the keyed event topic when it is created (default ${DEFAULT-VALUE}).")
-  int partitions;
-
-  @Option(
       names = "--replication-factor",
       defaultValue = "1",
       description = "Replication factor of topics this node creates (default ${DEFAULT-VALUE}).")
@@ -84,22 +79,6 @@ final class NodeCommand implements Callable<Integer> {
       description = "Stream threads per stage (default ${DEFAULT-VALUE}).")
   int threads;
 
-  @Option(
-      names = "--guarantee",
-      defaultValue = "exactly_once_v2",
-      converter = GuaranteeConverter.class,
-      description = "exactly_once_v2 (eos) or at_least_once (alos) (default ${DEFAULT-VALUE}).")
-  String guarantee;
-
-  @Option(
-      names = "--store",
-      defaultValue = "backbone",
-      converter = StoreKindConverter.class,
-      description =
-          "Key-value store of the profile table: backbone (snapshot store) or stock (Kafka"
-              + " Streams' RocksDB store) (default ${DEFAULT-VALUE}).")
-  StoreKind store;
-
   @Override
   public Integer call() throws Exception {
     CustomerProfilePipeline pipeline =
@@ -108,10 +87,10 @@ final class NodeCommand implements Callable<Integer> {
                 appId,
                 "customer-events",
                 "customer-events-dlq",
-                partitions,
+                pipelineOptions.partitions,
                 replicationFactor,
-                guarantee,
-                store));
+                pipelineOptions.guarantee,
+                pipelineOptions.store));
     Properties adminProps = new Properties();
     adminProps.put("bootstrap.servers", bootstrapServers);
     try (Admin admin = Admin.create(adminProps)) {
