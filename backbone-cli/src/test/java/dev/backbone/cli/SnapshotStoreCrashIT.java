@@ -57,6 +57,7 @@ class SnapshotStoreCrashIT {
     events.forEach(e -> oracle.accept(e.getValue()));
     String changelog = appId + "-" + CustomerProfilePipeline.PROFILE_STORE + "-changelog";
     int third = events.size() / 3;
+    int twoThirds = 2 * third;
 
     // Run 1: a first third, then a clean stop, so every store holds a committed offset.
     ProfileFixtures.produce(kafka, pipeline.settings().inputTopic(), events.subList(0, third));
@@ -67,19 +68,22 @@ class SnapshotStoreCrashIT {
     Map<Path, Long> afterRun1 = storedOffsets(appId);
     assertThat(afterRun1).as("stores after a clean stop").isNotEmpty();
 
-    // Run 2: the rest arrives, and the node is killed while it processes it.
+    // Run 2: a second third arrives; while the node runs, the stores persist an offset at every
+    // transaction commit (100 ms under EOS), so the offsets on disk move on with no task closed.
     startChild(kafka, appId, "run-2");
     long before = changelogEnd(kafka, changelog);
     ProfileFixtures.produce(
-        kafka, pipeline.settings().inputTopic(), events.subList(third, events.size()));
+        kafka, pipeline.settings().inputTopic(), events.subList(third, twoThirds));
     awaitChangelogGrowsBeyond(kafka, changelog, before);
-    // Many commit intervals (100 ms under EOS) pass while it runs; the stores persist an offset at
-    // every transaction commit, so the offsets on disk move on with no task closed.
     await()
         .atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofMillis(200))
         .until(() -> advancedStores(afterRun1, storedOffsets(appId)) == afterRun1.size());
+    // The last third arrives only now, so the node is certainly still processing when the
+    // changelog first grows past this point; it is killed right then.
     long grown = changelogEnd(kafka, changelog);
+    ProfileFixtures.produce(
+        kafka, pipeline.settings().inputTopic(), events.subList(twoThirds, events.size()));
     awaitChangelogGrowsBeyond(kafka, changelog, grown);
     child.destroyForcibly();
     assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
