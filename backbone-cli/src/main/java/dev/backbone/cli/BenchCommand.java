@@ -121,9 +121,17 @@ final class BenchCommand implements Runnable {
         description = "Seconds per iteration (default ${DEFAULT-VALUE}).")
     int seconds;
 
+    @Option(
+        names = "--forks",
+        defaultValue = "2",
+        description =
+            "JVM forks per benchmark (default ${DEFAULT-VALUE}); one fork leaves the JIT's luck"
+                + " of a single run in the ratios.")
+    int forks;
+
     @Override
     public Integer call() throws Exception {
-      StoreBench.run(Math.max(1, iterations), Math.max(1, seconds), System.out);
+      StoreBench.run(Math.max(1, iterations), Math.max(1, seconds), Math.max(1, forks), System.out);
       return 0;
     }
   }

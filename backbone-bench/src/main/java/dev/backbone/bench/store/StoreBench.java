@@ -21,12 +21,12 @@ public final class StoreBench {
   private StoreBench() {}
 
   /** Runs the benchmark and prints the table, then the JSON line. */
-  public static Map<String, Double> run(int iterations, int seconds, PrintStream out)
+  public static Map<String, Double> run(int iterations, int seconds, int forks, PrintStream out)
       throws RunnerException {
     Options options =
         new OptionsBuilder()
             .include(StoreBenchmark.class.getName())
-            .forks(1)
+            .forks(forks)
             .warmupIterations(Math.max(1, iterations - 1))
             .warmupTime(TimeValue.seconds(seconds))
             .measurementIterations(iterations)
@@ -61,6 +61,7 @@ public final class StoreBench {
         });
     report.summary("keys", StoreBenchmark.KEYS);
     report.summary("commit_every", StoreBenchmark.COMMIT_EVERY);
+    report.summary("forks", forks);
     report.print(out);
     return ratios;
   }

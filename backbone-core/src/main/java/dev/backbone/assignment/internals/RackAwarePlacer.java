@@ -90,6 +90,12 @@ public final class RackAwarePlacer {
     private final int[] activeLoad;
     private final IntList[] plannedOf;
 
+    /** Dense subtopology index of each task, tasks per subtopology, planned actives per both. */
+    private final int[] subOf;
+
+    private final int[] subSize;
+    private final int[][] subLoad;
+
     private final int[][] standby;
     private final int[] standbyCount;
     private final int[] totalLoad;
@@ -151,6 +157,17 @@ public final class RackAwarePlacer {
       Arrays.fill(active, -1);
       Arrays.fill(warmupTarget, -1);
       this.activeLoad = new int[n];
+      this.subOf = new int[t];
+      Map<Integer, Integer> subIds = new HashMap<>();
+      for (int i = 0; i < t; i++) {
+        final int next = subIds.size();
+        subOf[i] = subIds.computeIfAbsent(in.tasks().get(i).subtopology(), s -> next);
+      }
+      this.subSize = new int[subIds.size()];
+      for (int i = 0; i < t; i++) {
+        subSize[subOf[i]]++;
+      }
+      this.subLoad = new int[subIds.size()][n];
       this.totalLoad = new int[n];
       this.plannedOf = new IntList[n];
       this.standbyOf = new IntList[n];
@@ -195,7 +212,7 @@ public final class RackAwarePlacer {
         }
         int target = leastLoadedCaughtUp(task);
         if (target < 0) {
-          target = byLoad.first();
+          target = leastLoadedBelowSubtopologyShare(task, byLoad);
         }
         byLoad.remove(target);
         assignPlanned(task, target);
@@ -213,7 +230,24 @@ public final class RackAwarePlacer {
       planned[task] = client;
       active[task] = client;
       activeLoad[client]++;
+      subLoad[subOf[task]][client]++;
       plannedOf[client].add(task);
+    }
+
+    /**
+     * The least loaded client that still has room for the task's subtopology (below the ceiling of
+     * its thread share of that subtopology's tasks); the least loaded of all if none has. Picking
+     * by total load alone apportions like D'Hondt, which favours clients with many threads: a
+     * 7-thread client among 1-thread ones can end two tasks of one subtopology above its share.
+     */
+    private int leastLoadedBelowSubtopologyShare(int task, TreeSet<Integer> byLoad) {
+      int sub = subOf[task];
+      for (int c : byLoad) {
+        if (subLoad[sub][c] < upper(subSize[sub], c)) {
+          return c;
+        }
+      }
+      return byLoad.first();
     }
 
     /** Tasks in (subtopology, index) order, so a subtopology's tasks fill different clients. */
@@ -298,7 +332,8 @@ public final class RackAwarePlacer {
       IntList tasks = plannedOf[x];
       int chosen = -1;
       int rank = Integer.MAX_VALUE;
-      for (int i = 0; i < tasks.size() && rank > 0; i++) {
+      int best = Integer.MAX_VALUE;
+      for (int i = 0; i < tasks.size() && best > 0; i++) {
         int task = tasks.get(i);
         int r;
         if (!in.tasks().get(task).stateful() || caughtUp(y, task)) {
@@ -310,7 +345,11 @@ public final class RackAwarePlacer {
         } else {
           continue;
         }
-        if (r < rank) {
+        // Among equally cheap moves, one that keeps the subtopology within y's share.
+        int sub = subOf[task];
+        int score = 2 * r + (subLoad[sub][y] < upper(subSize[sub], y) ? 0 : 1);
+        if (score < best) {
+          best = score;
           rank = r;
           chosen = task;
         }
@@ -320,8 +359,10 @@ public final class RackAwarePlacer {
       }
       tasks.remove(chosen);
       activeLoad[x]--;
+      subLoad[subOf[chosen]][x]--;
       planned[chosen] = y;
       activeLoad[y]++;
+      subLoad[subOf[chosen]][y]++;
       if (rank == 2) {
         // The caught-up owner keeps the active until the target has caught up.
         warmupsLeft--;
@@ -588,7 +629,7 @@ public final class RackAwarePlacer {
           }
         }
         if (bestTask < 0) {
-          if (!(xOver && moveThroughOneClient(x, share, racks))) {
+          if (!moveThroughOneClient(x, xOver, share, racks)) {
             stuck[x] = true;
           } else {
             Arrays.fill(stuck, false);
@@ -612,15 +653,18 @@ public final class RackAwarePlacer {
     /**
      * No standby of {@code x} can go straight to a client with room (every such client holds the
      * task or shares a rack with one of its replicas). Tries a chain instead: one standby of x to a
-     * client z, and one of z's standbys on to a client y with room, so z keeps its load. Small
+     * client z, and one of z's standbys on to a client y with room, so z keeps its load. Room means
+     * below the ceiling when x is above its own, else below the floor (as for a direct move). Small
      * clusters with few racks need this (three clients on three racks, one at its ceiling between
-     * the other two). All searches of a placement share one budget of candidate checks, so a
-     * cluster the rack rule keeps unbalanced anyway costs at most that much extra.
+     * the other two; or a rack below its floor whose missing tasks' standbys sit on clients that
+     * are exactly at theirs). All searches of a placement share one budget of candidate checks, so
+     * a cluster the rack rule keeps unbalanced anyway costs at most that much extra.
      */
-    private boolean moveThroughOneClient(int x, long share, List<TreeSet<Integer>> racks) {
+    private boolean moveThroughOneClient(
+        int x, boolean xOver, long share, List<TreeSet<Integer>> racks) {
       IntList room = new IntList();
       for (int y = 0; y < n; y++) {
-        if (y != x && totalLoad[y] < upper(share, y)) {
+        if (y != x && totalLoad[y] < upper(share, y) && (xOver || totalLoad[y] < lower(share, y))) {
           room.add(y);
         }
       }

@@ -12,17 +12,35 @@ import java.util.Set;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.ShrinkingMode;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.statistics.Statistics;
 
 /**
- * The assignor's rules over 10,000 random clusters (see {@link RandomCluster}). Each try is one
- * seed; a failure names it in the message (and jqwik prints it), and {@code
- * RandomCluster.generate(seed)} rebuilds the cluster.
+ * The assignor's rules over random clusters (see {@link RandomCluster}). Each try is one seed; a
+ * failure names it in the message (and jqwik prints it), and {@code RandomCluster.generate(seed)}
+ * rebuilds the cluster.
+ *
+ * <p>The balance rules are the placer's heuristics meeting exact bounds, so a cluster where they
+ * fall short is a finding to fix, found once in some 10<sup>5</sup> clusters (two fixed that way:
+ * see the placer's chain search and subtopology fill). The default build therefore checks the same
+ * 10,000 clusters every time, so a red build always means a change broke something; {@code ./mvnw
+ * verify -Pchaos} explores 200,000 fresh ones on every run.
  */
 class RackAwarePlacerPropertiesTest {
 
-  @Property(tries = 10_000, shrinking = ShrinkingMode.OFF)
+  @Property(tries = 10_000, seed = "20261125", shrinking = ShrinkingMode.OFF)
   void everyRuleHoldsOnRandomClusters(@ForAll long seed) {
+    checkEveryRule(seed);
+  }
+
+  @Property(tries = 200_000, shrinking = ShrinkingMode.OFF)
+  @AddLifecycleHook(OnlyUnderChaos.class)
+  void everyRuleHoldsOnFreshRandomClusters(@ForAll long seed) {
+    checkEveryRule(seed);
+  }
+
+  /** Every rule on the cluster of one seed. */
+  static void checkEveryRule(long seed) {
     RandomCluster.Generated generated = RandomCluster.generate(seed);
     PlacementInput input = generated.input();
     Placement placement = RackAwarePlacer.place(input);
