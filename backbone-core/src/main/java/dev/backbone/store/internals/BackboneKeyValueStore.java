@@ -142,8 +142,12 @@ public class BackboneKeyValueStore
   private static final byte[] FORMAT_V1 = {1};
   private static final String CHANGELOG_SUFFIX = "-changelog";
 
-  /** Per-entry overhead of the batch and its index, counted towards the size bound. */
-  private static final int ENTRY_OVERHEAD = 32;
+  /**
+   * Heap per uncommitted entry beyond its key and value bytes, counted towards the size bound: a
+   * TreeMap entry (40 B with compressed oops), the key's {@code Bytes} wrapper (24 B) and two array
+   * headers (16 B each).
+   */
+  private static final int ENTRY_OVERHEAD = 96;
 
   private static final Logger LOG = LoggerFactory.getLogger(BackboneKeyValueStore.class);
   private static final AtomicBoolean WARNED_NO_CLIENT_SUPPLIER = new AtomicBoolean();
@@ -392,13 +396,13 @@ public class BackboneKeyValueStore
   private void putInBatch(Bytes key, byte[] value) {
     // Copies, as RocksDB would: the caller may reuse its arrays.
     byte[] k = key.get().clone();
-    if (value == null) {
-      pending.put(Bytes.wrap(k), MergedIterator.TOMBSTONE);
-      batchBytes += k.length + ENTRY_OVERHEAD;
-    } else {
-      pending.put(Bytes.wrap(k), value.clone());
-      batchBytes += k.length + value.length + ENTRY_OVERHEAD;
-    }
+    byte[] stored = value == null ? MergedIterator.TOMBSTONE : value.clone();
+    byte[] replaced = pending.put(Bytes.wrap(k), stored);
+    // A key written again between commits replaces its entry: only the value's size changes.
+    batchBytes +=
+        replaced == null
+            ? k.length + stored.length + ENTRY_OVERHEAD
+            : stored.length - replaced.length;
     Thread writer = Thread.currentThread();
     if (eos && enlistedOn != writer) {
       StreamThreadTransactions.enlist(this);
