@@ -248,14 +248,18 @@ class BackboneKeyValueStoreTest {
     assertThat(store.committedOffset(CHANGELOG)).isEqualTo(2L);
   }
 
-  @Test
-  void underAtLeastOnceALargeBatchIsWrittenEarly() {
+  private void openAtLeastOnceWithBoundAndOffset(long maxUncommittedBytes, long offset) {
     store.close();
     context = new TestStoreContext(dir, new TaskId(0, 0), StreamsConfig.AT_LEAST_ONCE);
-    context.configs.put(BackboneKeyValueStore.MAX_UNCOMMITTED_BYTES_CONFIG, 1000L);
+    context.configs.put(BackboneKeyValueStore.MAX_UNCOMMITTED_BYTES_CONFIG, maxUncommittedBytes);
     store = new BackboneKeyValueStore("s");
     store.init(context, store);
-    store.commit(Map.of(CHANGELOG, 1L));
+    store.commit(Map.of(CHANGELOG, offset));
+  }
+
+  @Test
+  void underAtLeastOnceALargeBatchIsWrittenEarly() {
+    openAtLeastOnceWithBoundAndOffset(1000L, 1L);
     for (int i = 0; i < 50; i++) {
       store.put(k("k" + i), new byte[100]);
     }
@@ -266,12 +270,7 @@ class BackboneKeyValueStoreTest {
 
   @Test
   void aKeyRewrittenBetweenCommitsCountsOnceTowardsTheBound() {
-    store.close();
-    context = new TestStoreContext(dir, new TaskId(0, 0), StreamsConfig.AT_LEAST_ONCE);
-    context.configs.put(BackboneKeyValueStore.MAX_UNCOMMITTED_BYTES_CONFIG, 1000L);
-    store = new BackboneKeyValueStore("s");
-    store.init(context, store);
-    store.commit(Map.of(CHANGELOG, 1L));
+    openAtLeastOnceWithBoundAndOffset(1000L, 1L);
     for (int i = 0; i < 50; i++) {
       store.put(k("hot"), new byte[100]);
     }
