@@ -281,6 +281,46 @@ class BackboneKeyValueStoreTest {
   }
 
   @Test
+  void reportsCommitsOffsetKeysAndDirtinessInKafkaStreamsMetrics() {
+    store.put(k("a"), v("1"));
+    store.put(k("b"), v("2"));
+    store.commit(Map.of(CHANGELOG, 7L));
+    assertThat(metric("backbone-commit-total")).isEqualTo(1.0);
+    assertThat(metric("backbone-commit-bytes-max")).isGreaterThan(0.0);
+    assertThat(metric("backbone-commit-latency-max")).isGreaterThanOrEqualTo(0.0);
+    assertThat(metric("backbone-committed-offset")).isEqualTo(7.0);
+    assertThat(metric("backbone-estimated-num-keys")).isGreaterThanOrEqualTo(1.0);
+    assertThat(metric("backbone-live-sst-bytes")).isGreaterThanOrEqualTo(0.0);
+    assertThat(metric("backbone-dirty")).isEqualTo(0.0);
+
+    store.close();
+    assertThat(context.registry.metrics().keySet())
+        .as("sensors removed on close")
+        .noneMatch(n -> n.name().startsWith("backbone-"));
+    store = new BackboneKeyValueStore("s");
+    context.configs.put(BackboneKeyValueStore.MAX_UNCOMMITTED_BYTES_CONFIG, 1000L);
+    store.init(context, store);
+    for (int i = 0; i < 50; i++) {
+      store.put(k("k" + i), new byte[100]);
+    }
+    assertThat(metric("backbone-dirty")).as("written early under exactly-once").isEqualTo(1.0);
+    store.commit(Map.of(CHANGELOG, 60L));
+    assertThat(metric("backbone-dirty")).isEqualTo(0.0);
+    assertThat(metric("backbone-committed-offset")).isEqualTo(60.0);
+  }
+
+  private double metric(String name) {
+    return context.registry.metrics().entrySet().stream()
+        .filter(e -> e.getKey().name().equals(name))
+        .filter(e -> e.getKey().group().equals("stream-state-metrics"))
+        .filter(e -> "s".equals(e.getKey().tags().get("backbone-state-id")))
+        .filter(e -> context.taskId.toString().equals(e.getKey().tags().get("task-id")))
+        .map(e -> ((Number) e.getValue().metricValue()).doubleValue())
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no metric " + name));
+  }
+
+  @Test
   void underExactlyOnceALargeBatchMakesTheStoreDirtyUntilCommit() {
     store.close();
     context.configs.put(BackboneKeyValueStore.MAX_UNCOMMITTED_BYTES_CONFIG, 1000L);

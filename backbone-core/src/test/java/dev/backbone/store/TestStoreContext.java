@@ -5,6 +5,11 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.metrics.Metrics;
+import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.metrics.Sensor.RecordingLevel;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -23,6 +28,44 @@ final class TestStoreContext implements StateStoreContext {
   final Map<String, Object> configs = new HashMap<>();
   StateRestoreCallback restoreCallback;
   RecordMetadata recordMetadata;
+
+  /** A real metrics registry, as a stream thread's; stores add their sensors to it. */
+  final Metrics registry = new Metrics();
+
+  private final StreamsMetrics streamsMetrics =
+      new StreamsMetrics() {
+        @Override
+        public Map<MetricName, ? extends Metric> metrics() {
+          return registry.metrics();
+        }
+
+        @Override
+        public Sensor addLatencyRateTotalSensor(
+            String scope, String entity, String operation, RecordingLevel level, String... tags) {
+          throw new UnsupportedOperationException("not used by Backbone stores");
+        }
+
+        @Override
+        public Sensor addRateTotalSensor(
+            String scope, String entity, String operation, RecordingLevel level, String... tags) {
+          throw new UnsupportedOperationException("not used by Backbone stores");
+        }
+
+        @Override
+        public Sensor addSensor(String name, RecordingLevel level) {
+          return registry.sensor(name, level);
+        }
+
+        @Override
+        public Sensor addSensor(String name, RecordingLevel level, Sensor... parents) {
+          return registry.sensor(name, level, parents);
+        }
+
+        @Override
+        public void removeSensor(Sensor sensor) {
+          registry.removeSensor(sensor.name());
+        }
+      };
 
   TestStoreContext(Path taskDir, TaskId taskId, String guarantee) {
     this.taskDir = taskDir;
@@ -83,7 +126,7 @@ final class TestStoreContext implements StateStoreContext {
 
   @Override
   public StreamsMetrics metrics() {
-    throw new UnsupportedOperationException("no metrics in unit tests");
+    return streamsMetrics;
   }
 
   @Override

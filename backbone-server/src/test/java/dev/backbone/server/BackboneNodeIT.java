@@ -198,6 +198,36 @@ class BackboneNodeIT {
   }
 
   @Test
+  void exportsTheBackboneStoreMetricsOfEveryProfileStore() {
+    ProfileNodes.send(
+        kafka,
+        settings.inputTopic(),
+        List.<String[]>of(new String[] {"c-metrics", event("c-metrics", "view", "sku-1", "0")}));
+    // Tasks' stores appear after the node started: the binder finds their metrics within seconds.
+    String metrics =
+        await("store commits exported")
+            .atMost(PROCESSING)
+            .until(() -> http.get("/metrics").body(), body -> storeCommits(body) >= 1);
+    assertThat(metrics)
+        .containsPattern("kafka_stream_state_backbone_committed_offset\\{[^}]*customer-profiles")
+        .containsPattern("kafka_stream_state_backbone_dirty\\{[^}]*customer-profiles")
+        .containsPattern("kafka_stream_state_backbone_estimated_num_keys\\{[^}]*customer-profiles");
+  }
+
+  private static double storeCommits(String metrics) {
+    Matcher m =
+        Pattern.compile(
+                "(?m)^kafka_stream_state_backbone_commit_total\\{[^}]*"
+                    + "backbone_state_id=\"customer-profiles\"[^}]*} ([0-9.eE+-]+)$")
+            .matcher(metrics);
+    double total = 0;
+    while (m.find()) {
+      total += Double.parseDouble(m.group(1));
+    }
+    return total;
+  }
+
+  @Test
   void aNodeStartsOnlyOnce() {
     assertThatThrownBy(node::start).isInstanceOf(IllegalStateException.class);
   }

@@ -187,6 +187,10 @@ public class BackboneKeyValueStore
 
   private long batchBytes;
   private boolean dirty;
+
+  /** Null when the context has no metrics registry. */
+  private StoreMetrics metrics;
+
   private boolean warnedDirty;
   private volatile Position position = Position.emptyPosition();
   private Position committedPosition = Position.emptyPosition();
@@ -265,6 +269,7 @@ public class BackboneKeyValueStore
       lifecycle.writeLock().unlock();
     }
     context.register(root, (BatchingStateRestoreCallback) this::restoreAll);
+    metrics = StoreMetrics.create(context.metrics(), taskId, name);
     SnapshotStores.register(this);
   }
 
@@ -459,6 +464,9 @@ public class BackboneKeyValueStore
       }
       if (markDirty) {
         dirty = true;
+        if (metrics != null) {
+          metrics.recordDirty();
+        }
       }
     } finally {
       batchLock.unlock();
@@ -566,6 +574,8 @@ public class BackboneKeyValueStore
   /** Adds offsets and position to the batch and writes it; the caller holds the batch lock. */
   private void commitBatch(Map<TopicPartition, Long> changelogOffsets) {
     try {
+      long start = System.nanoTime();
+      long bytes = batchBytes;
       Position committing = position.copy();
       boolean wasDirty = dirty;
       writeBatch(
@@ -584,8 +594,31 @@ public class BackboneKeyValueStore
           });
       dirty = false;
       committedPosition = committing;
+      recordCommit(System.nanoTime() - start, bytes, changelogOffsets);
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot commit store " + name, e);
+    }
+  }
+
+  /** Records a commit in the store's metrics; a failed property read never fails the commit. */
+  private void recordCommit(long nanos, long bytes, Map<TopicPartition, Long> changelogOffsets) {
+    if (metrics == null) {
+      return;
+    }
+    long offset = -1;
+    for (Long o : changelogOffsets.values()) {
+      offset = o == null ? offset : Math.max(offset, o);
+    }
+    try {
+      metrics.recordCommit(
+          nanos,
+          bytes,
+          db.getLongProperty(dataCf, "rocksdb.estimate-num-keys"),
+          db.getLongProperty(dataCf, "rocksdb.live-sst-files-size"),
+          offset,
+          false);
+    } catch (RocksDBException e) {
+      LOG.debug("store {} of task {}: no RocksDB properties for metrics", name, taskId, e);
     }
   }
 
@@ -989,6 +1022,10 @@ public class BackboneKeyValueStore
   public void close() {
     SnapshotStores.unregister(this);
     StreamThreadTransactions.forget(this);
+    if (metrics != null) {
+      metrics.close();
+      metrics = null;
+    }
     lifecycle.writeLock().lock();
     try {
       if (open) {

@@ -12,8 +12,11 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.streams.KafkaStreams;
@@ -74,7 +77,9 @@ public final class NodeMetrics implements AutoCloseable {
    *     the key {@link AssignmentMetrics} files the assignor's figures under
    */
   public synchronized void bindStage(String stageName, KafkaStreams streams, String assignorKey) {
-    KafkaStreamsMetrics binder = new KafkaStreamsMetrics(streams, Tags.of("stage", stageName));
+    KafkaStreamsMetrics binder =
+        new KafkaStreamsMetrics(
+            streams, Tags.of("stage", stageName), new RefreshScheduler(stageName));
     binder.bindTo(registry);
     stageMetrics.add(binder);
     stageGauges.add(
@@ -88,6 +93,33 @@ public final class NodeMetrics implements AutoCloseable {
             .tag("stage", stageName)
             .strongReference(true)
             .register(registry));
+  }
+
+  /**
+   * The scheduler of one stage's Kafka metrics binder. Micrometer looks for new Kafka metrics every
+   * 60 s; tasks, and the metrics of their stores, come and go with every rebalance, so this one
+   * looks every {@link #REFRESH}. The binder shuts it down when it closes.
+   */
+  private static final class RefreshScheduler extends ScheduledThreadPoolExecutor {
+    private static final Duration REFRESH = Duration.ofSeconds(5);
+
+    RefreshScheduler(String stage) {
+      super(
+          1,
+          r -> {
+            Thread thread = new Thread(r, "backbone-metrics-" + stage);
+            thread.setDaemon(true);
+            return thread;
+          });
+    }
+
+    @Override
+    public ScheduledFuture<?> scheduleAtFixedRate(
+        Runnable command, long initialDelay, long period, TimeUnit unit) {
+      long every = Math.min(unit.toMillis(period), REFRESH.toMillis());
+      return super.scheduleAtFixedRate(
+          command, Math.min(unit.toMillis(initialDelay), every), every, TimeUnit.MILLISECONDS);
+    }
   }
 
   /** Records one HTTP request. */
