@@ -177,6 +177,31 @@ class BackboneNodeIT {
   }
 
   @Test
+  void showsEveryLocalStorePartitionWithItsLagOnRequest() {
+    assertThat(http.get("/v1/cluster").json().path("stages").get(1).has("localStores"))
+        .as("no lags unless asked")
+        .isFalse();
+    JsonNode stores =
+        await("every profile partition with a lag")
+            .atMost(PROCESSING)
+            .until(
+                () -> http.get("/v1/cluster?lags=true").json().path("stages").get(1),
+                stage -> stage.path("localStores").size() == 3)
+            .path("localStores");
+    for (JsonNode store : stores) {
+      assertThat(store.path("store").asText()).isEqualTo(STORE);
+      assertThat(store.path("endOffset").asLong())
+          .isGreaterThanOrEqualTo(store.path("currentOffset").asLong());
+      assertThat(store.path("lag").asLong()).isNotNegative();
+    }
+    assertThat(stores.findValuesAsText("partition")).containsExactly("0", "1", "2");
+
+    Reply bad = http.get("/v1/cluster?lags=maybe");
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.errorCode()).isEqualTo("BAD_REQUEST");
+  }
+
+  @Test
   void exportsKafkaStreamsHttpAndDlqMetrics() {
     ProfileNodes.send(
         kafka, settings.inputTopic(), List.<String[]>of(new String[] {"c-bad", "not json"}));

@@ -1,5 +1,6 @@
 package dev.backbone.server.internals;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.backbone.routing.Member;
 import dev.backbone.routing.Membership;
 import dev.backbone.routing.RoutingCache;
@@ -14,8 +15,10 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.LagInfo;
 import org.apache.kafka.streams.TaskMetadata;
 import org.apache.kafka.streams.ThreadMetadata;
+import org.apache.kafka.streams.errors.StreamsException;
 
 /**
  * {@code GET /v1/cluster}, built from this node's routing view (the published routing tables and
@@ -25,7 +28,14 @@ import org.apache.kafka.streams.ThreadMetadata;
 final class ClusterView {
   private ClusterView() {}
 
-  static ClusterAnswer of(LocalNode node) {
+  /**
+   * The cluster view.
+   *
+   * @param node this node
+   * @param withLags whether to add each local store partition's changelog lag; it asks the brokers
+   *     for end offsets, so it costs a round trip and is only made on request
+   */
+  static ClusterAnswer of(LocalNode node, boolean withLags) {
     Map<String, NodeBuilder> nodes = new TreeMap<>();
     List<TaskEntry> tasks = new ArrayList<>();
     Map<String, Long> generations = new LinkedHashMap<>();
@@ -34,7 +44,7 @@ final class ClusterView {
       node.routing(name).ifPresent(cache -> addRouting(name, cache, nodes, tasks, generations));
       RunningStage stage = node.stage(name).orElse(null);
       if (stage == null) {
-        stages.add(new StageEntry(name, "NOT_STARTED", List.of()));
+        stages.add(new StageEntry(name, "NOT_STARTED", List.of(), null));
         continue;
       }
       KafkaStreams streams = stage.streams();
@@ -48,7 +58,9 @@ final class ClusterView {
                 taskIds(thread.standbyTasks())));
       }
       threads.sort((a, b) -> a.name().compareTo(b.name()));
-      stages.add(new StageEntry(name, streams.state().name(), threads));
+      stages.add(
+          new StageEntry(
+              name, streams.state().name(), threads, withLags ? storeLags(streams) : null));
     }
     List<NodeEntry> nodeEntries = nodes.values().stream().map(NodeBuilder::build).toList();
     return new ClusterAnswer(node.nodeId(), generations, nodeEntries, tasks, stages);
@@ -86,6 +98,38 @@ final class ClusterView {
       }
       standbys.forEach(s -> nodes.get(s).standby.add(task));
     }
+  }
+
+  /**
+   * Every local store partition, active or standby, with its changelog position and lag; empty
+   * while the stage is not running. A failed end-offset lookup answers 503 (retriable).
+   */
+  private static List<StoreLag> storeLags(KafkaStreams streams) {
+    Map<String, Map<Integer, LagInfo>> lags;
+    try {
+      lags = streams.allLocalStorePartitionLags();
+    } catch (IllegalStateException e) {
+      return List.of();
+    } catch (StreamsException e) {
+      throw HttpErrors.retriable(
+          HttpErrors.KAFKA_UNAVAILABLE,
+          "Changelog end offsets are not available now: " + e.getMessage());
+    }
+    List<StoreLag> out = new ArrayList<>();
+    new TreeMap<>(lags)
+        .forEach(
+            (store, partitions) ->
+                new TreeMap<>(partitions)
+                    .forEach(
+                        (partition, lag) ->
+                            out.add(
+                                new StoreLag(
+                                    store,
+                                    partition,
+                                    lag.currentOffsetPosition(),
+                                    lag.endOffsetPosition(),
+                                    lag.offsetLag()))));
+    return out;
   }
 
   private static List<ThreadMetadata> localThreads(KafkaStreams streams) {
@@ -172,8 +216,26 @@ final class ClusterView {
    * @param name the stage
    * @param state its Kafka Streams state
    * @param localThreads its stream threads
+   * @param localStores with {@code ?lags=true}: its store partitions and their lag, else null (left
+   *     out of the JSON)
    */
-  record StageEntry(String name, String state, List<ThreadEntry> localThreads) {}
+  record StageEntry(
+      String name,
+      String state,
+      List<ThreadEntry> localThreads,
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<StoreLag> localStores) {}
+
+  /**
+   * One store partition on this node (active or standby) and how far its state is behind the end of
+   * its changelog.
+   *
+   * @param store the store
+   * @param partition the partition (the task's)
+   * @param currentOffset the changelog offset the local state is at
+   * @param endOffset the changelog's end offset
+   * @param lag records between the two
+   */
+  record StoreLag(String store, int partition, long currentOffset, long endOffset, long lag) {}
 
   /**
    * One stream thread of this node.

@@ -111,7 +111,7 @@ public final class HttpApi implements AutoCloseable {
     javalin.get("/v1/stores", this::listStores);
     javalin.get("/v1/stores/{store}/keys", ctx -> emptyKey(ctx));
     javalin.get("/v1/stores/{store}/keys/{key}", this::getKey);
-    javalin.get("/v1/cluster", ctx -> ctx.json(ClusterView.of(node)));
+    javalin.get("/v1/cluster", ctx -> ctx.json(ClusterView.of(node, booleanParam(ctx, "lags"))));
     javalin.get("/v1/routing", ctx -> ctx.json(RoutingView.of(node)));
     javalin.get("/metrics", this::scrape);
     javalin.get("/health/live", ctx -> ctx.json(Map.of("status", "UP")));
@@ -196,16 +196,22 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
-  private static KeyReadRouter.ReadRequest readRequest(Context ctx) {
-    String staleOk = ctx.queryParam("staleOk");
-    if (staleOk != null && !staleOk.equals("true") && !staleOk.equals("false")) {
+  /** A query parameter that is absent (false), {@code true} or {@code false}; else 400. */
+  private static boolean booleanParam(Context ctx, String name) {
+    String value = ctx.queryParam(name);
+    if (value != null && !value.equals("true") && !value.equals("false")) {
       throw HttpErrors.fatal(
-          HttpErrors.BAD_REQUEST, "staleOk is 'true' or 'false', not '" + staleOk + "'.");
+          HttpErrors.BAD_REQUEST, name + " is 'true' or 'false', not '" + value + "'.");
     }
+    return "true".equals(value);
+  }
+
+  private static KeyReadRouter.ReadRequest readRequest(Context ctx) {
+    boolean staleOk = booleanParam(ctx, "staleOk");
     Optional<String> forwardedBy =
         Optional.ofNullable(ctx.header(PeerForwarder.FORWARDED_BY)).filter(s -> !s.isBlank());
     if (forwardedBy.isEmpty()) {
-      return KeyReadRouter.ReadRequest.fromClient("true".equals(staleOk));
+      return KeyReadRouter.ReadRequest.fromClient(staleOk);
     }
     int hops = parseOr(ctx.header(PeerForwarder.HOPS), 1L).intValue();
     Long generation = parseOr(ctx.header(PeerForwarder.ROUTING_GENERATION), null);
@@ -213,7 +219,7 @@ public final class HttpApi implements AutoCloseable {
         forwardedBy,
         Math.max(hops, 1),
         generation == null ? OptionalLong.empty() : OptionalLong.of(generation),
-        "true".equals(staleOk));
+        staleOk);
   }
 
   private static Long parseOr(String header, Long fallback) {

@@ -49,6 +49,9 @@ public final class HttpErrors {
   /** The node that owns the key did not answer in time. Retriable. */
   public static final String OWNER_UNREACHABLE = "OWNER_UNREACHABLE";
 
+  /** Kafka did not answer a lookup the request needs (e.g. changelog end offsets). Retriable. */
+  public static final String KAFKA_UNAVAILABLE = "KAFKA_UNAVAILABLE";
+
   /** An unexpected failure; details are only in the node's log. */
   public static final String INTERNAL = "INTERNAL";
 
