@@ -54,7 +54,12 @@ public final class RoutingPublisher implements AutoCloseable {
    * @return the table as published, with its generation
    */
   public synchronized RoutingTable publish(RoutingTable table) {
-    long generation = Math.max(lastGeneration, cache.highestGenerationSeen()) + 1;
+    // Never below the wall clock: a new leader whose cache has not read the previous table yet
+    // still continues the sequence, unless its clock is behind by more than the time since then.
+    long generation =
+        Math.max(
+            Math.max(lastGeneration, cache.highestGenerationSeen()) + 1,
+            System.currentTimeMillis());
     lastGeneration = generation;
     RoutingTable published = table.withGeneration(generation);
     byte[] value = RoutingCodec.encode(published);
