@@ -188,8 +188,8 @@ public class BackboneKeyValueStore
   private long batchBytes;
   private boolean dirty;
 
-  /** Null when the context has no metrics registry. */
-  private StoreMetrics metrics;
+  /** Null when the context has no metrics registry, and after close. */
+  private volatile StoreMetrics metrics;
 
   private boolean warnedDirty;
   private volatile Position position = Position.emptyPosition();
@@ -464,8 +464,9 @@ public class BackboneKeyValueStore
       }
       if (markDirty) {
         dirty = true;
-        if (metrics != null) {
-          metrics.recordDirty();
+        StoreMetrics sensors = metrics;
+        if (sensors != null) {
+          sensors.recordDirty();
         }
       }
     } finally {
@@ -602,7 +603,8 @@ public class BackboneKeyValueStore
 
   /** Records a commit in the store's metrics; a failed property read never fails the commit. */
   private void recordCommit(long nanos, long bytes, Map<TopicPartition, Long> changelogOffsets) {
-    if (metrics == null) {
+    StoreMetrics sensors = metrics; // read once: close() may clear it
+    if (sensors == null) {
       return;
     }
     long offset = -1;
@@ -610,7 +612,7 @@ public class BackboneKeyValueStore
       offset = o == null ? offset : Math.max(offset, o);
     }
     try {
-      metrics.recordCommit(
+      sensors.recordCommit(
           nanos,
           bytes,
           db.getLongProperty(dataCf, "rocksdb.estimate-num-keys"),
@@ -1022,9 +1024,10 @@ public class BackboneKeyValueStore
   public void close() {
     SnapshotStores.unregister(this);
     StreamThreadTransactions.forget(this);
-    if (metrics != null) {
-      metrics.close();
-      metrics = null;
+    StoreMetrics sensors = metrics;
+    metrics = null;
+    if (sensors != null) {
+      sensors.close();
     }
     lifecycle.writeLock().lock();
     try {
