@@ -116,19 +116,18 @@ final class ClusterView {
           "Changelog end offsets are not available now: " + e.getMessage());
     }
     List<StoreLag> out = new ArrayList<>();
-    new TreeMap<>(lags)
-        .forEach(
-            (store, partitions) ->
-                new TreeMap<>(partitions)
-                    .forEach(
-                        (partition, lag) ->
-                            out.add(
-                                new StoreLag(
-                                    store,
-                                    partition,
-                                    lag.currentOffsetPosition(),
-                                    lag.endOffsetPosition(),
-                                    lag.offsetLag()))));
+    for (var store : new TreeMap<>(lags).entrySet()) {
+      for (var partition : new TreeMap<>(store.getValue()).entrySet()) {
+        LagInfo lag = partition.getValue();
+        out.add(
+            new StoreLag(
+                store.getKey(),
+                partition.getKey(),
+                lag.currentOffsetPosition(),
+                lag.endOffsetPosition(),
+                lag.offsetLag()));
+      }
+    }
     return out;
   }
 
