@@ -46,13 +46,6 @@ public final class BackboneConfig extends AbstractConfig {
   private static final String REBALANCE_RETRY_AFTER_SECONDS_DOC =
       "Retry-After value of a 503 answer given while a rebalance hides the owner of a key.";
 
-  public static final String STORE_MAX_UNCOMMITTED_BYTES_CONFIG =
-      "backbone.store.max.uncommitted.bytes";
-  private static final String STORE_MAX_UNCOMMITTED_BYTES_DOC =
-      "Bytes of uncommitted writes a Backbone store keeps in its write batch before writing them"
-          + " early: under at_least_once the data may then be ahead of the stored offset; under"
-          + " exactly_once_v2 the store is marked dirty (no snapshot, restored like a stock store"
-          + " after a crash) until Kafka Streams next commits it. See docs/store.md.";
   public static final String ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG =
       "backbone.routing.delegate.assignor.class";
   private static final String ROUTING_DELEGATE_ASSIGNOR_CLASS_DOC =
@@ -91,13 +84,6 @@ public final class BackboneConfig extends AbstractConfig {
               Range.between(1, 3600),
               Importance.LOW,
               REBALANCE_RETRY_AFTER_SECONDS_DOC)
-          .define(
-              STORE_MAX_UNCOMMITTED_BYTES_CONFIG,
-              Type.LONG,
-              64L * 1024 * 1024,
-              Range.atLeast(0),
-              Importance.MEDIUM,
-              STORE_MAX_UNCOMMITTED_BYTES_DOC)
           .define(
               ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG,
               Type.STRING,

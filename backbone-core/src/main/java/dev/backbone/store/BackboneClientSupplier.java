@@ -16,13 +16,14 @@ import org.apache.kafka.streams.StreamsConfig;
 /**
  * The Kafka clients of a Kafka Streams application on Backbone stores under exactly-once: set
  * {@code default.client.supplier=dev.backbone.store.BackboneClientSupplier} ({@link
- * StreamsConfig#DEFAULT_CLIENT_SUPPLIER_CONFIG}) next to {@code dsl.store.suppliers.class}.
+ * StreamsConfig#DEFAULT_CLIENT_SUPPLIER_CONFIG}), with {@code
+ * enable.transactional.statestores=true} (both in {@link BackboneStores#streamsSettings()}).
  *
- * <p>Consumers and the admin client are Kafka's own. A transactional producer is wrapped so that
- * every Backbone store learns when the stream thread's transaction commits (and applies its writes
- * together with its changelog offset right then) or aborts (and drops them). Without it, Kafka
- * Streams 4.3 commits an exactly-once store only when a task is suspended or closed, so a store's
- * uncommitted writes would grow until then. Under at-least-once this supplier changes nothing.
+ * <p>Consumers and the admin client are Kafka's own. A transactional producer is wrapped in a
+ * {@link TransactionReportingProducer}, which tells the stream thread's stores how its transaction
+ * ended: Kafka Streams commits the stores after every transaction, but also on paths where the
+ * transaction failed, and a store must apply its writes only in the first case. Under at-least-once
+ * this supplier changes nothing.
  */
 public class BackboneClientSupplier implements KafkaClientSupplier {
 
@@ -36,11 +37,18 @@ public class BackboneClientSupplier implements KafkaClientSupplier {
 
   @Override
   public Producer<byte[], byte[]> getProducer(Map<String, Object> config) {
-    Producer<byte[], byte[]> producer =
-        new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
+    Producer<byte[], byte[]> producer = createProducer(config);
     return config.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG) == null
         ? producer
         : new TransactionReportingProducer(producer);
+  }
+
+  /**
+   * The Kafka producer that {@link #getProducer} wraps; a subclass may decorate it (tests inject
+   * faults here).
+   */
+  protected Producer<byte[], byte[]> createProducer(Map<String, Object> config) {
+    return new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
   }
 
   @Override

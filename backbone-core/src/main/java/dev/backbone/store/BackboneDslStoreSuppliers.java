@@ -12,8 +12,8 @@ import org.apache.kafka.streams.state.WindowBytesStoreSupplier;
 /**
  * Makes every DSL key-value store a Backbone store: set {@code
  * dsl.store.suppliers.class=dev.backbone.store.BackboneDslStoreSuppliers}, and under exactly-once
- * {@code default.client.supplier=dev.backbone.store.BackboneClientSupplier} (see {@link
- * BackboneStores}). Window and session stores stay Kafka Streams' own RocksDB stores for now.
+ * also {@link BackboneStores#streamsSettings()}. Window and session stores stay Kafka Streams' own
+ * RocksDB stores for now.
  */
 public class BackboneDslStoreSuppliers extends BuiltInDslStoreSuppliers.RocksDBDslStoreSuppliers {
 

@@ -3,7 +3,9 @@ package dev.backbone.store;
 import dev.backbone.store.internals.BackboneKeyValueStore;
 import dev.backbone.store.internals.HeadersBackboneKeyValueStore;
 import dev.backbone.store.internals.TimestampedBackboneKeyValueStore;
+import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueStore;
 
@@ -12,12 +14,28 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * counterparts of Kafka Streams' {@code Stores.persistentKeyValueStore}. For the DSL as a whole,
  * set {@code dsl.store.suppliers.class} to {@link BackboneDslStoreSuppliers}.
  *
- * <p>Under {@code exactly_once_v2} also set {@code default.client.supplier} to {@link
- * BackboneClientSupplier}: then every store commits with each transaction. Without it Kafka Streams
- * 4.3 commits the stores only when tasks are suspended or closed, and a store warns once.
+ * <p>Under {@code exactly_once_v2} the application also needs {@link #streamsSettings()}: Kafka
+ * Streams' transactional state stores (KIP-892), so that it commits the stores with every
+ * transaction and does not wipe them on a dirty close, and {@link BackboneClientSupplier}, so that
+ * a store knows whether the transaction it is committed with really committed. A store refuses to
+ * start under exactly-once without the first and fails its first commit without the second, each
+ * with a message naming the setting.
  */
 public final class BackboneStores {
   private BackboneStores() {}
+
+  /**
+   * The Kafka Streams settings Backbone stores rely on: {@code enable.transactional.statestores}
+   * {@code = true} and {@code default.client.supplier} {@code =} {@link BackboneClientSupplier}.
+   * Needed under exactly-once, harmless under at-least-once.
+   */
+  public static Map<String, Object> streamsSettings() {
+    return Map.of(
+        StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG,
+        true,
+        StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG,
+        BackboneClientSupplier.class);
+  }
 
   /** A persistent key-value store holding plain values. */
   public static KeyValueBytesStoreSupplier persistentKeyValueStore(String name) {

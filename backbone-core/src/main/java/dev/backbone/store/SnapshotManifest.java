@@ -21,6 +21,10 @@ import java.util.Optional;
  *     store without changelog or that never committed
  * @param files every file of the snapshot with size and checksum, the manifest excluded
  * @param createdAt when the checkpoint was cut
+ * @param dataAsOf when the data was last known current with its changelog offsets (no changelog
+ *     record after them had been written then): the time of the store's last commit of processing
+ *     writes; null if it never committed any (a store that only restored). An install refuses a
+ *     snapshot whose data is older than the changelog's {@code delete.retention.ms}.
  */
 public record SnapshotManifest(
     int formatVersion,
@@ -29,15 +33,16 @@ public record SnapshotManifest(
     String storeName,
     List<ChangelogOffset> changelogOffsets,
     List<SnapshotFile> files,
-    Instant createdAt) {
+    Instant createdAt,
+    Instant dataAsOf) {
 
   /** The manifest format this version writes and reads. */
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
 
   /** Name of the manifest file inside a snapshot directory. */
   public static final String FILE_NAME = "backbone-snapshot.json";
 
-  /** Checks that every field is present. */
+  /** Checks that every field but {@code dataAsOf} is present. */
   public SnapshotManifest {
     Objects.requireNonNull(applicationId, "applicationId");
     Objects.requireNonNull(taskId, "taskId");

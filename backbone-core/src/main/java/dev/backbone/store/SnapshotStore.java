@@ -1,13 +1,14 @@
 package dev.backbone.store;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.processor.TaskId;
 
 /**
  * A store that can cut a consistent snapshot of itself and be opened from one. Implemented by every
- * Backbone store; found by (application, task, store) through {@link SnapshotStores}.
+ * Backbone store; found by (application, task, store) in its node's {@link SnapshotStores}.
  *
  * <p>Thread-safety: {@link #snapshot} and {@link #committedOffsets} may be called from any thread
  * while the stream thread writes; {@link #install} must be called by the thread that owns the store
@@ -48,11 +49,17 @@ public interface SnapshotStore {
 
   /**
    * Replaces the store's contents with a snapshot: verifies the manifest (format version, this
-   * application, task and store) and every file (presence, size, checksum), then reopens the store
-   * from a copy of it. On any failure the store keeps its old data and stays as it was.
+   * application, task and store) and every file (presence, size, checksum) and that its data is
+   * younger than the changelog's {@code delete.retention.ms}, then reopens the store from a copy of
+   * it. Allowed only while the store initializes (inside {@code init()}, before Kafka Streams asks
+   * its committed offset, which is then the snapshot's). On any failure the store keeps its old
+   * data and stays as it was; a crash half-way is finished or undone when the store next opens.
    *
-   * @throws dev.backbone.errors.FatalBackboneException with code {@code SNAPSHOT_INVALID} and a
-   *     message naming the problem and the file
+   * @param snapshotDirectory a complete snapshot
+   * @param changelogDeleteRetention the changelog topic's {@code delete.retention.ms}
+   * @throws dev.backbone.errors.FatalBackboneException {@code SNAPSHOT_INVALID} naming the problem
+   *     and the file, {@code SNAPSHOT_TOO_OLD}, {@code SNAPSHOT_INSTALL_REFUSED} outside
+   *     initialization, {@code SNAPSHOT_INSTALL_FAILED} if the file system failed
    */
-  void install(Path snapshotDirectory);
+  void install(Path snapshotDirectory, Duration changelogDeleteRetention);
 }

@@ -7,7 +7,8 @@
  * <p>Entry points: {@link dev.backbone.store.BackboneStores} for the Processor API and {@code
  * Materialized}, {@link dev.backbone.store.BackboneDslStoreSuppliers} for {@code
  * dsl.store.suppliers.class}, {@link dev.backbone.store.BackboneClientSupplier} for {@code
- * default.client.supplier} (commits under exactly-once at every transaction), {@link
+ * default.client.supplier} (with {@code enable.transactional.statestores}, what exactly-once needs:
+ * {@link dev.backbone.store.BackboneStores#streamsSettings()}), {@link
  * dev.backbone.store.SnapshotStores} to find a node's open stores.
  */
 package dev.backbone.store;

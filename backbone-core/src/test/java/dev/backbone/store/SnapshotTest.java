@@ -13,6 +13,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.BatchingStateRestoreCallback;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.junit.jupiter.api.AfterEach;
@@ -28,8 +31,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** snapshot() and install(): consistency, verification, refusal without damage. */
+/**
+ * snapshot() and install(): consistency, verification, refusal without damage. An install happens
+ * as cold bootstrap will make it: into a store that init() just opened, before Kafka Streams asks
+ * its committed offset.
+ */
 class SnapshotTest {
+  static final Duration DAY = Duration.ofDays(1);
+
   @TempDir Path dir;
   TestStoreContext context;
   BackboneKeyValueStore store;
@@ -37,7 +46,7 @@ class SnapshotTest {
   @BeforeEach
   void open() {
     context =
-        new TestStoreContext(dir.resolve("task"), new TaskId(0, 1), StreamsConfig.EXACTLY_ONCE_V2);
+        new TestStoreContext(dir.resolve("task"), new TaskId(0, 1), StreamsConfig.AT_LEAST_ONCE);
     store = new BackboneKeyValueStore("s");
     store.init(context, store);
   }
@@ -47,12 +56,28 @@ class SnapshotTest {
     store.close();
   }
 
+  /** A replica of the task in its own directory, just initialized (nothing read yet). */
   private BackboneKeyValueStore otherStore(String task) {
     TestStoreContext other =
-        new TestStoreContext(dir.resolve(task), new TaskId(0, 1), StreamsConfig.EXACTLY_ONCE_V2);
+        new TestStoreContext(dir.resolve(task), new TaskId(0, 1), StreamsConfig.AT_LEAST_ONCE);
     BackboneKeyValueStore s = new BackboneKeyValueStore("s");
     s.init(other, s);
     return s;
+  }
+
+  /** A replica that committed old=x at offset 1 before, reopened and initializing again. */
+  private BackboneKeyValueStore replicaWithOldData(String task) {
+    try (BackboneKeyValueStore before = otherStore(task)) {
+      before.putAll(List.of(KeyValue.pair(k("old"), v("x"))));
+      before.commit(Map.of(CHANGELOG, 1L));
+    }
+    return otherStore(task);
+  }
+
+  private static void assertHoldsOldData(BackboneKeyValueStore replica) {
+    assertThat(replica.isOpen()).isTrue();
+    assertThat(replica.get(k("old"))).isEqualTo(v("x"));
+    assertThat(replica.committedOffset(CHANGELOG)).isEqualTo(1L);
   }
 
   @Test
@@ -67,12 +92,11 @@ class SnapshotTest {
     assertThat(snapshot.manifest().formatVersion()).isEqualTo(SnapshotManifest.FORMAT_VERSION);
     assertThat(snapshot.manifest().files()).isNotEmpty();
     assertThat(Files.exists(snapshot.directory().resolve(SnapshotManifest.FILE_NAME))).isTrue();
-    assertThat(SnapshotStores.find("app", new TaskId(0, 1), "s")).containsSame(store);
+    assertThat(snapshot.manifest().dataAsOf()).isNotNull();
+    assertThat(context.stores.find("app", new TaskId(0, 1), "s")).containsSame(store);
 
-    try (BackboneKeyValueStore replica = otherStore("replica")) {
-      replica.put(k("old"), v("x"));
-      replica.commit(Map.of(CHANGELOG, 1L));
-      replica.install(snapshot.directory());
+    try (BackboneKeyValueStore replica = replicaWithOldData("replica")) {
+      replica.install(snapshot.directory(), DAY);
       assertThat(replica.get(k("a"))).isEqualTo(v("1"));
       assertThat(replica.get(k("b"))).isNull();
       assertThat(replica.get(k("old"))).isNull();
@@ -109,7 +133,7 @@ class SnapshotTest {
   @Test
   void refusesAnUnknownFormatVersion() throws IOException {
     Snapshot snapshot = committedSnapshot();
-    rewriteManifest(snapshot, "\"formatVersion\":1", "\"formatVersion\":99");
+    rewriteManifest(snapshot, "\"formatVersion\":2", "\"formatVersion\":99");
     assertRefusedKeepingOldData(snapshot, "format version 99");
   }
 
@@ -160,8 +184,13 @@ class SnapshotTest {
     assertThat(failure.get()).isNull();
     int index = 0;
     for (Snapshot snapshot : snapshots) {
+      if (snapshot.manifest().dataAsOf() == null) {
+        // cut before the writer's first commit: nothing to install, and nothing claimed
+        assertThat(snapshot.manifest().changelogOffsets()).isEmpty();
+        continue;
+      }
       try (BackboneKeyValueStore replica = otherStore("replica-" + index++)) {
-        replica.install(snapshot.directory());
+        replica.install(snapshot.directory(), DAY);
         long offset = snapshot.manifest().offsetOf(CHANGELOG.topic(), 0).orElse(0L);
         assertThat(replica.committedOffset(CHANGELOG)).isEqualTo(offset == 0 ? null : offset);
         long count = 0;
@@ -205,15 +234,57 @@ class SnapshotTest {
   }
 
   private void assertRefusedKeepingOldData(Snapshot snapshot, String reason) {
-    try (BackboneKeyValueStore replica = otherStore("replica")) {
-      replica.putAll(List.of(KeyValue.pair(k("old"), v("x"))));
-      replica.commit(Map.of(CHANGELOG, 1L));
-      assertThatThrownBy(() -> replica.install(snapshot.directory()))
+    try (BackboneKeyValueStore replica = replicaWithOldData("replica")) {
+      assertThatThrownBy(() -> replica.install(snapshot.directory(), DAY))
           .isInstanceOf(FatalBackboneException.class)
           .hasMessageContaining(reason);
-      assertThat(replica.isOpen()).isTrue();
-      assertThat(replica.get(k("old"))).isEqualTo(v("x"));
-      assertThat(replica.committedOffset(CHANGELOG)).isEqualTo(1L);
+      assertHoldsOldData(replica);
+    }
+  }
+
+  @Test
+  void refusesASnapshotOlderThanTheChangelogsDeleteRetention() throws IOException {
+    Snapshot snapshot = committedSnapshot();
+    String asOf = snapshot.manifest().dataAsOf().toString();
+    rewriteManifest(
+        snapshot,
+        "\"dataAsOf\":\"" + asOf + "\"",
+        "\"dataAsOf\":\"" + Instant.now().minus(Duration.ofHours(25)) + "\"");
+    assertRefusedKeepingOldData(snapshot, "delete.retention.ms");
+  }
+
+  @Test
+  void refusesASnapshotThatCannotSayWhenItsDataWasCurrent() {
+    // A store that only restored (a standby) never committed processing writes.
+    BatchingStateRestoreCallback restore = (BatchingStateRestoreCallback) context.restoreCallback;
+    restore.restoreAll(List.of(KeyValue.pair(v("a"), v("1"))));
+    store.commit(Map.of(CHANGELOG, 5L));
+    Snapshot snapshot = store.snapshot();
+    assertThat(snapshot.manifest().dataAsOf()).isNull();
+    assertRefusedKeepingOldData(snapshot, "does not say when its data was current");
+  }
+
+  @Test
+  void refusesAnInstallOnceKafkaStreamsReadTheCommittedOffset() {
+    Snapshot snapshot = committedSnapshot();
+    try (BackboneKeyValueStore replica = replicaWithOldData("replica")) {
+      replica.committedOffset(CHANGELOG);
+      assertThatThrownBy(() -> replica.install(snapshot.directory(), DAY))
+          .isInstanceOf(FatalBackboneException.class)
+          .hasMessageContaining("already read the store's committed offset");
+      assertHoldsOldData(replica);
+    }
+  }
+
+  @Test
+  void refusesAnInstallOverUncommittedWrites() {
+    Snapshot snapshot = committedSnapshot();
+    try (BackboneKeyValueStore replica = replicaWithOldData("replica")) {
+      replica.put(k("pending"), v("p"));
+      assertThatThrownBy(() -> replica.install(snapshot.directory(), DAY))
+          .isInstanceOf(FatalBackboneException.class)
+          .hasMessageContaining("uncommitted writes");
+      assertThat(replica.get(k("pending"))).isEqualTo(v("p"));
     }
   }
 }

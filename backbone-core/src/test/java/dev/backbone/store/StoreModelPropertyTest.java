@@ -1,11 +1,15 @@
 package dev.backbone.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.backbone.store.internals.BackboneKeyValueStore;
+import dev.backbone.store.internals.MockKafkaProducers;
+import dev.backbone.store.internals.TransactionReportingProducer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +21,11 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsConfig;
@@ -25,9 +33,13 @@ import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.state.KeyValueIterator;
 
 /**
- * Random puts, deletes, commits, snapshots, crashes (close without commit) and installs: after
- * every reopen or install the store equals the model as of the last commit (or the snapshot's
- * commit), with that commit's offset. jqwik prints the seed of a failing run.
+ * Random puts, deletes, transaction commits, commits that time out and are retried, aborts,
+ * snapshots, crashes (close without commit) and installs under exactly-once, with Kafka Streams'
+ * calls around each (post-commit after the transaction; a post-commit after the failed commit, as
+ * {@code TaskManager#tryCloseCleanActiveTasks} makes; init then {@code committedOffset}): after
+ * every step the store reads as the model's live state, and after every reopen or install its
+ * committed data and offset equal the model as of the last commit (or the snapshot's). jqwik prints
+ * the seed of a failing run.
  */
 class StoreModelPropertyTest {
   private static final TopicPartition CHANGELOG = new TopicPartition("app-s-changelog", 0);
@@ -36,6 +48,8 @@ class StoreModelPropertyTest {
     PUT,
     DELETE,
     COMMIT,
+    COMMIT_AFTER_TIMEOUT,
+    ABORT,
     SNAPSHOT,
     CRASH,
     INSTALL
@@ -50,6 +64,8 @@ class StoreModelPropertyTest {
             Tuple.of(40, Kind.PUT),
             Tuple.of(15, Kind.DELETE),
             Tuple.of(15, Kind.COMMIT),
+            Tuple.of(4, Kind.COMMIT_AFTER_TIMEOUT),
+            Tuple.of(3, Kind.ABORT),
             Tuple.of(4, Kind.SNAPSHOT),
             Tuple.of(4, Kind.CRASH),
             Tuple.of(3, Kind.INSTALL));
@@ -65,9 +81,10 @@ class StoreModelPropertyTest {
     Path dir = Files.createTempDirectory("backbone-store-property");
     TestStoreContext context =
         new TestStoreContext(dir.resolve("task"), new TaskId(0, 0), StreamsConfig.EXACTLY_ONCE_V2);
-    context.configs.put(BackboneKeyValueStore.MAX_UNCOMMITTED_BYTES_CONFIG, 1_000_000L);
-    BackboneKeyValueStore store = new BackboneKeyValueStore("s");
-    store.init(context, store);
+    MockProducer<byte[], byte[]> kafka = MockKafkaProducers.create();
+    TransactionReportingProducer producer = new TransactionReportingProducer(kafka);
+    producer.initTransactions();
+    BackboneKeyValueStore store = initialized(context);
     TreeMap<Bytes, byte[]> live = new TreeMap<>();
     TreeMap<Bytes, byte[]> committed = new TreeMap<>();
     Long committedOffset = null;
@@ -83,16 +100,43 @@ class StoreModelPropertyTest {
             byte[] value = ("v" + op.value()).getBytes();
             store.put(key, value);
             live.put(key, value);
+            nextOffset = logged(producer, kafka, nextOffset);
           }
           case DELETE -> {
             store.delete(key);
             live.remove(key);
+            nextOffset = logged(producer, kafka, nextOffset);
           }
           case COMMIT -> {
-            nextOffset += 1 + op.value();
-            store.commit(Map.of(CHANGELOG, nextOffset));
-            committed = new TreeMap<>(live);
-            committedOffset = nextOffset;
+            if (kafka.transactionInFlight()) {
+              producer.commitTransaction();
+              store.commit(Map.of(CHANGELOG, nextOffset - 1));
+              committed = new TreeMap<>(live);
+              committedOffset = nextOffset - 1;
+            }
+          }
+          case COMMIT_AFTER_TIMEOUT -> {
+            if (kafka.transactionInFlight()) {
+              kafka.commitTransactionException = new TimeoutException("EndTxn timed out");
+              assertThatThrownBy(producer::commitTransaction).isInstanceOf(TimeoutException.class);
+              kafka.commitTransactionException = null;
+              store.commit(Map.of(CHANGELOG, nextOffset - 1));
+              assertCommitted(store, committed);
+              producer.commitTransaction();
+              store.commit(Map.of(CHANGELOG, nextOffset - 1));
+              committed = new TreeMap<>(live);
+              committedOffset = nextOffset - 1;
+            }
+          }
+          case ABORT -> {
+            if (kafka.transactionInFlight()) {
+              producer.abortTransaction(); // RecordCollectorImpl#closeDirty, then the close
+              store.commit(Map.of(CHANGELOG, nextOffset - 1));
+              store.close();
+              store = initialized(context);
+              live = new TreeMap<>(committed);
+              assertEquals(store, committed, committedOffset);
+            }
           }
           case SNAPSHOT -> {
             snapshot = store.snapshot(dir.resolve("snapshots"));
@@ -102,17 +146,29 @@ class StoreModelPropertyTest {
                 .isEqualTo(java.util.Optional.ofNullable(snapshotOffset));
           }
           case CRASH -> {
+            if (kafka.transactionInFlight()) {
+              producer.abortTransaction(); // the broker aborts a dead producer's transaction
+            }
             store.close();
-            store = new BackboneKeyValueStore("s");
-            store.init(context, store);
+            store = initialized(context);
             live = new TreeMap<>(committed);
             assertEquals(store, committed, committedOffset);
           }
           case INSTALL -> {
-            if (snapshot != null) {
-              store.install(snapshot.directory());
-              committed = new TreeMap<>(atSnapshot);
-              committedOffset = snapshotOffset;
+            if (snapshot != null && !kafka.transactionInFlight()) {
+              store.close();
+              store = new BackboneKeyValueStore("s");
+              store.init(context, store);
+              if (snapshot.manifest().dataAsOf() == null) {
+                Path snapshotDir = snapshot.directory();
+                BackboneKeyValueStore target = store;
+                assertThatThrownBy(() -> target.install(snapshotDir, Duration.ofDays(1)))
+                    .hasMessageContaining("does not say when its data was current");
+              } else {
+                store.install(snapshot.directory(), Duration.ofDays(1));
+                committed = new TreeMap<>(atSnapshot);
+                committedOffset = snapshotOffset;
+              }
               live = new TreeMap<>(committed);
               assertEquals(store, committed, committedOffset);
             }
@@ -122,10 +178,43 @@ class StoreModelPropertyTest {
       }
     } finally {
       store.close();
+      producer.close();
       try (Stream<Path> paths = Files.walk(dir)) {
         paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
+  }
+
+  /** init(), then Kafka Streams reads the offset ({@code ProcessorStateManager}). */
+  private static BackboneKeyValueStore initialized(TestStoreContext context) {
+    BackboneKeyValueStore store = new BackboneKeyValueStore("s");
+    store.init(context, store);
+    store.committedOffset(CHANGELOG);
+    return store;
+  }
+
+  /** The change-logging layer's record of a write; its send begins the transaction. */
+  private static long logged(
+      TransactionReportingProducer producer, MockProducer<byte[], byte[]> kafka, long next) {
+    if (!kafka.transactionInFlight()) {
+      producer.beginTransaction();
+    }
+    producer.send(
+        new ProducerRecord<>(CHANGELOG.topic(), CHANGELOG.partition(), new byte[1], null));
+    return next + 1;
+  }
+
+  private static void assertCommitted(BackboneKeyValueStore store, TreeMap<Bytes, byte[]> model) {
+    TreeMap<Bytes, String> actual = new TreeMap<>();
+    try (KeyValueIterator<Bytes, byte[]> it = store.readOnly(IsolationLevel.READ_COMMITTED).all()) {
+      while (it.hasNext()) {
+        KeyValue<Bytes, byte[]> kv = it.next();
+        actual.put(kv.key, new String(kv.value));
+      }
+    }
+    TreeMap<Bytes, String> expected = new TreeMap<>();
+    model.forEach((k, v) -> expected.put(k, new String(v)));
+    assertThat(actual).as("committed data").isEqualTo(expected);
   }
 
   private static void assertEquals(

@@ -22,10 +22,10 @@ import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 
 /** A StateStoreContext for unit tests: a task directory, configs, and settable record metadata. */
-final class TestStoreContext implements StateStoreContext {
+public final class TestStoreContext implements StateStoreContext {
   final Path taskDir;
   final TaskId taskId;
-  final Map<String, Object> configs = new HashMap<>();
+  public final Map<String, Object> configs = new HashMap<>();
   StateRestoreCallback restoreCallback;
   RecordMetadata recordMetadata;
 
@@ -67,11 +67,17 @@ final class TestStoreContext implements StateStoreContext {
         }
       };
 
-  TestStoreContext(Path taskDir, TaskId taskId, String guarantee) {
+  /** The node's registry of open stores, passed in the configs as a node passes it. */
+  final SnapshotStores stores = new SnapshotStores();
+
+  /** A task's context with the settings Backbone stores need ({@link BackboneStores}). */
+  public TestStoreContext(Path taskDir, TaskId taskId, String guarantee) {
     this.taskDir = taskDir;
     this.taskId = taskId;
     configs.put(StreamsConfig.APPLICATION_ID_CONFIG, "app");
     configs.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
+    configs.putAll(BackboneStores.streamsSettings());
+    configs.put(SnapshotStores.CONFIG, stores);
   }
 
   void at(String topic, int partition, long offset) {

@@ -8,25 +8,23 @@ import dev.backbone.store.SnapshotManifest;
 import dev.backbone.store.SnapshotManifest.ChangelogOffset;
 import dev.backbone.store.SnapshotStore;
 import dev.backbone.store.SnapshotStores;
+import dev.backbone.store.internals.StreamThreadTransactions.Outcome;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
@@ -39,16 +37,14 @@ import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.query.KeyQuery;
 import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.query.PositionBound;
 import org.apache.kafka.streams.query.Query;
 import org.apache.kafka.streams.query.QueryConfig;
 import org.apache.kafka.streams.query.QueryResult;
-import org.apache.kafka.streams.query.RangeQuery;
-import org.apache.kafka.streams.query.ResultOrder;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
@@ -66,110 +62,91 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>The invariant</h2>
  *
- * RocksDB holds (data, offsets) pairs that were written together by one atomic {@code
- * db.write(batch)}: the offset of every changelog partition lives in the {@code backbone-meta}
- * column family, in the same write batch as the data it belongs to. So a RocksDB checkpoint, a
- * restart after {@code kill -9} (the write-ahead log is on; a killed process loses nothing the OS
- * has) or a snapshot install always yields data and the offset it corresponds to.
+ * RocksDB holds only (data, offsets) pairs that were written together by one atomic {@code
+ * db.write(batch)}, and under exactly-once only pairs of transactions that committed: the offset of
+ * every changelog partition lives in the {@code backbone-meta} column family ({@link StoreMeta}),
+ * in the same write batch as the data it belongs to. So a RocksDB checkpoint, a restart after
+ * {@code kill -9} (the write-ahead log is on) or a snapshot install always yields data and the
+ * offset it corresponds to. A store whose data cannot be trusted as such a pair is marked
+ * <em>dirty</em> in the same kind of write, reports no offset, cuts no snapshot, and is emptied
+ * when it next opens, so Kafka Streams rebuilds it from the changelog.
  *
- * <p>Writes between commits go to the <em>batch</em>: an in-memory sorted map ({@link #pending},
- * keys copied and ordered as RocksDB's bytewise comparator orders them, deletes as tombstones);
- * reads see it ({@code get} looks in it before RocksDB, iterators merge the entries of their range
- * in). {@link #commit(Map)} turns it, in key order, into one RocksDB {@link WriteBatch} together
- * with the offsets and the position and writes that in one atomic write. It is not a RocksDB {@code
- * WriteBatchWithIndex}: that inserted every put into a native skiplist and then, at commit, again
- * into the memtable in arrival order, one JNI call per put; the map costs no JNI per put, and the
- * sorted commit inserts into the memtable in key order (measured by {@code StoreBenchmark}). {@link
- * #close()} drops what was not committed, which is what a dirty close needs and a clean close never
- * has (Kafka Streams commits first).
+ * <p>Writes between commits go to the {@link WriteBuffer}; the processor's reads and {@code
+ * READ_UNCOMMITTED} queries see it, {@code READ_COMMITTED} queries do not. {@link #commit(Map)}
+ * writes it, in key order, with the offsets and the query position in one atomic write. {@link
+ * #close()} drops what was not committed.
  *
- * <h2>What holds in each mode</h2>
+ * <h2>When Kafka Streams commits the store (read in Kafka Streams 4.4.0)</h2>
  *
  * <ul>
+ *   <li><b>at_least_once</b>: {@code StreamTask#postCommit} commits the stores after every consumer
+ *       offset commit; the data is applied with whatever offsets it gets. Kafka Streams commits
+ *       early once the stores' {@link #approximateNumUncommittedBytes()} pass {@code
+ *       statestore.uncommitted.max.bytes} ({@code StreamThread#maybeCommit}), so the buffer stays
+ *       bounded without ever writing data ahead of a commit.
+ *   <li><b>exactly_once_v2</b> requires {@code enable.transactional.statestores=true} (KIP-892):
+ *       then {@code postCommit} commits a running task's stores after every transaction commit, and
+ *       a dirty close no longer wipes them ({@code StateManagerUtil#closeStateManager}). But Kafka
+ *       Streams also post-commits on paths where the transaction did not commit ({@code
+ *       TaskManager#tryCloseCleanActiveTasks} after a failed commit), so the store applies a
+ *       non-empty buffer of a logged store only if the calling thread's transaction is known to
+ *       have committed ({@link StreamThreadTransactions}, fed by {@link BackboneClientSupplier}'s
+ *       producer) and its writes belong to exactly that transaction. An unknown outcome (a commit
+ *       that timed out) keeps the buffer: a retry that commits is followed by another commit call,
+ *       which applies it; a close drops it. An aborted transaction drops it.
+ *   <li><b>A corrupted changelog</b>: Kafka Streams marks it and commits the store with no offset
+ *       ({@code TaskManager#closeDirtyAndRevive}: {@code markChangelogAsCorrupted}, then {@code
+ *       postCommit(true)}); the store drops its buffer and turns dirty.
  *   <li><b>Restoration</b> (active restore, standbys): changelog records are committed data, so
- *       they go straight to RocksDB, batch by batch. The store may then be ahead of its stored
- *       offset by records of the changelog itself; replaying from the offset rewrites them
- *       identically, so any checkpoint still restores to the exact state.
- *   <li><b>at_least_once</b>: when the batch passes {@code backbone.store.max.uncommitted.bytes} it
- *       is written early, without an offset; data may then be ahead of the offset, which
- *       at-least-once allows (a crash reprocesses from the committed input offsets).
- *   <li><b>exactly_once_v2</b>: processing writes are never written before their transaction
- *       commits: they may belong to a transaction that aborts. Kafka Streams 4.3 calls {@code
- *       commit(Map)} for an EOS task only at checkpoints (suspend, close, revocation), so the store
- *       learns each transaction's outcome from the thread's producer instead ({@link
- *       BackboneClientSupplier} wraps it in a {@link TransactionReportingProducer}): every store
- *       enlists in the open transaction of the thread that writes it ({@link
- *       StreamThreadTransactions}); when {@code commitTransaction()} returns, each applies its
- *       batch with the offset of the last record the transaction wrote to its changelog ({@link
- *       #transactionCommitted}); on abort or a failed commit it drops the batch ({@link
- *       #transactionAborted}), keeping its last committed (data, offset). So the batch holds at
- *       most one commit interval. The size bound stays as a safety valve: past it the store writes
- *       the batch and marks itself <em>dirty</em> in the same write; a dirty store reports no
- *       committed offset (after a crash Kafka Streams wipes and restores it, as it does a stock
- *       store under EOS) and {@link #snapshot} refuses it; the next commit makes it clean. Without
- *       the client supplier only Kafka Streams' checkpoints commit, and the bound is reached
- *       sooner; the store warns once.
+ *       they go straight to RocksDB, batch by batch, and the buffer stays empty. The store may then
+ *       be ahead of its stored offset by records of the changelog itself; replaying from the offset
+ *       rewrites them identically.
  * </ul>
+ *
+ * The store learns that it is logged, and its changelog partition, from Kafka Streams asking its
+ * committed offset of that partition ({@code ProcessorStateManager#initializeStoreOffsets}) or
+ * committing one.
  *
  * <h2>Threads</h2>
  *
  * The stream (or state-updater) thread writes and commits; interactive queries and snapshots come
- * from other threads. The batch is guarded by {@link #batchLock} (a {@link TreeMap} is not
- * thread-safe); iterators copy the batch entries in their range when created and read RocksDB
- * through its implicit snapshot, so a later write never moves them. Open, close, snapshot and
- * install are serialised by {@link #lifecycle}.
+ * from other threads. The buffer is guarded by {@link #batchLock}; iterators copy the buffer's
+ * entries in their range when created and read RocksDB through its implicit snapshot, so a later
+ * write never moves them. Open, close, snapshot, install and every read of RocksDB outside the
+ * batch lock hold {@link #lifecycle}, so a close never frees RocksDB under a reader.
  */
 public class BackboneKeyValueStore
-    implements KeyValueStore<Bytes, byte[]>,
-        SnapshotStore,
-        StreamThreadTransactions.Participant,
-        AutoCloseable {
-  /** Setting: bytes of uncommitted writes after which the batch is written early. */
-  public static final String MAX_UNCOMMITTED_BYTES_CONFIG = "backbone.store.max.uncommitted.bytes";
-
-  /** Default of {@link #MAX_UNCOMMITTED_BYTES_CONFIG}: 64 MiB. */
-  public static final long DEFAULT_MAX_UNCOMMITTED_BYTES = 64L * 1024 * 1024;
-
+    implements KeyValueStore<Bytes, byte[]>, SnapshotStore, AutoCloseable {
   /** The directory under the task directory that holds the stores' own snapshots. */
   public static final String SNAPSHOTS_DIR = "backbone-snapshots";
 
   static final String DB_DIR = "backbone";
-  static final byte[] META_CF = "backbone-meta".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] OFFSET_PREFIX = "offset/".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] POSITION_KEY = "position".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] DIRTY_KEY = "dirty".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] FORMAT_KEY = "format".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] FORMAT_V1 = {1};
-  private static final String CHANGELOG_SUFFIX = "-changelog";
-
-  /**
-   * Heap per uncommitted entry beyond its key and value bytes, counted towards the size bound: a
-   * TreeMap entry (40 B with compressed oops), the key's {@code Bytes} wrapper (24 B) and two array
-   * headers (16 B each).
-   */
-  private static final int ENTRY_OVERHEAD = 96;
 
   private static final Logger LOG = LoggerFactory.getLogger(BackboneKeyValueStore.class);
-  private static final AtomicBoolean WARNED_NO_CLIENT_SUPPLIER = new AtomicBoolean();
 
   static {
     RocksDB.loadLibrary();
   }
 
   private final String name;
+  private final DirectorySwap.Rename rename;
   private final ReentrantLock batchLock = new ReentrantLock();
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private final Set<MergedIterator> openIterators = ConcurrentHashMap.newKeySet();
   private final SnapshotFiles snapshotFiles = new SnapshotFiles();
 
+  /** The writes since the last commit; guarded by the batch lock. */
+  private final WriteBuffer buffer = new WriteBuffer();
+
   private StateStoreContext context;
   private String applicationId;
   private TaskId taskId;
   private boolean eos;
-  private long maxUncommittedBytes = DEFAULT_MAX_UNCOMMITTED_BYTES;
   private Path dbDir;
   private Path taskDir;
+  private DirectorySwap swap;
   private Map<String, Object> appConfigs = Map.of();
+  private Optional<SnapshotStores> registry = Optional.empty();
 
   private RocksTuning tuning;
   private RocksDB db;
@@ -179,36 +156,42 @@ public class BackboneKeyValueStore
   private WriteOptions writeOptions;
   private ReadOptions readOptions;
 
-  /**
-   * The uncommitted writes, sorted as RocksDB sorts keys ({@link MergedIterator#TOMBSTONE} marks a
-   * delete); written as one {@link WriteBatch}, in key order, at commit. Guarded by the batch lock.
-   */
-  private final TreeMap<Bytes, byte[]> pending = new TreeMap<>();
-
-  private long batchBytes;
-  private boolean dirty;
-
   /** Null when the context has no metrics registry, and after close. */
   private volatile StoreMetrics metrics;
 
-  private boolean warnedDirty;
+  /** The position of the data including the buffer; what uncommitted reads reflect. */
   private volatile Position position = Position.emptyPosition();
+
+  /** The position of the data in RocksDB; guarded by the batch lock. */
   private Position committedPosition = Position.emptyPosition();
 
-  /** The changelog partition whose offset a transaction commit reports; null if unknown. */
-  private TopicPartition changelogPartition;
+  /** The store's changelog partition, once Kafka Streams named it; null for an unlogged store. */
+  private volatile TopicPartition changelogPartition;
 
-  /** The thread whose open transaction this store is enlisted in; guarded by the batch lock. */
-  private Thread enlistedOn;
+  /** Whether Kafka Streams has read the committed offset since init: no install after that. */
+  private volatile boolean offsetsRead;
 
+  /** Transactions the writing thread had ended when the buffer got its first write. */
+  private long bufferBase;
+
+  /** The buffer outlived a commit call whose transaction had no known outcome. */
+  private volatile boolean outcomeUnknown;
+
+  private volatile boolean dirty;
   private volatile boolean open;
 
   /** A store named {@code name}; nothing opens before {@link #init}. */
   public BackboneKeyValueStore(String name) {
+    this(name, DirectorySwap.FILES_MOVE);
+  }
+
+  /** For tests that make a directory rename of {@link #install} fail. */
+  BackboneKeyValueStore(String name, DirectorySwap.Rename rename) {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("a store name is required");
     }
     this.name = name;
+    this.rename = rename;
   }
 
   @Override
@@ -232,7 +215,7 @@ public class BackboneKeyValueStore
   }
 
   @Override
-  @SuppressWarnings("deprecation") // deprecated in 4.3 on its way to becoming the only mode
+  @SuppressWarnings("deprecation") // deprecated on its way to becoming the only mode (KIP-1035)
   public boolean managesOffsets() {
     return true;
   }
@@ -251,30 +234,81 @@ public class BackboneKeyValueStore
     this.eos =
         StreamsConfig.EXACTLY_ONCE_V2.equals(
             String.valueOf(appConfigs.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)));
-    Object bound = appConfigs.get(MAX_UNCOMMITTED_BYTES_CONFIG);
-    if (bound != null) {
-      maxUncommittedBytes = Long.parseLong(bound.toString().trim());
-    }
-    this.changelogPartition =
-        new TopicPartition(changelogTopic(applicationId, name), taskId.partition());
-    if (eos && !reportsTransactions(appConfigs)) {
-      warnNoClientSupplier();
+    if (eos && !transactionalStateStores(appConfigs)) {
+      throw new FatalBackboneException(
+          "STORE_NEEDS_TRANSACTIONAL_STATE_STORES",
+          "store "
+              + name
+              + " of task "
+              + taskId
+              + " runs under exactly_once_v2, where a Backbone store commits with every"
+              + " transaction; set "
+              + StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG
+              + "=true and "
+              + StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG
+              + "="
+              + BackboneClientSupplier.class.getName()
+              + " (see docs/store.md)");
     }
     this.taskDir = context.stateDir().toPath();
     this.dbDir = taskDir.resolve(DB_DIR).resolve(name);
+    this.swap = new DirectorySwap(dbDir, rename);
+    this.changelogPartition = null;
+    this.offsetsRead = false;
     lifecycle.writeLock().lock();
     try {
+      try {
+        swap.recover();
+      } catch (IOException e) {
+        throw new ProcessorStateException(
+            "cannot finish or undo an interrupted snapshot install of store "
+                + name
+                + " at "
+                + dbDir,
+            e);
+      }
       openDb();
     } finally {
       lifecycle.writeLock().unlock();
     }
     context.register(root, (BatchingStateRestoreCallback) this::restoreAll);
     metrics = StoreMetrics.create(context.metrics(), taskId, name);
-    SnapshotStores.register(this);
+    registry = SnapshotStores.in(appConfigs);
+    registry.ifPresent(r -> r.register(this));
   }
 
-  /** Opens RocksDB at {@link #dbDir}; the caller holds the lifecycle write lock. */
+  private static boolean transactionalStateStores(Map<String, Object> configs) {
+    Object value = configs.get(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG);
+    return value != null && Boolean.parseBoolean(value.toString().trim());
+  }
+
+  /**
+   * Opens RocksDB at {@link #dbDir}; a dirty store is emptied first. The caller holds the lifecycle
+   * write lock.
+   */
   private void openDb() {
+    openRocksDb();
+    boolean wasDirty;
+    try {
+      wasDirty = StoreMeta.isDirty(db, metaCf);
+    } catch (RocksDBException e) {
+      closeDb();
+      throw new ProcessorStateException("cannot read the metadata of store " + name, e);
+    }
+    if (wasDirty) {
+      LOG.warn(
+          "store {} of task {} at {} is marked dirty (its data is not a committed pair); emptying"
+              + " it so that Kafka Streams rebuilds it from the changelog",
+          name,
+          taskId,
+          dbDir);
+      closeDb();
+      SnapshotFiles.deleteRecursively(dbDir);
+      openRocksDb();
+    }
+  }
+
+  private void openRocksDb() {
     try {
       Files.createDirectories(dbDir);
     } catch (IOException e) {
@@ -285,7 +319,7 @@ public class BackboneKeyValueStore
     List<ColumnFamilyDescriptor> descriptors =
         List.of(
             new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, tuning.dataOptions),
-            new ColumnFamilyDescriptor(META_CF, tuning.metaOptions));
+            new ColumnFamilyDescriptor(StoreMeta.CF_NAME, tuning.metaOptions));
     List<ColumnFamilyHandle> opened = new ArrayList<>();
     try {
       db = RocksDB.open(tuning.dbOptions, dbDir.toString(), descriptors, opened);
@@ -299,47 +333,29 @@ public class BackboneKeyValueStore
     metaCf = opened.get(1);
     writeOptions = new WriteOptions();
     readOptions = new ReadOptions();
-    pending.clear();
-    batchBytes = 0;
+    buffer.clear();
+    outcomeUnknown = false;
+    open = true;
     try {
-      byte[] format = db.get(metaCf, FORMAT_KEY);
-      if (format == null) {
-        db.put(metaCf, writeOptions, FORMAT_KEY, FORMAT_V1);
-      } else if (format.length != 1 || format[0] != FORMAT_V1[0]) {
-        closeDb();
-        throw new FatalBackboneException(
-            "STORE_FORMAT_UNSUPPORTED",
-            "store " + name + " at " + dbDir + " has an unknown format; upgrade Backbone");
-      }
-      dirty = db.get(metaCf, DIRTY_KEY) != null;
-      byte[] storedPosition = db.get(metaCf, POSITION_KEY);
-      Position reopened = Position.emptyPosition();
-      if (storedPosition != null) {
-        reopened.merge(PositionCodec.decode(storedPosition));
-      }
+      StoreMeta.checkFormat(db, metaCf, writeOptions, name, dbDir);
+      dirty = StoreMeta.isDirty(db, metaCf);
+      Position reopened = StoreMeta.position(db, metaCf);
       position = reopened;
       committedPosition = reopened.copy();
-    } catch (RocksDBException e) {
+    } catch (RocksDBException | RuntimeException e) {
       closeDb();
+      if (e instanceof FatalBackboneException fatal) {
+        throw fatal;
+      }
       throw new ProcessorStateException("cannot read the metadata of store " + name, e);
     }
-    open = true;
   }
 
   // ---------------------------------------------------------------- writes
 
   @Override
   public void put(Bytes key, byte[] value) {
-    requireKey(key);
-    batchLock.lock();
-    try {
-      ensureOpen();
-      putInBatch(key, value);
-    } finally {
-      batchLock.unlock();
-    }
-    trackPosition();
-    maybeWriteEarly();
+    write(key, value);
   }
 
   @Override
@@ -349,16 +365,15 @@ public class BackboneKeyValueStore
     batchLock.lock();
     try {
       ensureOpen();
-      old = getLocked(key);
+      old = read(key, false);
       if (old == null) {
-        putInBatch(key, value);
+        buffered(key, value);
       }
     } finally {
       batchLock.unlock();
     }
     if (old == null) {
       trackPosition();
-      maybeWriteEarly();
     }
     return old;
   }
@@ -372,13 +387,12 @@ public class BackboneKeyValueStore
     try {
       ensureOpen();
       for (KeyValue<Bytes, byte[]> e : entries) {
-        putInBatch(e.key, e.value);
+        buffered(e.key, e.value);
       }
     } finally {
       batchLock.unlock();
     }
     trackPosition();
-    maybeWriteEarly();
   }
 
   @Override
@@ -388,31 +402,33 @@ public class BackboneKeyValueStore
     batchLock.lock();
     try {
       ensureOpen();
-      old = getLocked(key);
-      putInBatch(key, null);
+      old = read(key, false);
+      buffered(key, null);
     } finally {
       batchLock.unlock();
     }
     trackPosition();
-    maybeWriteEarly();
     return old;
   }
 
-  private void putInBatch(Bytes key, byte[] value) {
-    // Copies, as RocksDB would: the caller may reuse its arrays.
-    byte[] k = key.get().clone();
-    byte[] stored = value == null ? MergedIterator.TOMBSTONE : value.clone();
-    byte[] replaced = pending.put(Bytes.wrap(k), stored);
-    // A key written again between commits replaces its entry: only the value's size changes.
-    batchBytes +=
-        replaced == null
-            ? k.length + stored.length + ENTRY_OVERHEAD
-            : stored.length - replaced.length;
-    Thread writer = Thread.currentThread();
-    if (eos && enlistedOn != writer) {
-      StreamThreadTransactions.enlist(this);
-      enlistedOn = writer;
+  private void write(Bytes key, byte[] value) {
+    requireKey(key);
+    batchLock.lock();
+    try {
+      ensureOpen();
+      buffered(key, value);
+    } finally {
+      batchLock.unlock();
     }
+    trackPosition();
+  }
+
+  /** Adds a write to the buffer; the caller holds the batch lock. */
+  private void buffered(Bytes key, byte[] value) {
+    if (buffer.isEmpty()) {
+      bufferBase = StreamThreadTransactions.ended();
+    }
+    buffer.put(key, value);
   }
 
   private void trackPosition() {
@@ -425,82 +441,17 @@ public class BackboneKeyValueStore
     }
   }
 
-  /** Writes the batch early once it passes the bound; see the class comment for each mode. */
-  private void maybeWriteEarly() {
-    if (batchBytes <= maxUncommittedBytes) {
-      return;
-    }
+  @Override
+  public long approximateNumUncommittedBytes() {
     batchLock.lock();
     try {
-      if (batchBytes <= maxUncommittedBytes) {
-        return;
-      }
-      boolean markDirty = eos && !dirty;
-      if (eos) {
-        if (!warnedDirty) {
-          warnedDirty = true;
-          LOG.warn(
-              "store {} of task {}: {} bytes of uncommitted writes under exactly-once passed {}={};"
-                  + " writing them early and marking the store dirty until its transaction"
-                  + " commits (a crash before then restores it from the changelog). {}",
-              name,
-              taskId,
-              batchBytes,
-              MAX_UNCOMMITTED_BYTES_CONFIG,
-              maxUncommittedBytes,
-              reportsTransactions(appConfigs)
-                  ? "One transaction wrote this much: lower commit.interval.ms or raise the bound."
-                  : "Set "
-                      + StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG
-                      + "="
-                      + BackboneClientSupplier.class.getName()
-                      + " so the store commits at every transaction.");
-        }
-      }
-      try {
-        writeBatch(markDirty ? wb -> wb.put(metaCf, DIRTY_KEY, FORMAT_V1) : wb -> {});
-      } catch (RocksDBException e) {
-        throw new ProcessorStateException("cannot write the batch of store " + name, e);
-      }
-      if (markDirty) {
-        dirty = true;
-        StoreMetrics sensors = metrics;
-        if (sensors != null) {
-          sensors.recordDirty();
-        }
-      }
+      return buffer.bytes();
     } finally {
       batchLock.unlock();
     }
   }
 
-  /** Metadata written in the same atomic write as the pending data. */
-  @FunctionalInterface
-  private interface MetaWrites {
-    void addTo(WriteBatch batch) throws RocksDBException;
-  }
-
-  /**
-   * Writes the pending data, in key order, and {@code meta} in one atomic RocksDB write, then
-   * clears the pending data; the caller holds the batch lock. On failure nothing is cleared.
-   */
-  private void writeBatch(MetaWrites meta) throws RocksDBException {
-    try (WriteBatch batch =
-        new WriteBatch((int) Math.min(Integer.MAX_VALUE - 8, batchBytes + 64))) {
-      for (Map.Entry<Bytes, byte[]> e : pending.entrySet()) {
-        byte[] value = e.getValue();
-        if (value == MergedIterator.TOMBSTONE) {
-          batch.delete(dataCf, e.getKey().get());
-        } else {
-          batch.put(dataCf, e.getKey().get(), value);
-        }
-      }
-      meta.addTo(batch);
-      db.write(writeOptions, batch);
-    }
-    pending.clear();
-    batchBytes = 0;
-  }
+  // ---------------------------------------------------------------- commits
 
   @Override
   public void commit(Map<TopicPartition, Long> changelogOffsets) {
@@ -508,97 +459,151 @@ public class BackboneKeyValueStore
     try {
       ensureOpen();
       if (changelogOffsets.size() == 1) {
-        TopicPartition tp = changelogOffsets.keySet().iterator().next();
-        if (tp.topic().endsWith(CHANGELOG_SUFFIX)) {
-          changelogPartition = tp; // Kafka Streams' own word on the name wins over ours
+        changelogPartition = changelogOffsets.keySet().iterator().next();
+      }
+      if (changelogOffsets.isEmpty() && changelogPartition != null) {
+        corrupted();
+        return;
+      }
+      if (eos && changelogPartition != null && !buffer.isEmpty() && !bufferCommitted()) {
+        return;
+      }
+      commitBuffer(changelogOffsets);
+    } finally {
+      batchLock.unlock();
+    }
+  }
+
+  /**
+   * Whether the buffer holds exactly the writes of the calling thread's transaction that just
+   * committed; if not, keeps or drops it as its transaction's outcome says. The caller holds the
+   * batch lock.
+   */
+  private boolean bufferCommitted() {
+    Outcome outcome = StreamThreadTransactions.current();
+    long spanned = StreamThreadTransactions.ended() - bufferBase;
+    switch (outcome) {
+      case COMMITTED -> {
+        if (spanned == 1) {
+          return true;
         }
-      }
-      commitBatch(changelogOffsets);
-    } finally {
-      batchLock.unlock();
-    }
-  }
-
-  /**
-   * The calling stream thread's exactly-once transaction committed, with every write this store got
-   * from that thread: apply them with the offset of the last record the transaction wrote to this
-   * store's changelog. A transaction that wrote nothing to it (logging disabled, or a source topic
-   * serving as changelog) keeps the stored offset: the data may then be ahead of it by committed
-   * records that a restore rewrites identically.
-   */
-  @Override
-  public void transactionCommitted(Map<TopicPartition, Long> changelogEndOffsets) {
-    batchLock.lock();
-    try {
-      enlistedOn = null;
-      if (!open) {
-        return;
-      }
-      TopicPartition tp = changelogPartition;
-      Long offset = tp == null ? null : changelogEndOffsets.get(tp);
-      commitBatch(offset == null ? Map.of() : Map.of(tp, offset));
-    } finally {
-      batchLock.unlock();
-    }
-  }
-
-  /**
-   * The calling thread's transaction aborted or its commit failed: drop the writes it made, so
-   * RocksDB keeps its last committed (data, offset). Kafka Streams closes and revives the tasks;
-   * they restore from that offset.
-   */
-  @Override
-  public void transactionAborted() {
-    batchLock.lock();
-    try {
-      enlistedOn = null;
-      if (!open) {
-        return;
-      }
-      pending.clear();
-      batchBytes = 0;
-      position = committedPosition.copy();
-      if (dirty) {
-        LOG.warn(
-            "store {} of task {}: its exactly-once transaction aborted after the store wrote it"
-                + " early ({} was passed); the store stays dirty and is restored from the"
-                + " changelog when Kafka Streams reopens it",
+        LOG.error(
+            "store {} of task {}: its {} uncommitted writes span {} ended transactions of thread"
+                + " {}, not the one just committed; they cannot be applied as one committed pair,"
+                + " so the store drops them and is rebuilt from the changelog",
             name,
             taskId,
-            MAX_UNCOMMITTED_BYTES_CONFIG);
+            buffer.size(),
+            spanned,
+            Thread.currentThread().getName());
+        corrupted();
+        return false;
       }
-    } finally {
-      batchLock.unlock();
+      case ABORTED -> {
+        LOG.info(
+            "store {} of task {}: the transaction of its {} uncommitted writes aborted; dropping"
+                + " them",
+            name,
+            taskId,
+            buffer.size());
+        dropBuffer();
+        return false;
+      }
+      case OPEN, UNKNOWN -> {
+        if (!outcomeUnknown) {
+          LOG.warn(
+              "store {} of task {}: Kafka Streams committed the store while the transaction of"
+                  + " its {} uncommitted writes is {} (its commit did not return); keeping them"
+                  + " until the outcome is known: a retried commit applies them, a close drops"
+                  + " them",
+              name,
+              taskId,
+              buffer.size(),
+              outcome == Outcome.OPEN ? "still open" : "of unknown outcome");
+        }
+        outcomeUnknown = true;
+        return false;
+      }
+      case NONE ->
+          throw new FatalBackboneException(
+              "STORE_NO_TRANSACTION_REPORT",
+              "store "
+                  + name
+                  + " of task "
+                  + taskId
+                  + " is committed under exactly_once_v2 on thread "
+                  + Thread.currentThread().getName()
+                  + ", whose producer does not report its transactions; set "
+                  + StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG
+                  + "="
+                  + BackboneClientSupplier.class.getName()
+                  + " (or wrap the producer of your own client supplier in a"
+                  + " TransactionReportingProducer)");
     }
+    throw new IllegalStateException("unknown outcome " + outcome);
   }
 
-  /** Adds offsets and position to the batch and writes it; the caller holds the batch lock. */
-  private void commitBatch(Map<TopicPartition, Long> changelogOffsets) {
-    try {
-      long start = System.nanoTime();
-      long bytes = batchBytes;
-      Position committing = position.copy();
-      boolean wasDirty = dirty;
-      writeBatch(
-          batch -> {
-            for (Map.Entry<TopicPartition, Long> e : changelogOffsets.entrySet()) {
-              if (e.getValue() == null) {
-                batch.delete(metaCf, offsetKey(e.getKey()));
-              } else {
-                batch.put(metaCf, offsetKey(e.getKey()), longBytes(e.getValue()));
-              }
-            }
-            batch.put(metaCf, POSITION_KEY, PositionCodec.encode(committing));
-            if (wasDirty) {
-              batch.delete(metaCf, DIRTY_KEY);
-            }
-          });
-      dirty = false;
-      committedPosition = committing;
-      recordCommit(System.nanoTime() - start, bytes, changelogOffsets);
+  /** Drops the buffer: its writes will never be applied. The caller holds the batch lock. */
+  private void dropBuffer() {
+    buffer.clear();
+    outcomeUnknown = false;
+    position = committedPosition.copy();
+  }
+
+  /**
+   * The data can no longer be trusted to match a changelog offset: drop the buffer and mark the
+   * store dirty, so it reports no offset and is rebuilt when it next opens. The caller holds the
+   * batch lock.
+   */
+  private void corrupted() {
+    dropBuffer();
+    if (dirty) {
+      return;
+    }
+    try (WriteBatch batch = new WriteBatch()) {
+      StoreMeta.addDirty(batch, metaCf);
+      db.write(writeOptions, batch);
+    } catch (RocksDBException e) {
+      throw new ProcessorStateException("cannot mark store " + name + " dirty", e);
+    }
+    dirty = true;
+    StoreMetrics sensors = metrics;
+    if (sensors != null) {
+      sensors.recordDirty();
+    }
+    LOG.warn(
+        "store {} of task {}: Kafka Streams marked its changelog {} corrupted; the store drops its"
+            + " uncommitted writes and is rebuilt from the changelog when it next opens",
+        name,
+        taskId,
+        changelogPartition);
+  }
+
+  /**
+   * Writes the buffer with the offsets and position in one atomic write; the caller holds the batch
+   * lock.
+   */
+  private void commitBuffer(Map<TopicPartition, Long> changelogOffsets) {
+    long start = System.nanoTime();
+    long bytes = buffer.bytes();
+    boolean processed = !buffer.isEmpty();
+    Position committing = position.copy();
+    try (WriteBatch batch =
+        new WriteBatch((int) Math.min(Integer.MAX_VALUE - 8, buffer.bytes() + 128))) {
+      buffer.addTo(batch, dataCf);
+      StoreMeta.addOffsets(batch, metaCf, changelogOffsets);
+      StoreMeta.addPosition(batch, metaCf, committing);
+      if (processed) {
+        StoreMeta.addDataAsOf(batch, metaCf, Instant.now());
+      }
+      db.write(writeOptions, batch);
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot commit store " + name, e);
     }
+    buffer.clear();
+    outcomeUnknown = false;
+    committedPosition = committing;
+    recordCommit(System.nanoTime() - start, bytes, changelogOffsets);
   }
 
   /** Records a commit in the store's metrics; a failed property read never fails the commit. */
@@ -618,7 +623,7 @@ public class BackboneKeyValueStore
           db.getLongProperty(dataCf, "rocksdb.estimate-num-keys"),
           db.getLongProperty(dataCf, "rocksdb.live-sst-files-size"),
           offset,
-          false);
+          dirty);
     } catch (RocksDBException e) {
       LOG.debug("store {} of task {}: no RocksDB properties for metrics", name, taskId, e);
     }
@@ -633,15 +638,16 @@ public class BackboneKeyValueStore
 
   @Override
   public Long committedOffset(TopicPartition partition) {
-    ensureOpen();
+    lifecycle.readLock().lock();
     try {
-      if (db.get(metaCf, DIRTY_KEY) != null) {
-        return null;
-      }
-      byte[] value = db.get(metaCf, offsetKey(partition));
-      return value == null ? null : ByteBuffer.wrap(value).getLong();
+      ensureOpen();
+      changelogPartition = partition;
+      offsetsRead = true;
+      return dirty ? null : StoreMeta.offset(db, metaCf, partition);
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot read the offset of store " + name, e);
+    } finally {
+      lifecycle.readLock().unlock();
     }
   }
 
@@ -650,33 +656,10 @@ public class BackboneKeyValueStore
     lifecycle.readLock().lock();
     try {
       ensureOpen();
-      return readOffsets(db, metaCf);
+      return dirty ? Map.of() : StoreMeta.offsets(db, metaCf);
     } finally {
       lifecycle.readLock().unlock();
     }
-  }
-
-  static Map<TopicPartition, Long> readOffsets(RocksDB db, ColumnFamilyHandle meta) {
-    Map<TopicPartition, Long> offsets = new HashMap<>();
-    try (RocksIterator it = db.newIterator(meta)) {
-      for (it.seek(OFFSET_PREFIX); it.isValid(); it.next()) {
-        byte[] key = it.key();
-        if (!startsWith(key, OFFSET_PREFIX)) {
-          break;
-        }
-        String tp =
-            new String(
-                key,
-                OFFSET_PREFIX.length,
-                key.length - OFFSET_PREFIX.length,
-                StandardCharsets.UTF_8);
-        int slash = tp.lastIndexOf('/');
-        offsets.put(
-            new TopicPartition(tp.substring(0, slash), Integer.parseInt(tp.substring(slash + 1))),
-            ByteBuffer.wrap(it.value()).getLong());
-      }
-    }
-    return offsets;
   }
 
   /**
@@ -687,15 +670,12 @@ public class BackboneKeyValueStore
   public static Map<TopicPartition, Long> committedOffsetsAt(Path storeDirectory) {
     try {
       return SnapshotFiles.readMeta(
-          storeDirectory, (db, meta) -> isDirty(db, meta) ? Map.of() : readOffsets(db, meta));
+          storeDirectory,
+          (db, meta) -> StoreMeta.isDirty(db, meta) ? Map.of() : StoreMeta.offsets(db, meta));
     } catch (RocksDBException e) {
       throw new ProcessorStateException(
           "cannot read the offsets of the store at " + storeDirectory + ": " + e.getMessage(), e);
     }
-  }
-
-  static boolean isDirty(RocksDB db, ColumnFamilyHandle meta) throws RocksDBException {
-    return db.get(meta, DIRTY_KEY) != null;
   }
 
   private void restoreAll(Collection<KeyValue<byte[], byte[]>> records) {
@@ -727,17 +707,40 @@ public class BackboneKeyValueStore
     batchLock.lock();
     try {
       ensureOpen();
-      return getLocked(key);
+      return read(key, false);
     } finally {
       batchLock.unlock();
     }
   }
 
-  private byte[] getLocked(Bytes key) {
-    if (!pending.isEmpty()) {
-      byte[] value = pending.get(key);
-      if (value != null) {
-        return value == MergedIterator.TOMBSTONE ? null : value.clone();
+  /**
+   * A value and the position of the data it was read from, taken together.
+   *
+   * @param value the value, null if the key is absent
+   * @param position what the read reflects
+   */
+  record Read(byte[] value, Position position) {}
+
+  /** Reads a key from committed data only, or with the buffer; both with their position. */
+  Read read(Bytes key, IsolationLevel isolation) {
+    requireKey(key);
+    boolean committedOnly = isolation == IsolationLevel.READ_COMMITTED;
+    batchLock.lock();
+    try {
+      ensureOpen();
+      return new Read(
+          read(key, committedOnly), (committedOnly ? committedPosition : position).copy());
+    } finally {
+      batchLock.unlock();
+    }
+  }
+
+  /** The caller holds the batch lock and has checked the store is open. */
+  private byte[] read(Bytes key, boolean committedOnly) {
+    if (!committedOnly) {
+      byte[] buffered = buffer.lookup(key);
+      if (buffered != null) {
+        return buffered == MergedIterator.TOMBSTONE ? null : buffered.clone();
       }
     }
     try {
@@ -749,22 +752,22 @@ public class BackboneKeyValueStore
 
   @Override
   public KeyValueIterator<Bytes, byte[]> range(Bytes from, Bytes to) {
-    return scan(rangeOf(from, to), true);
+    return scan(KeyRange.requested(from, to), true, false).iterator();
   }
 
   @Override
   public KeyValueIterator<Bytes, byte[]> reverseRange(Bytes from, Bytes to) {
-    return scan(rangeOf(from, to), false);
+    return scan(KeyRange.requested(from, to), false, false).iterator();
   }
 
   @Override
   public KeyValueIterator<Bytes, byte[]> all() {
-    return scan(KeyRange.ALL, true);
+    return scan(KeyRange.ALL, true, false).iterator();
   }
 
   @Override
   public KeyValueIterator<Bytes, byte[]> reverseAll() {
-    return scan(KeyRange.ALL, false);
+    return scan(KeyRange.ALL, false, false).iterator();
   }
 
   @Override
@@ -774,18 +777,24 @@ public class BackboneKeyValueStore
       throw new NullPointerException("prefix and its serializer must not be null");
     }
     byte[] raw = prefixKeySerializer.serialize(null, prefix);
-    return scan(KeyRange.prefix(Bytes.wrap(raw)), true);
+    return scan(KeyRange.prefix(Bytes.wrap(raw)), true, false).iterator();
+  }
+
+  @Override
+  public ReadOnlyKeyValueStore<Bytes, byte[]> readOnly(IsolationLevel isolationLevel) {
+    return isolationLevel == IsolationLevel.READ_COMMITTED ? new CommittedView(this) : this;
   }
 
   @Override
   public long approximateNumEntries() {
-    ensureOpen();
+    lifecycle.readLock().lock();
     try {
+      ensureOpen();
       long committed = db.getLongProperty(dataCf, "rocksdb.estimate-num-keys");
       long uncommitted;
       batchLock.lock();
       try {
-        uncommitted = pending.size();
+        uncommitted = buffer.size();
       } finally {
         batchLock.unlock();
       }
@@ -793,116 +802,58 @@ public class BackboneKeyValueStore
       return sum < 0 ? Long.MAX_VALUE : sum;
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot estimate the size of store " + name, e);
-    }
-  }
-
-  private static KeyRange rangeOf(Bytes from, Bytes to) {
-    KeyRange range = new KeyRange(from, to, true);
-    if (range.isEmpty()) {
-      LOG.warn(
-          "range from {} to {}: the from key is greater than the to key; the result is empty. "
-              + "Note that the built-in numerical serdes do not follow numerical order when "
-              + "negative numbers are used.",
-          from,
-          to);
-    }
-    return range;
-  }
-
-  private KeyValueIterator<Bytes, byte[]> scan(KeyRange range, boolean forward) {
-    TreeMap<Bytes, byte[]> overlay = new TreeMap<>();
-    RocksIterator dbIterator;
-    batchLock.lock();
-    try {
-      ensureOpen();
-      if (!range.isEmpty() && batchBytes > 0) {
-        copyBatch(range, overlay);
-      }
-      dbIterator = db.newIterator(dataCf);
     } finally {
-      batchLock.unlock();
-    }
-    if (range.isEmpty()) {
-      dbIterator.close();
-      return emptyIterator();
-    }
-    MergedIterator it =
-        new MergedIterator(dbIterator, range, forward, overlay, openIterators::remove);
-    openIterators.add(it);
-    return it;
-  }
-
-  private void copyBatch(KeyRange range, TreeMap<Bytes, byte[]> into) {
-    NavigableMap<Bytes, byte[]> from =
-        range.lower() == null ? pending : pending.tailMap(range.lower(), true);
-    for (Map.Entry<Bytes, byte[]> e : from.entrySet()) {
-      if (!range.belowUpper(e.getKey())) {
-        break;
-      }
-      byte[] value = e.getValue();
-      into.put(e.getKey(), value == MergedIterator.TOMBSTONE ? value : value.clone());
+      lifecycle.readLock().unlock();
     }
   }
 
-  private static KeyValueIterator<Bytes, byte[]> emptyIterator() {
-    return new KeyValueIterator<>() {
-      @Override
-      public void close() {}
+  /**
+   * An iterator over a range and the position of the data it reads.
+   *
+   * @param iterator the entries
+   * @param position what they reflect
+   */
+  record Scan(KeyValueIterator<Bytes, byte[]> iterator, Position position) {}
 
-      @Override
-      public Bytes peekNextKey() {
-        throw new java.util.NoSuchElementException("empty range");
+  /**
+   * A scan of committed data only, or with the buffer overlaid. Holds the lifecycle read lock until
+   * the iterator is registered, so a concurrent close closes it rather than freeing RocksDB under
+   * its first seek.
+   */
+  Scan scan(KeyRange range, boolean forward, boolean committedOnly) {
+    lifecycle.readLock().lock();
+    try {
+      TreeMap<Bytes, byte[]> overlay = new TreeMap<>();
+      RocksIterator dbIterator;
+      Position seen;
+      batchLock.lock();
+      try {
+        ensureOpen();
+        if (!committedOnly) {
+          buffer.copyRange(range, overlay);
+        }
+        seen = (committedOnly ? committedPosition : position).copy();
+        if (range.isEmpty()) {
+          return new Scan(MergedIterator.empty(), seen);
+        }
+        dbIterator = db.newIterator(dataCf);
+      } finally {
+        batchLock.unlock();
       }
-
-      @Override
-      public boolean hasNext() {
-        return false;
-      }
-
-      @Override
-      public KeyValue<Bytes, byte[]> next() {
-        throw new java.util.NoSuchElementException("empty range");
-      }
-    };
+      MergedIterator it =
+          new MergedIterator(dbIterator, range, forward, overlay, openIterators::remove);
+      openIterators.add(it);
+      return new Scan(it, seen);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
   }
 
   // ---------------------------------------------------------------- IQv2
 
   @Override
-  @SuppressWarnings("unchecked")
   public <R> QueryResult<R> query(Query<R> query, PositionBound bound, QueryConfig config) {
-    long start = System.nanoTime();
-    Position seen = position.copy();
-    Integer partition = taskId == null ? null : taskId.partition();
-    QueryResult<R> result;
-    if (!PositionBounds.permits(seen, bound, partition)) {
-      result = QueryResult.notUpToBound(seen, bound, partition);
-    } else if (query instanceof KeyQuery<?, ?> keyQuery) {
-      Object key = keyQuery.getKey();
-      result = (QueryResult<R>) QueryResult.forResult(get((Bytes) key));
-    } else if (query instanceof RangeQuery<?, ?> rangeQuery) {
-      Bytes lower = (Bytes) rangeQuery.getLowerBound().orElse(null);
-      Bytes upper = (Bytes) rangeQuery.getUpperBound().orElse(null);
-      boolean forward = rangeQuery.resultOrder() != ResultOrder.DESCENDING;
-      KeyValueIterator<Bytes, byte[]> it =
-          lower == null && upper == null
-              ? (forward ? all() : reverseAll())
-              : scan(new KeyRange(lower, upper, true), forward);
-      result = (QueryResult<R>) QueryResult.forResult(it);
-    } else {
-      result = QueryResult.forUnknownQueryType(query, this);
-    }
-    if (config != null && config.isCollectExecutionInfo()) {
-      result.addExecutionInfo(
-          "Handled in "
-              + getClass().getName()
-              + " in "
-              + (System.nanoTime() - start)
-              + "ns with position "
-              + seen);
-    }
-    result.setPosition(seen);
-    return result;
+    return StoreQueries.query(this, query, bound, config);
   }
 
   @Override
@@ -926,67 +877,134 @@ public class BackboneKeyValueStore
             "STORE_CLOSED",
             "store " + name + " of task " + taskId + " is not open; ask again once it runs");
       }
-      return snapshotFiles.cut(this, db, metaCf, parent);
+      if (outcomeUnknown) {
+        throw new RetriableBackboneException(
+            "SNAPSHOT_UNAVAILABLE",
+            "store "
+                + name
+                + " of task "
+                + taskId
+                + " waits for the outcome of an exactly-once transaction whose commit did not"
+                + " return; ask again once Kafka Streams retried or closed the task");
+      }
+      return snapshotFiles.cut(this, db, parent);
     } finally {
       lifecycle.readLock().unlock();
     }
   }
 
   @Override
-  public void install(Path snapshotDirectory) {
+  public void install(Path snapshotDirectory, Duration changelogDeleteRetention) {
     SnapshotManifest manifest =
         snapshotFiles.verify(snapshotDirectory, applicationId, taskId, name);
+    SnapshotAge.check(manifest, snapshotDirectory, changelogDeleteRetention, Instant.now());
     lifecycle.writeLock().lock();
     try {
-      Path staging = dbDir.resolveSibling(name + ".installing");
-      Path previous = dbDir.resolveSibling(name + ".previous");
-      SnapshotFiles.deleteRecursively(staging);
-      SnapshotFiles.deleteRecursively(previous);
-      snapshotFiles.copyInto(snapshotDirectory, manifest, staging);
-      boolean wasOpen = open;
-      if (wasOpen) {
-        closeDb();
+      requireInitializing(snapshotDirectory);
+      try {
+        snapshotFiles.copyInto(snapshotDirectory, manifest, swap.staging());
+      } catch (IOException e) {
+        SnapshotFiles.deleteRecursively(swap.staging());
+        throw installFailed(snapshotDirectory, "copying its files failed: " + e.getMessage(), e);
+      }
+      closeDb();
+      try {
+        swap.swapIn();
+      } catch (DirectorySwap.SwapFailed e) {
+        if (!e.oldDataInPlace()) {
+          throw new FatalBackboneException(
+              "SNAPSHOT_INSTALL_FAILED",
+              "installing snapshot "
+                  + snapshotDirectory
+                  + " into store "
+                  + name
+                  + " of task "
+                  + taskId
+                  + " failed ("
+                  + e.getMessage()
+                  + ") and the old data could not be moved back: it is at "
+                  + swap.previous()
+                  + ", where the store puts it back when it next opens; check the file system",
+              e);
+        }
+        openDb();
+        throw installFailed(snapshotDirectory, "moving it into place failed: " + e.getMessage(), e);
       }
       try {
-        if (Files.exists(dbDir)) {
-          Files.move(dbDir, previous);
-        }
-        Files.move(staging, dbDir);
         openDb();
-      } catch (IOException | RuntimeException e) {
-        // Put the old data back exactly as it was.
-        SnapshotFiles.deleteRecursively(dbDir);
-        if (Files.exists(previous)) {
-          Files.move(previous, dbDir);
+      } catch (RuntimeException e) {
+        try {
+          swap.swapBack();
+        } catch (IOException undo) {
+          e.addSuppressed(undo);
         }
-        if (wasOpen) {
-          openDb();
-        }
-        throw new FatalBackboneException(
-            "SNAPSHOT_INSTALL_FAILED",
-            "could not open store "
-                + name
-                + " of task "
-                + taskId
-                + " from snapshot "
-                + snapshotDirectory
-                + ": "
-                + e.getMessage()
-                + "; the store keeps its old data",
-            e);
+        openDb();
+        throw installFailed(snapshotDirectory, "opening it failed: " + e.getMessage(), e);
       }
-      SnapshotFiles.deleteRecursively(previous);
+      swap.commit();
       LOG.info(
-          "store {} of task {} installed snapshot {} (offsets {})",
+          "store {} of task {} installed snapshot {} (offsets {}, data as of {})",
           name,
           taskId,
           snapshotDirectory,
-          manifest.changelogOffsets());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+          manifest.changelogOffsets(),
+          manifest.dataAsOf());
     } finally {
       lifecycle.writeLock().unlock();
     }
+  }
+
+  /**
+   * An install replaces the data under Kafka Streams' feet, so it is allowed only while the store
+   * initializes: open, nothing buffered, and before Kafka Streams read its committed offset (it
+   * then restores from the snapshot's). The caller holds the lifecycle write lock.
+   */
+  private void requireInitializing(Path snapshotDirectory) {
+    String problem =
+        !open
+            ? "the store is not open"
+            : offsetsRead
+                ? "Kafka Streams has already read the store's committed offset and would not"
+                    + " restore from the snapshot's"
+                : !isBufferEmpty() ? "the store holds uncommitted writes" : null;
+    if (problem != null) {
+      throw new FatalBackboneException(
+          "SNAPSHOT_INSTALL_REFUSED",
+          "refusing to install snapshot "
+              + snapshotDirectory
+              + " into store "
+              + name
+              + " of task "
+              + taskId
+              + ": "
+              + problem
+              + ". A snapshot is installed while the store initializes, inside init(), before"
+              + " Kafka Streams asks its committed offset.");
+    }
+  }
+
+  private boolean isBufferEmpty() {
+    batchLock.lock();
+    try {
+      return buffer.isEmpty();
+    } finally {
+      batchLock.unlock();
+    }
+  }
+
+  private FatalBackboneException installFailed(Path snapshot, String problem, Throwable cause) {
+    return new FatalBackboneException(
+        "SNAPSHOT_INSTALL_FAILED",
+        "could not install snapshot "
+            + snapshot
+            + " into store "
+            + name
+            + " of task "
+            + taskId
+            + ": "
+            + problem
+            + "; the store keeps its old data",
+        cause);
   }
 
   /** Changelog offsets as the manifest lists them, skipping Kafka Streams' "unknown" sentinel. */
@@ -1007,7 +1025,9 @@ public class BackboneKeyValueStore
   }
 
   SnapshotManifest manifest(
-      Map<TopicPartition, Long> offsets, List<SnapshotManifest.SnapshotFile> files) {
+      Map<TopicPartition, Long> offsets,
+      Optional<Instant> dataAsOf,
+      List<SnapshotManifest.SnapshotFile> files) {
     return new SnapshotManifest(
         SnapshotManifest.FORMAT_VERSION,
         applicationId,
@@ -1015,15 +1035,15 @@ public class BackboneKeyValueStore
         name,
         manifestOffsets(offsets),
         files,
-        Instant.now());
+        Instant.now(),
+        dataAsOf.orElse(null));
   }
 
   // ---------------------------------------------------------------- lifecycle
 
   @Override
   public void close() {
-    SnapshotStores.unregister(this);
-    StreamThreadTransactions.forget(this);
+    registry.ifPresent(r -> r.unregister(this));
     StoreMetrics sensors = metrics;
     metrics = null;
     if (sensors != null) {
@@ -1048,8 +1068,8 @@ public class BackboneKeyValueStore
         it.close();
       }
       openIterators.clear();
-      pending.clear();
-      batchBytes = 0;
+      buffer.clear();
+      outcomeUnknown = false;
       handles.forEach(ColumnFamilyHandle::close);
       handles = List.of();
       db.close();
@@ -1062,52 +1082,7 @@ public class BackboneKeyValueStore
     }
   }
 
-  /**
-   * Kafka Streams' name of a store's changelog topic: {@code <application.id>-<store>-changelog}.
-   */
-  static String changelogTopic(String applicationId, String store) {
-    return applicationId + "-" + store + CHANGELOG_SUFFIX;
-  }
-
-  /**
-   * Whether the producers of this application report their transactions: {@code
-   * default.client.supplier} is a {@link BackboneClientSupplier}, or (a supplier handed to the
-   * {@code KafkaStreams} constructor) a reporting producer is open in this JVM.
-   */
-  static boolean reportsTransactions(Map<String, Object> configs) {
-    Object supplier = configs.get(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG);
-    if (supplier instanceof Class<?> type) {
-      return BackboneClientSupplier.class.isAssignableFrom(type);
-    }
-    if (supplier instanceof String className && !className.isBlank()) {
-      try {
-        return BackboneClientSupplier.class.isAssignableFrom(
-            Class.forName(className.trim(), false, BackboneKeyValueStore.class.getClassLoader()));
-      } catch (ClassNotFoundException | LinkageError e) {
-        return false;
-      }
-    }
-    return StreamThreadTransactions.reportingProducerOpen();
-  }
-
-  private void warnNoClientSupplier() {
-    if (WARNED_NO_CLIENT_SUPPLIER.compareAndSet(false, true)) {
-      LOG.warn(
-          "store {} of task {} runs under exactly_once_v2 without {}={}: Kafka Streams 4.3 then"
-              + " commits the store only when a task is suspended or closed, so its uncommitted"
-              + " writes grow until then and, past {}, are written early and the store is marked"
-              + " dirty (a crash then restores it from the changelog and it cannot be"
-              + " snapshotted). Set {} to make stores commit at every transaction.",
-          name,
-          taskId,
-          StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG,
-          BackboneClientSupplier.class.getName(),
-          MAX_UNCOMMITTED_BYTES_CONFIG,
-          StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG);
-    }
-  }
-
-  private void ensureOpen() {
+  void ensureOpen() {
     if (!open) {
       throw new InvalidStateStoreException("store " + name + " is currently closed");
     }
@@ -1117,29 +1092,5 @@ public class BackboneKeyValueStore
     if (key == null) {
       throw new NullPointerException("a key must not be null");
     }
-  }
-
-  private static byte[] offsetKey(TopicPartition tp) {
-    byte[] suffix = (tp.topic() + "/" + tp.partition()).getBytes(StandardCharsets.UTF_8);
-    byte[] key = new byte[OFFSET_PREFIX.length + suffix.length];
-    System.arraycopy(OFFSET_PREFIX, 0, key, 0, OFFSET_PREFIX.length);
-    System.arraycopy(suffix, 0, key, OFFSET_PREFIX.length, suffix.length);
-    return key;
-  }
-
-  private static byte[] longBytes(long value) {
-    return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
-  }
-
-  private static boolean startsWith(byte[] key, byte[] prefix) {
-    if (key.length < prefix.length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (key[i] != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
   }
 }

@@ -1,6 +1,8 @@
 package dev.backbone.store.internals;
 
 import org.apache.kafka.common.utils.Bytes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Bounds of a scan: {@code lower} inclusive (null: from the first key), {@code upper} inclusive or
@@ -11,6 +13,27 @@ record KeyRange(Bytes lower, Bytes upper, boolean upperInclusive) {
 
   static KeyRange closed(Bytes from, Bytes to) {
     return new KeyRange(from, to, true);
+  }
+
+  /**
+   * The closed range a caller of {@code range(from, to)} asked for; empty, with a warning as Kafka
+   * Streams' own stores give, when {@code from} sorts after {@code to}.
+   */
+  static KeyRange requested(Bytes from, Bytes to) {
+    KeyRange range = closed(from, to);
+    if (range.isEmpty()) {
+      Holder.LOG.warn(
+          "range from {} to {}: the from key is greater than the to key; the result is empty. "
+              + "Note that the built-in numerical serdes do not follow numerical order when "
+              + "negative numbers are used.",
+          from,
+          to);
+    }
+    return range;
+  }
+
+  private static final class Holder {
+    static final Logger LOG = LoggerFactory.getLogger(KeyRange.class);
   }
 
   /** Every key starting with {@code prefix}. */

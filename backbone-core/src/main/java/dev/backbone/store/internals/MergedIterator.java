@@ -19,6 +19,29 @@ import org.rocksdb.RocksIterator;
 final class MergedIterator implements KeyValueIterator<Bytes, byte[]> {
   static final byte[] TOMBSTONE = new byte[0];
 
+  /** An iterator over nothing. */
+  static KeyValueIterator<Bytes, byte[]> empty() {
+    return new KeyValueIterator<>() {
+      @Override
+      public void close() {}
+
+      @Override
+      public Bytes peekNextKey() {
+        throw new NoSuchElementException("empty range");
+      }
+
+      @Override
+      public boolean hasNext() {
+        return false;
+      }
+
+      @Override
+      public KeyValue<Bytes, byte[]> next() {
+        throw new NoSuchElementException("empty range");
+      }
+    };
+  }
+
   private final RocksIterator db;
   private final KeyRange range;
   private final boolean forward;
@@ -27,7 +50,7 @@ final class MergedIterator implements KeyValueIterator<Bytes, byte[]> {
   private Map.Entry<Bytes, byte[]> overlayHead;
   private KeyValue<Bytes, byte[]> next;
   private boolean dbValid;
-  private volatile boolean open = true;
+  private boolean open = true;
 
   MergedIterator(
       RocksIterator db,
@@ -119,8 +142,12 @@ final class MergedIterator implements KeyValueIterator<Bytes, byte[]> {
     }
   }
 
+  // hasNext, next, peekNextKey and close hold the iterator's monitor: close() frees the native
+  // RocksDB iterator, and a store closing under a reader on another thread must not free it while
+  // a read is inside it (a native crash); the reader gets InvalidStateStoreException instead.
+
   @Override
-  public boolean hasNext() {
+  public synchronized boolean hasNext() {
     ensureOpen();
     if (next == null) {
       next = fetch();
@@ -129,7 +156,7 @@ final class MergedIterator implements KeyValueIterator<Bytes, byte[]> {
   }
 
   @Override
-  public KeyValue<Bytes, byte[]> next() {
+  public synchronized KeyValue<Bytes, byte[]> next() {
     if (!hasNext()) {
       throw new NoSuchElementException("no more entries in this range");
     }
@@ -139,7 +166,7 @@ final class MergedIterator implements KeyValueIterator<Bytes, byte[]> {
   }
 
   @Override
-  public Bytes peekNextKey() {
+  public synchronized Bytes peekNextKey() {
     if (!hasNext()) {
       throw new NoSuchElementException("no more entries in this range");
     }

@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -76,7 +77,7 @@ final class SnapshotFiles {
     sstChecksums.clear();
   }
 
-  Snapshot cut(BackboneKeyValueStore store, RocksDB db, ColumnFamilyHandle meta, Path parent) {
+  Snapshot cut(BackboneKeyValueStore store, RocksDB db, Path parent) {
     String id =
         String.format(
             "snapshot-%d-%09d", System.currentTimeMillis(), System.nanoTime() % 1_000_000_000L);
@@ -87,14 +88,14 @@ final class SnapshotFiles {
       try (Checkpoint checkpoint = Checkpoint.create(db)) {
         checkpoint.createCheckpoint(tmp.toString());
       }
-      Map<TopicPartition, Long> offsets = readCheckpointOffsets(store, tmp);
+      CheckpointMeta described = readCheckpointMeta(store, tmp);
       List<SnapshotFile> files = new ArrayList<>();
       try (Stream<Path> listing = Files.list(tmp)) {
         for (Path file : listing.sorted().toList()) {
           files.add(describe(file));
         }
       }
-      SnapshotManifest manifest = store.manifest(offsets, files);
+      SnapshotManifest manifest = store.manifest(described.offsets(), described.dataAsOf(), files);
       Path manifestTmp = tmp.resolve(TMP_PREFIX + SnapshotManifest.FILE_NAME);
       JSON.writeValue(manifestTmp.toFile(), manifest);
       Files.move(
@@ -121,24 +122,27 @@ final class SnapshotFiles {
     }
   }
 
-  private static Map<TopicPartition, Long> readCheckpointOffsets(
-      BackboneKeyValueStore store, Path dir) throws RocksDBException {
+  /** What a checkpoint's metadata says its data is. */
+  private record CheckpointMeta(Map<TopicPartition, Long> offsets, Optional<Instant> dataAsOf) {}
+
+  /** Reads offsets and time of the checkpoint itself, never of the live store. */
+  private static CheckpointMeta readCheckpointMeta(BackboneKeyValueStore store, Path dir)
+      throws RocksDBException {
     return readMeta(
         dir,
         (checkpoint, meta) -> {
-          if (BackboneKeyValueStore.isDirty(checkpoint, meta)) {
+          if (StoreMeta.isDirty(checkpoint, meta)) {
             throw new RetriableBackboneException(
                 "SNAPSHOT_UNAVAILABLE",
                 "store "
                     + store.name()
                     + " of task "
                     + store.taskId()
-                    + " holds writes of an"
-                    + " exactly-once transaction written early (it passed"
-                    + " backbone.store.max.uncommitted.bytes); a snapshot is possible once its"
-                    + " transaction commits");
+                    + " is marked dirty (Kafka Streams found its changelog corrupted) and is"
+                    + " rebuilt when it next opens; ask again after that");
           }
-          return BackboneKeyValueStore.readOffsets(checkpoint, meta);
+          return new CheckpointMeta(
+              StoreMeta.offsets(checkpoint, meta), StoreMeta.dataAsOf(checkpoint, meta));
         });
   }
 
@@ -155,7 +159,7 @@ final class SnapshotFiles {
       List<ColumnFamilyDescriptor> descriptors =
           List.of(
               new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
-              new ColumnFamilyDescriptor(BackboneKeyValueStore.META_CF, cfOptions));
+              new ColumnFamilyDescriptor(StoreMeta.CF_NAME, cfOptions));
       try (RocksDB db = RocksDB.openReadOnly(options, dir.toString(), descriptors, handles)) {
         try {
           return reader.read(db, handles.get(1));

@@ -1,9 +1,9 @@
 package dev.backbone.store.internals;
 
+import dev.backbone.store.internals.StreamThreadTransactions.Outcome;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -19,34 +19,26 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.metrics.KafkaMetric;
 
 /**
- * A transactional producer that tells {@link StreamThreadTransactions} how each transaction ended,
- * so Backbone stores can apply their writes at every exactly-once commit instead of only at Kafka
- * Streams' checkpoints.
+ * A transactional producer that records how each transaction of the calling thread ended ({@link
+ * StreamThreadTransactions}), so that a Backbone store applies its writes only when they belong to
+ * a transaction that committed.
  *
  * <h2>What must hold</h2>
  *
  * <ul>
- *   <li>A store's writes are applied only after {@code commitTransaction()} returned normally: the
- *       transaction is then durable on the brokers, its changelog records included.
- *   <li>The offsets reported with a commit are, per partition, the offset of the last record this
- *       transaction wrote, read from the send callbacks' {@link RecordMetadata} (the same value
- *       Kafka Streams' record collector passes to {@code commit(Map)}). {@code commitTransaction()}
- *       flushes and waits for every batch, and a batch fires its callbacks before its future
- *       completes, so every callback of the transaction has run when it returns.
- *   <li>An {@code abortTransaction()}, a failing {@code commitTransaction()} (outcome unknown:
- *       Kafka Streams then marks the tasks corrupted and restores them from the stores' last
- *       committed offsets, which is right whatever the brokers decided) and a {@code close()} with
- *       a transaction open all report "aborted": those writes are dropped.
+ *   <li>{@link Outcome#COMMITTED} only after {@code commitTransaction()} returned normally: the
+ *       transaction, its changelog records included, is then durable on the brokers.
+ *   <li>A {@code commitTransaction()} that throws leaves the outcome {@link Outcome#UNKNOWN}, never
+ *       "aborted": after a timeout Kafka's client allows only a retry of the same call ({@code
+ *       TransactionManager#handleCachedTransactionRequestResult}), which Kafka Streams makes in
+ *       {@code TaskManager#handleCorruption} for the tasks it did not mark corrupted, and which may
+ *       well commit. The stores keep their writes until that is known.
+ *   <li>{@link Outcome#ABORTED} only after {@code abortTransaction()} returned, or when the
+ *       producer closes with a transaction open (the broker aborts it).
  * </ul>
- *
- * The report runs on the thread that calls {@code commitTransaction()}, which under {@code
- * exactly_once_v2} is the StreamThread that made the writes.
  */
 public final class TransactionReportingProducer implements Producer<byte[], byte[]> {
   private final Producer<byte[], byte[]> delegate;
-  private final Map<TopicPartition, Long> written = new ConcurrentHashMap<>();
-  private volatile Thread transactionThread;
-  private volatile boolean closed;
 
   /** Wraps {@code delegate}, a transactional producer. */
   public TransactionReportingProducer(Producer<byte[], byte[]> delegate) {
@@ -54,7 +46,6 @@ public final class TransactionReportingProducer implements Producer<byte[], byte
       throw new IllegalArgumentException("a producer to wrap is required");
     }
     this.delegate = delegate;
-    StreamThreadTransactions.producerOpened();
   }
 
   @Override
@@ -65,8 +56,7 @@ public final class TransactionReportingProducer implements Producer<byte[], byte
   @Override
   public void beginTransaction() {
     delegate.beginTransaction();
-    written.clear();
-    transactionThread = Thread.currentThread();
+    StreamThreadTransactions.set(Outcome.OPEN);
   }
 
   @Override
@@ -80,50 +70,26 @@ public final class TransactionReportingProducer implements Producer<byte[], byte
     try {
       delegate.commitTransaction();
     } catch (RuntimeException e) {
-      endTransaction();
-      StreamThreadTransactions.aborted();
+      StreamThreadTransactions.set(Outcome.UNKNOWN);
       throw e;
     }
-    Map<TopicPartition, Long> offsets = Map.copyOf(written);
-    endTransaction();
-    StreamThreadTransactions.committed(offsets);
+    StreamThreadTransactions.set(Outcome.COMMITTED);
   }
 
   @Override
   public void abortTransaction() {
-    try {
-      delegate.abortTransaction();
-    } finally {
-      endTransaction();
-      StreamThreadTransactions.aborted();
-    }
-  }
-
-  private void endTransaction() {
-    written.clear();
-    transactionThread = null;
+    delegate.abortTransaction();
+    StreamThreadTransactions.set(Outcome.ABORTED);
   }
 
   @Override
   public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record) {
-    return send(record, null);
+    return delegate.send(record);
   }
 
   @Override
   public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
-    return delegate.send(
-        record,
-        (metadata, exception) -> {
-          if (exception == null && metadata != null && metadata.hasOffset()) {
-            written.merge(
-                new TopicPartition(metadata.topic(), metadata.partition()),
-                metadata.offset(),
-                Math::max);
-          }
-          if (callback != null) {
-            callback.onCompletion(metadata, exception);
-          }
-        });
+    return delegate.send(record, callback);
   }
 
   @Override
@@ -174,17 +140,13 @@ public final class TransactionReportingProducer implements Producer<byte[], byte
     }
   }
 
-  /** A transaction still open at close is never committed by this producer. */
+  /**
+   * A transaction still open at close never commits (the broker aborts it). One whose commit
+   * already timed out stays unknown: the coordinator may have accepted the commit.
+   */
   private void closed() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    Thread open = transactionThread;
-    endTransaction();
-    StreamThreadTransactions.producerClosed();
-    if (open != null) {
-      StreamThreadTransactions.aborted(open);
+    if (StreamThreadTransactions.current() == Outcome.OPEN) {
+      StreamThreadTransactions.set(Outcome.ABORTED);
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
- * The implementation of the snapshot store: the RocksDB store with its write batch and offsets
- * ({@link dev.backbone.store.internals.BackboneKeyValueStore}, whose class comment states the
- * invariant), the per-thread transaction registry and the producer that reports transactions to it,
- * RocksDB tuning, snapshot files. Uses only Kafka Streams' public API.
+ * The implementation of the snapshot store: {@link
+ * dev.backbone.store.internals.BackboneKeyValueStore} (lifecycle and commits; its class comment
+ * states the invariant), its write buffer, metadata column family, IQv2 queries and committed view,
+ * the swap that installs a snapshot, snapshot files and age, the per-thread transaction outcome and
+ * the producer that reports it, RocksDB tuning. Uses only Kafka Streams' public API.
  */
 package dev.backbone.store.internals;
