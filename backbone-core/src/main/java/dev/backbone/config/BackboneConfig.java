@@ -91,6 +91,13 @@ public final class BackboneConfig extends AbstractConfig {
               Importance.MEDIUM,
               ROUTING_DELEGATE_ASSIGNOR_CLASS_DOC);
 
+  /** Settings that earlier versions had, with what to use instead. */
+  private static final Map<String, String> REPLACED =
+      Map.of(
+          "backbone.store.max.uncommitted.bytes",
+          "set Kafka Streams' own statestore.uncommitted.max.bytes (Kafka Streams 4.4 commits early"
+              + " once the stores' uncommitted bytes pass it; see docs/store.md)");
+
   private BackboneConfig(Map<String, Object> backboneProps) {
     super(CONFIG, backboneProps, false);
   }
@@ -109,6 +116,8 @@ public final class BackboneConfig extends AbstractConfig {
           if (key.startsWith(PREFIX)) {
             if (CONFIG.names().contains(key)) {
               mine.put(key, v);
+            } else if (REPLACED.containsKey(key)) {
+              problems.add("'" + key + "' was replaced: " + REPLACED.get(key));
             } else {
               problems.add("unknown setting '" + key + "'");
             }

@@ -41,4 +41,13 @@ class BackboneConfigTest {
         .isInstanceOf(FatalBackboneException.class)
         .hasMessageContaining(BackboneConfig.HTTP_PORT_CONFIG);
   }
+
+  @Test
+  void aReplacedSettingSaysWhatToSetInstead() {
+    assertThatThrownBy(
+            () -> BackboneConfig.of(Map.of("backbone.store.max.uncommitted.bytes", "1000")))
+        .isInstanceOf(FatalBackboneException.class)
+        .hasMessageContaining("'backbone.store.max.uncommitted.bytes' was replaced")
+        .hasMessageContaining("statestore.uncommitted.max.bytes");
+  }
 }

@@ -259,29 +259,35 @@ class TransactionCommitTest {
   }
 
   @Test
-  void aThreadWhoseProducerDoesNotReportFailsTheCommitNamingTheSetting() throws Exception {
+  void aThreadWhoseProducerNeverReportedIsTakenAtKafkaStreamsWord() throws Exception {
+    // TopologyTestDriver drives its own MockProducer, which no client supplier wraps.
     ExecutorService thread = Executors.newSingleThreadExecutor();
     try {
-      Throwable failure =
-          thread
-              .submit(
-                  () -> {
-                    store.put(k("a"), v("1"));
-                    try {
-                      store.commit(Map.of(CHANGELOG, 0L));
-                      return null;
-                    } catch (RuntimeException e) {
-                      return e;
-                    }
-                  })
-              .get(30, TimeUnit.SECONDS);
-      assertThat(failure)
-          .isInstanceOf(FatalBackboneException.class)
-          .hasMessageContaining(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG)
-          .hasMessageContaining(BackboneClientSupplier.class.getName());
+      thread
+          .submit(
+              () -> {
+                store.put(k("a"), v("1"));
+                store.commit(Map.of(CHANGELOG, 0L));
+              })
+          .get(30, TimeUnit.SECONDS);
+      assertThat(committedValue("a")).isEqualTo(v("1"));
     } finally {
       thread.shutdownNow();
     }
+  }
+
+  @Test
+  void exactlyOnceWithoutTheReportingClientSupplierIsRefusedAtInit() {
+    TestStoreContext plain =
+        new TestStoreContext(dir.resolve("plain"), new TaskId(0, 0), StreamsConfig.EXACTLY_ONCE_V2);
+    plain.configs.remove(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG);
+    BackboneKeyValueStore s = new BackboneKeyValueStore("s");
+    assertThatThrownBy(() -> s.init(plain, s))
+        .isInstanceOf(FatalBackboneException.class)
+        .hasMessageContaining(
+            StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG
+                + "="
+                + BackboneClientSupplier.class.getName());
   }
 
   @Test

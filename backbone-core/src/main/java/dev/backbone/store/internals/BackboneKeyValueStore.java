@@ -5,16 +5,12 @@ import dev.backbone.errors.RetriableBackboneException;
 import dev.backbone.store.BackboneClientSupplier;
 import dev.backbone.store.Snapshot;
 import dev.backbone.store.SnapshotManifest;
-import dev.backbone.store.SnapshotManifest.ChangelogOffset;
 import dev.backbone.store.SnapshotStore;
 import dev.backbone.store.SnapshotStores;
-import dev.backbone.store.internals.StreamThreadTransactions.Outcome;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +25,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.ProcessorStateException;
 import org.apache.kafka.streams.processor.BatchingStateRestoreCallback;
@@ -45,14 +40,10 @@ import org.apache.kafka.streams.query.QueryResult;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
-import org.rocksdb.ColumnFamilyDescriptor;
-import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
-import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -148,13 +139,8 @@ public class BackboneKeyValueStore
   private Map<String, Object> appConfigs = Map.of();
   private Optional<SnapshotStores> registry = Optional.empty();
 
-  private RocksTuning tuning;
-  private RocksDB db;
-  private ColumnFamilyHandle dataCf;
-  private ColumnFamilyHandle metaCf;
-  private List<ColumnFamilyHandle> handles = List.of();
-  private WriteOptions writeOptions;
-  private ReadOptions readOptions;
+  /** The open RocksDB; null while closed. */
+  private RocksHandle rocks;
 
   /** Null when the context has no metrics registry, and after close. */
   private volatile StoreMetrics metrics;
@@ -179,6 +165,7 @@ public class BackboneKeyValueStore
 
   private volatile boolean dirty;
   private volatile boolean open;
+  private TransactionGate gate;
 
   /** A store named {@code name}; nothing opens before {@link #init}. */
   public BackboneKeyValueStore(String name) {
@@ -231,25 +218,8 @@ public class BackboneKeyValueStore
     this.applicationId = context.applicationId();
     this.taskId = context.taskId();
     this.appConfigs = context.appConfigs();
-    this.eos =
-        StreamsConfig.EXACTLY_ONCE_V2.equals(
-            String.valueOf(appConfigs.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)));
-    if (eos && !transactionalStateStores(appConfigs)) {
-      throw new FatalBackboneException(
-          "STORE_NEEDS_TRANSACTIONAL_STATE_STORES",
-          "store "
-              + name
-              + " of task "
-              + taskId
-              + " runs under exactly_once_v2, where a Backbone store commits with every"
-              + " transaction; set "
-              + StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG
-              + "=true and "
-              + StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG
-              + "="
-              + BackboneClientSupplier.class.getName()
-              + " (see docs/store.md)");
-    }
+    this.eos = StoreSettings.of(name, taskId, appConfigs).exactlyOnce();
+    this.gate = new TransactionGate(name, taskId);
     this.taskDir = context.stateDir().toPath();
     this.dbDir = taskDir.resolve(DB_DIR).resolve(name);
     this.swap = new DirectorySwap(dbDir, rename);
@@ -277,11 +247,6 @@ public class BackboneKeyValueStore
     registry.ifPresent(r -> r.register(this));
   }
 
-  private static boolean transactionalStateStores(Map<String, Object> configs) {
-    Object value = configs.get(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG);
-    return value != null && Boolean.parseBoolean(value.toString().trim());
-  }
-
   /**
    * Opens RocksDB at {@link #dbDir}; a dirty store is emptied first. The caller holds the lifecycle
    * write lock.
@@ -290,7 +255,7 @@ public class BackboneKeyValueStore
     openRocksDb();
     boolean wasDirty;
     try {
-      wasDirty = StoreMeta.isDirty(db, metaCf);
+      wasDirty = StoreMeta.isDirty(rocks.db, rocks.meta);
     } catch (RocksDBException e) {
       closeDb();
       throw new ProcessorStateException("cannot read the metadata of store " + name, e);
@@ -309,37 +274,15 @@ public class BackboneKeyValueStore
   }
 
   private void openRocksDb() {
-    try {
-      Files.createDirectories(dbDir);
-    } catch (IOException e) {
-      throw new ProcessorStateException("cannot create the directory of store " + name, e);
-    }
     snapshotFiles.clearCache();
-    tuning = new RocksTuning(name, appConfigs);
-    List<ColumnFamilyDescriptor> descriptors =
-        List.of(
-            new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, tuning.dataOptions),
-            new ColumnFamilyDescriptor(StoreMeta.CF_NAME, tuning.metaOptions));
-    List<ColumnFamilyHandle> opened = new ArrayList<>();
-    try {
-      db = RocksDB.open(tuning.dbOptions, dbDir.toString(), descriptors, opened);
-    } catch (RocksDBException e) {
-      tuning.close();
-      throw new ProcessorStateException(
-          "cannot open RocksDB of store " + name + " at " + dbDir + ": " + e.getMessage(), e);
-    }
-    handles = opened;
-    dataCf = opened.get(0);
-    metaCf = opened.get(1);
-    writeOptions = new WriteOptions();
-    readOptions = new ReadOptions();
+    rocks = RocksHandle.open(name, dbDir, appConfigs);
     buffer.clear();
     outcomeUnknown = false;
     open = true;
     try {
-      StoreMeta.checkFormat(db, metaCf, writeOptions, name, dbDir);
-      dirty = StoreMeta.isDirty(db, metaCf);
-      Position reopened = StoreMeta.position(db, metaCf);
+      StoreMeta.checkFormat(rocks.db, rocks.meta, rocks.writeOptions, name, dbDir);
+      dirty = StoreMeta.isDirty(rocks.db, rocks.meta);
+      Position reopened = StoreMeta.position(rocks.db, rocks.meta);
       position = reopened;
       committedPosition = reopened.copy();
     } catch (RocksDBException | RuntimeException e) {
@@ -480,67 +423,15 @@ public class BackboneKeyValueStore
    * batch lock.
    */
   private boolean bufferCommitted() {
-    Outcome outcome = StreamThreadTransactions.current();
-    long spanned = StreamThreadTransactions.ended() - bufferBase;
-    switch (outcome) {
-      case COMMITTED -> {
-        if (spanned == 1) {
-          return true;
-        }
-        LOG.error(
-            "store {} of task {}: its {} uncommitted writes span {} ended transactions of thread"
-                + " {}, not the one just committed; they cannot be applied as one committed pair,"
-                + " so the store drops them and is rebuilt from the changelog",
-            name,
-            taskId,
-            buffer.size(),
-            spanned,
-            Thread.currentThread().getName());
-        corrupted();
-        return false;
+    switch (gate.judge(bufferBase, buffer.size(), outcomeUnknown)) {
+      case APPLY -> {
+        return true;
       }
-      case ABORTED -> {
-        LOG.info(
-            "store {} of task {}: the transaction of its {} uncommitted writes aborted; dropping"
-                + " them",
-            name,
-            taskId,
-            buffer.size());
-        dropBuffer();
-        return false;
-      }
-      case OPEN, UNKNOWN -> {
-        if (!outcomeUnknown) {
-          LOG.warn(
-              "store {} of task {}: Kafka Streams committed the store while the transaction of"
-                  + " its {} uncommitted writes is {} (its commit did not return); keeping them"
-                  + " until the outcome is known: a retried commit applies them, a close drops"
-                  + " them",
-              name,
-              taskId,
-              buffer.size(),
-              outcome == Outcome.OPEN ? "still open" : "of unknown outcome");
-        }
-        outcomeUnknown = true;
-        return false;
-      }
-      case NONE ->
-          throw new FatalBackboneException(
-              "STORE_NO_TRANSACTION_REPORT",
-              "store "
-                  + name
-                  + " of task "
-                  + taskId
-                  + " is committed under exactly_once_v2 on thread "
-                  + Thread.currentThread().getName()
-                  + ", whose producer does not report its transactions; set "
-                  + StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG
-                  + "="
-                  + BackboneClientSupplier.class.getName()
-                  + " (or wrap the producer of your own client supplier in a"
-                  + " TransactionReportingProducer)");
+      case KEEP -> outcomeUnknown = true;
+      case DROP -> dropBuffer();
+      case CORRUPT -> corrupted();
     }
-    throw new IllegalStateException("unknown outcome " + outcome);
+    return false;
   }
 
   /** Drops the buffer: its writes will never be applied. The caller holds the batch lock. */
@@ -561,8 +452,8 @@ public class BackboneKeyValueStore
       return;
     }
     try (WriteBatch batch = new WriteBatch()) {
-      StoreMeta.addDirty(batch, metaCf);
-      db.write(writeOptions, batch);
+      StoreMeta.addDirty(batch, rocks.meta);
+      rocks.db.write(rocks.writeOptions, batch);
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot mark store " + name + " dirty", e);
     }
@@ -590,13 +481,13 @@ public class BackboneKeyValueStore
     Position committing = position.copy();
     try (WriteBatch batch =
         new WriteBatch((int) Math.min(Integer.MAX_VALUE - 8, buffer.bytes() + 128))) {
-      buffer.addTo(batch, dataCf);
-      StoreMeta.addOffsets(batch, metaCf, changelogOffsets);
-      StoreMeta.addPosition(batch, metaCf, committing);
+      buffer.addTo(batch, rocks.data);
+      StoreMeta.addOffsets(batch, rocks.meta, changelogOffsets);
+      StoreMeta.addPosition(batch, rocks.meta, committing);
       if (processed) {
-        StoreMeta.addDataAsOf(batch, metaCf, Instant.now());
+        StoreMeta.addDataAsOf(batch, rocks.meta, Instant.now());
       }
-      db.write(writeOptions, batch);
+      rocks.db.write(rocks.writeOptions, batch);
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot commit store " + name, e);
     }
@@ -620,8 +511,8 @@ public class BackboneKeyValueStore
       sensors.recordCommit(
           nanos,
           bytes,
-          db.getLongProperty(dataCf, "rocksdb.estimate-num-keys"),
-          db.getLongProperty(dataCf, "rocksdb.live-sst-files-size"),
+          rocks.db.getLongProperty(rocks.data, "rocksdb.estimate-num-keys"),
+          rocks.db.getLongProperty(rocks.data, "rocksdb.live-sst-files-size"),
           offset,
           dirty);
     } catch (RocksDBException e) {
@@ -643,7 +534,7 @@ public class BackboneKeyValueStore
       ensureOpen();
       changelogPartition = partition;
       offsetsRead = true;
-      return dirty ? null : StoreMeta.offset(db, metaCf, partition);
+      return dirty ? null : StoreMeta.offset(rocks.db, rocks.meta, partition);
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot read the offset of store " + name, e);
     } finally {
@@ -656,7 +547,7 @@ public class BackboneKeyValueStore
     lifecycle.readLock().lock();
     try {
       ensureOpen();
-      return dirty ? Map.of() : StoreMeta.offsets(db, metaCf);
+      return dirty ? Map.of() : StoreMeta.offsets(rocks.db, rocks.meta);
     } finally {
       lifecycle.readLock().unlock();
     }
@@ -682,15 +573,15 @@ public class BackboneKeyValueStore
     try (WriteBatch restored = new WriteBatch()) {
       for (KeyValue<byte[], byte[]> r : records) {
         if (r.value == null) {
-          restored.delete(dataCf, r.key);
+          restored.delete(rocks.data, r.key);
         } else {
-          restored.put(dataCf, r.key, r.value);
+          restored.put(rocks.data, r.key, r.value);
         }
       }
       lifecycle.readLock().lock();
       try {
         ensureOpen();
-        db.write(writeOptions, restored);
+        rocks.db.write(rocks.writeOptions, restored);
       } finally {
         lifecycle.readLock().unlock();
       }
@@ -744,7 +635,7 @@ public class BackboneKeyValueStore
       }
     }
     try {
-      return db.get(dataCf, readOptions, key.get());
+      return rocks.db.get(rocks.data, rocks.readOptions, key.get());
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot read from store " + name, e);
     }
@@ -790,7 +681,7 @@ public class BackboneKeyValueStore
     lifecycle.readLock().lock();
     try {
       ensureOpen();
-      long committed = db.getLongProperty(dataCf, "rocksdb.estimate-num-keys");
+      long committed = rocks.db.getLongProperty(rocks.data, "rocksdb.estimate-num-keys");
       long uncommitted;
       batchLock.lock();
       try {
@@ -836,7 +727,7 @@ public class BackboneKeyValueStore
         if (range.isEmpty()) {
           return new Scan(MergedIterator.empty(), seen);
         }
-        dbIterator = db.newIterator(dataCf);
+        dbIterator = rocks.db.newIterator(rocks.data);
       } finally {
         batchLock.unlock();
       }
@@ -887,7 +778,7 @@ public class BackboneKeyValueStore
                 + " waits for the outcome of an exactly-once transaction whose commit did not"
                 + " return; ask again once Kafka Streams retried or closed the task");
       }
-      return snapshotFiles.cut(this, db, parent);
+      return snapshotFiles.cut(this, rocks.db, parent);
     } finally {
       lifecycle.readLock().unlock();
     }
@@ -1007,38 +898,6 @@ public class BackboneKeyValueStore
         cause);
   }
 
-  /** Changelog offsets as the manifest lists them, skipping Kafka Streams' "unknown" sentinel. */
-  static List<ChangelogOffset> manifestOffsets(Map<TopicPartition, Long> offsets) {
-    List<ChangelogOffset> list = new ArrayList<>();
-    offsets.forEach(
-        (tp, offset) -> {
-          if (offset >= 0) {
-            list.add(new ChangelogOffset(tp.topic(), tp.partition(), offset));
-          }
-        });
-    list.sort(
-        (a, b) ->
-            a.topic().equals(b.topic())
-                ? Integer.compare(a.partition(), b.partition())
-                : a.topic().compareTo(b.topic()));
-    return list;
-  }
-
-  SnapshotManifest manifest(
-      Map<TopicPartition, Long> offsets,
-      Optional<Instant> dataAsOf,
-      List<SnapshotManifest.SnapshotFile> files) {
-    return new SnapshotManifest(
-        SnapshotManifest.FORMAT_VERSION,
-        applicationId,
-        String.valueOf(taskId),
-        name,
-        manifestOffsets(offsets),
-        files,
-        Instant.now(),
-        dataAsOf.orElse(null));
-  }
-
   // ---------------------------------------------------------------- lifecycle
 
   @Override
@@ -1070,13 +929,8 @@ public class BackboneKeyValueStore
       openIterators.clear();
       buffer.clear();
       outcomeUnknown = false;
-      handles.forEach(ColumnFamilyHandle::close);
-      handles = List.of();
-      db.close();
-      db = null;
-      writeOptions.close();
-      readOptions.close();
-      tuning.close();
+      rocks.close();
+      rocks = null;
     } finally {
       batchLock.unlock();
     }

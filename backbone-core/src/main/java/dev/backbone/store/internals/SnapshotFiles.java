@@ -12,6 +12,7 @@ import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
 import dev.backbone.store.Snapshot;
 import dev.backbone.store.SnapshotManifest;
+import dev.backbone.store.SnapshotManifest.ChangelogOffset;
 import dev.backbone.store.SnapshotManifest.SnapshotFile;
 import java.io.IOException;
 import java.io.InputStream;
@@ -95,7 +96,7 @@ final class SnapshotFiles {
           files.add(describe(file));
         }
       }
-      SnapshotManifest manifest = store.manifest(described.offsets(), described.dataAsOf(), files);
+      SnapshotManifest manifest = manifest(store, described.offsets(), described.dataAsOf(), files);
       Path manifestTmp = tmp.resolve(TMP_PREFIX + SnapshotManifest.FILE_NAME);
       JSON.writeValue(manifestTmp.toFile(), manifest);
       Files.move(
@@ -120,6 +121,39 @@ final class SnapshotFiles {
               + ". Check free disk space and permissions.",
           e);
     }
+  }
+
+  /** Changelog offsets as the manifest lists them, skipping Kafka Streams' "unknown" sentinel. */
+  static List<ChangelogOffset> manifestOffsets(Map<TopicPartition, Long> offsets) {
+    List<ChangelogOffset> list = new ArrayList<>();
+    offsets.forEach(
+        (tp, offset) -> {
+          if (offset >= 0) {
+            list.add(new ChangelogOffset(tp.topic(), tp.partition(), offset));
+          }
+        });
+    list.sort(
+        (a, b) ->
+            a.topic().equals(b.topic())
+                ? Integer.compare(a.partition(), b.partition())
+                : a.topic().compareTo(b.topic()));
+    return list;
+  }
+
+  private static SnapshotManifest manifest(
+      BackboneKeyValueStore store,
+      Map<TopicPartition, Long> offsets,
+      Optional<Instant> dataAsOf,
+      List<SnapshotFile> files) {
+    return new SnapshotManifest(
+        SnapshotManifest.FORMAT_VERSION,
+        store.applicationId(),
+        String.valueOf(store.taskId()),
+        store.name(),
+        manifestOffsets(offsets),
+        files,
+        Instant.now(),
+        dataAsOf.orElse(null));
   }
 
   /** What a checkpoint's metadata says its data is. */

@@ -4,6 +4,7 @@ import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
 import dev.backbone.examples.profiles.internals.SkipFailedRecordProductionHandler;
 import dev.backbone.store.BackboneClientSupplier;
+import dev.backbone.store.BackboneStores;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -242,8 +243,10 @@ public final class CustomerProfilePipeline {
    *   <li>{@code replication.factor} = the settings' replication factor, unless base sets it;
    *   <li>{@code dsl.store.suppliers.class} = the settings' {@link StoreKind} (state stage only):
    *       Backbone's snapshot store by default, Kafka Streams' RocksDB store with {@code stock};
-   *   <li>{@code default.client.supplier} = {@link BackboneClientSupplier} with Backbone stores, so
-   *       under exactly-once they commit at every transaction (see {@code docs/store.md}).
+   *   <li>with Backbone stores, {@link BackboneStores#streamsSettings()}: {@code
+   *       enable.transactional.statestores=true} and {@code default.client.supplier} = {@link
+   *       BackboneClientSupplier}, so under exactly-once they commit with every transaction that
+   *       committed and with no other (see {@code docs/store.md}).
    * </ul>
    *
    * No default serdes are set: every source, sink and store names its serdes.
@@ -253,8 +256,7 @@ public final class CustomerProfilePipeline {
     properties.put(
         StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG, settings.store().dslStoreSuppliers());
     if (settings.store() == StoreKind.BACKBONE) {
-      // Under exactly-once, Backbone stores commit at every transaction only with this supplier.
-      properties.put(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG, BackboneClientSupplier.class);
+      properties.putAll(BackboneStores.streamsSettings());
     }
     return properties;
   }

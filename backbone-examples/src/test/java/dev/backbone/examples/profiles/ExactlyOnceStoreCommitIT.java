@@ -7,7 +7,6 @@ import dev.backbone.store.Snapshot;
 import dev.backbone.store.SnapshotManifest.ChangelogOffset;
 import dev.backbone.store.SnapshotStore;
 import dev.backbone.store.SnapshotStores;
-import dev.backbone.store.internals.BackboneKeyValueStore;
 import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.nio.file.Path;
@@ -30,11 +29,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Under exactly-once, with the pipeline's {@code default.client.supplier}, a running Backbone store
- * persists its changelog offset at every transaction commit, not only when Kafka Streams closes the
- * task: its stored offset follows the last committed changelog record while nothing is suspended,
- * and a snapshot cut mid-run is accepted. The uncommitted-bytes bound is set low enough that a
- * store committed only at checkpoints would pass it, be written early and turn dirty.
+ * Under exactly-once, with the pipeline's settings ({@code BackboneStores.streamsSettings()}), a
+ * running Backbone store persists its changelog offset at every transaction commit, not only when
+ * Kafka Streams closes the task: its stored offset follows the last committed changelog record
+ * while nothing is suspended, and a snapshot cut mid-run is accepted. {@code
+ * statestore.uncommitted.max.bytes} is set low, so Kafka Streams also commits early on the stores'
+ * uncommitted bytes, and those commits keep the pairs exact as well.
  */
 @BackboneKafkaCluster(brokers = 1)
 class ExactlyOnceStoreCommitIT {
@@ -42,6 +42,7 @@ class ExactlyOnceStoreCommitIT {
   private static final int CUSTOMERS = 200;
 
   @TempDir Path dir;
+  private final SnapshotStores stores = new SnapshotStores();
   private KafkaStreams streams;
 
   @AfterEach
@@ -68,7 +69,8 @@ class ExactlyOnceStoreCommitIT {
     Properties base = kafka.clientProperties();
     base.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
     base.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
-    base.put(BackboneKeyValueStore.MAX_UNCOMMITTED_BYTES_CONFIG, 256 * 1024L);
+    base.put(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, 64 * 1024L);
+    base.put(SnapshotStores.CONFIG, stores);
     streams = new KafkaStreams(pipeline.stateTopology(), pipeline.stateProperties(base));
     List<KafkaStreams.State> transitions = new CopyOnWriteArrayList<>();
     streams.setStateListener((now, before) -> transitions.add(now));
@@ -157,13 +159,13 @@ class ExactlyOnceStoreCommitIT {
     return offsets;
   }
 
-  private static SnapshotStore store(String appId, int partition) {
-    return SnapshotStores.find(
-            appId, new TaskId(0, partition), CustomerProfilePipeline.PROFILE_STORE)
+  private SnapshotStore store(String appId, int partition) {
+    return stores
+        .find(appId, new TaskId(0, partition), CustomerProfilePipeline.PROFILE_STORE)
         .orElseThrow(() -> new AssertionError("store of task 0_" + partition + " is not open"));
   }
 
-  private static Map<TopicPartition, Long> storedOffsets(String appId, String changelog) {
+  private Map<TopicPartition, Long> storedOffsets(String appId, String changelog) {
     Map<TopicPartition, Long> offsets = new HashMap<>();
     for (int p = 0; p < PARTITIONS; p++) {
       TopicPartition tp = new TopicPartition(changelog, p);

@@ -25,6 +25,8 @@ class StoreKindTest {
     Properties base = new Properties();
     base.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     base.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
+    SnapshotStores stores = new SnapshotStores();
+    base.put(SnapshotStores.CONFIG, stores);
     try (TopologyTestDriver driver =
         new TopologyTestDriver(pipeline.stateTopology(), pipeline.stateProperties(base))) {
       TestInputTopic<byte[], byte[]> keyed =
@@ -38,7 +40,8 @@ class StoreKindTest {
                   .<String, CustomerProfile>getKeyValueStore(CustomerProfilePipeline.PROFILE_STORE)
                   .get("c-1"))
           .isNotNull();
-      return SnapshotStores.find(appId, new TaskId(0, 0), CustomerProfilePipeline.PROFILE_STORE)
+      return stores
+          .find(appId, new TaskId(0, 0), CustomerProfilePipeline.PROFILE_STORE)
           .isPresent();
     }
   }
@@ -50,17 +53,19 @@ class StoreKindTest {
   }
 
   @Test
-  void backboneStoresGetTheClientSupplierThatReportsTransactions() {
+  void backboneStoresGetTransactionalStateStoresAndTheClientSupplierThatReportsTransactions() {
     Properties base = new Properties();
-    assertThat(
-            new CustomerProfilePipeline(PipelineSettings.defaults("a"))
-                .stateProperties(base)
-                .get(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG))
+    Properties backbone =
+        new CustomerProfilePipeline(PipelineSettings.defaults("a")).stateProperties(base);
+    assertThat(backbone.get(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG))
         .isEqualTo(BackboneClientSupplier.class);
+    assertThat(backbone.get(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG)).isEqualTo(true);
     assertThat(
             new CustomerProfilePipeline(PipelineSettings.defaults("a").withStore(StoreKind.STOCK))
                 .stateProperties(base))
-        .doesNotContainKey(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG);
+        .doesNotContainKeys(
+            StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG,
+            StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG);
   }
 
   @Test

@@ -34,6 +34,7 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -82,7 +83,7 @@ class CommitTimeoutIT {
     String input = appId + "-in";
     kafka.createTopic(input, 2);
     FaultyCommitSupplier supplier = new FaultyCommitSupplier();
-    streams = start(kafka, appId, input, supplier);
+    streams = start(kafka, appId, input, supplier, false);
     produce(kafka, input, 0, 300);
     String changelog = appId + "-" + STORE + "-changelog";
     awaitChangelogTicks(kafka, changelog, 20);
@@ -111,14 +112,16 @@ class CommitTimeoutIT {
     String input = appId + "-in";
     kafka.createTopic(input, 2);
     FaultyCommitSupplier supplier = new FaultyCommitSupplier();
-    streams = start(kafka, appId, input, supplier);
+    streams = start(kafka, appId, input, supplier, true);
     produce(kafka, input, 0, 300);
     String changelog = appId + "-" + STORE + "-changelog";
     awaitChangelogTicks(kafka, changelog, 20);
 
     // The last commit, inside close(), times out and is never retried: Kafka Streams then closes
     // the tasks dirty (TaskManager#tryCloseCleanActiveTasks), still calling commit(Map) on their
-    // stores; the broker aborts the open transaction once it times out.
+    // stores; the broker aborts the open transaction once it times out. The record cache makes
+    // sure that last transaction has writes: close flushes the ticks it holds into the store and
+    // the changelog (StreamTask#prepareCommit) just before that commit.
     supplier.timeOutCommitsAtClose();
     streams.close(Duration.ofSeconds(60));
     streams = null;
@@ -137,21 +140,31 @@ class CommitTimeoutIT {
     }
   }
 
+  /**
+   * Starts the counting topology; with {@code cached} the store has Kafka Streams' record cache and
+   * commits once a second, otherwise no cache and a commit every 100 ms.
+   */
   private KafkaStreams start(
-      TestKafkaCluster kafka, String appId, String input, FaultyCommitSupplier supplier) {
+      TestKafkaCluster kafka,
+      String appId,
+      String input,
+      FaultyCommitSupplier supplier,
+      boolean cached) {
     Topology topology = new Topology();
     topology.addSource("in", new StringDeserializer(), new StringDeserializer(), input);
     topology.addProcessor("count", Counter::new, "in");
-    topology.addStateStore(
+    StoreBuilder<KeyValueStore<String, Long>> store =
         Stores.keyValueStoreBuilder(
-            BackboneStores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.Long()),
-        "count");
+            BackboneStores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.Long());
+    topology.addStateStore(cached ? store.withCachingEnabled() : store, "count");
     Properties props = kafka.clientProperties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
     props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    props.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, true);
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    props.putAll(BackboneStores.streamsSettings());
+    // the supplier object below is used; the store checks that the class reports transactions
+    props.put(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG, FaultyCommitSupplier.class);
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, cached ? 1_000 : 100);
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     props.put(StreamsConfig.producerPrefix("transaction.timeout.ms"), 5_000);
     KafkaStreams started = new KafkaStreams(topology, props, supplier);

@@ -5,6 +5,7 @@ import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.routing.RoutingCache;
 import dev.backbone.server.QueryableStore;
 import dev.backbone.server.StreamsStage;
+import dev.backbone.store.SnapshotStores;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,6 +60,10 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
   private final HttpApi http;
   private final Map<String, RunningStage> running = new ConcurrentHashMap<>();
   private final Map<String, NodeRouting> routing = new ConcurrentHashMap<>();
+
+  /** This node's open Backbone stores, registered by the stores of every stage. */
+  private final SnapshotStores snapshotStores = new SnapshotStores();
+
   private volatile Phase phase = Phase.NEW;
 
   /**
@@ -147,6 +152,7 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
                       config.routingDelegateAssignorClass(),
                       stageRouting.publisher())));
     }
+    properties.put(SnapshotStores.CONFIG, snapshotStores);
     KafkaStreams streams = new KafkaStreams(stage.topology(), properties);
     String nodeId = config.nodeId();
     streams.setStateListener(
@@ -169,6 +175,11 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
             StreamsConfig.CLIENT_ID_CONFIG,
             StageProperties.applicationId(nodeProperties, stage).orElse(stage.name())));
     streams.start();
+  }
+
+  /** This node's open Backbone stores (a peer's snapshot request finds them here). */
+  public SnapshotStores snapshotStores() {
+    return snapshotStores;
   }
 
   /** Closes the stages in reverse order, then the HTTP server. Idempotent. */
