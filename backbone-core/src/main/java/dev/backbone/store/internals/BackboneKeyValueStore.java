@@ -792,54 +792,8 @@ public class BackboneKeyValueStore
     lifecycle.writeLock().lock();
     try {
       requireInitializing(snapshotDirectory);
-      try {
-        snapshotFiles.copyInto(snapshotDirectory, manifest, swap.staging());
-      } catch (IOException e) {
-        SnapshotFiles.deleteRecursively(swap.staging());
-        throw installFailed(snapshotDirectory, "copying its files failed: " + e.getMessage(), e);
-      }
-      closeDb();
-      try {
-        swap.swapIn();
-      } catch (DirectorySwap.SwapFailed e) {
-        if (!e.oldDataInPlace()) {
-          throw new FatalBackboneException(
-              "SNAPSHOT_INSTALL_FAILED",
-              "installing snapshot "
-                  + snapshotDirectory
-                  + " into store "
-                  + name
-                  + " of task "
-                  + taskId
-                  + " failed ("
-                  + e.getMessage()
-                  + ") and the old data could not be moved back: it is at "
-                  + swap.previous()
-                  + ", where the store puts it back when it next opens; check the file system",
-              e);
-        }
-        openDb();
-        throw installFailed(snapshotDirectory, "moving it into place failed: " + e.getMessage(), e);
-      }
-      try {
-        openDb();
-      } catch (RuntimeException e) {
-        try {
-          swap.swapBack();
-        } catch (IOException undo) {
-          e.addSuppressed(undo);
-        }
-        openDb();
-        throw installFailed(snapshotDirectory, "opening it failed: " + e.getMessage(), e);
-      }
-      swap.commit();
-      LOG.info(
-          "store {} of task {} installed snapshot {} (offsets {}, data as of {})",
-          name,
-          taskId,
-          snapshotDirectory,
-          manifest.changelogOffsets(),
-          manifest.dataAsOf());
+      new SnapshotInstall(name, taskId, snapshotFiles, swap)
+          .run(snapshotDirectory, manifest, this::closeDb, this::openDb);
     } finally {
       lifecycle.writeLock().unlock();
     }
@@ -881,21 +835,6 @@ public class BackboneKeyValueStore
     } finally {
       batchLock.unlock();
     }
-  }
-
-  private FatalBackboneException installFailed(Path snapshot, String problem, Throwable cause) {
-    return new FatalBackboneException(
-        "SNAPSHOT_INSTALL_FAILED",
-        "could not install snapshot "
-            + snapshot
-            + " into store "
-            + name
-            + " of task "
-            + taskId
-            + ": "
-            + problem
-            + "; the store keeps its old data",
-        cause);
   }
 
   // ---------------------------------------------------------------- lifecycle
