@@ -50,7 +50,8 @@ class RoutingPublisherTest {
   void handsATableOverWithoutWaitingForTheBroker() {
     // No broker answers, so the producer never gets metadata for the routing topic: a send waits
     // in KafkaProducer#waitOnMetadata for max.block.ms (60 s by default, as a node's producer
-    // settings leave it). A publisher is called inside a rebalance and must not wait at all.
+    // settings leave it; the publisher caps it at 10 s for its own thread). A publisher is called
+    // inside a rebalance and must not wait at all.
     Map<String, Object> defaults = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1");
     try (RoutingPublisher publisher = new RoutingPublisher(defaults, new RoutingCache("app"))) {
       for (int i = 0; i < 3; i++) {
