@@ -34,7 +34,8 @@ import org.apache.kafka.streams.processor.TaskId;
  * runs: at 400 nodes x 3 threads and 4,800 tasks with one standby, a table is about 30 KB.
  *
  * <p>Membership record, format version 1: byte version, string nodeId, string rack, string
- * endpoint, byte state ordinal, varint updatedMs.
+ * endpoint, byte state (the {@link MemberState} ordinal: append new states, never reorder them),
+ * varint updatedMs. The state is one raw byte, written and read as such; nothing may follow.
  *
  * <p>A reader refuses a version it does not know with {@code BAD_ROUTING_RECORD}; a new version
  * must be readable by the previous release before any node writes it.
@@ -157,10 +158,15 @@ public final class RoutingCodec {
       String nodeId = Varints.readString(in);
       String rack = Varints.readString(in);
       String endpoint = Varints.readString(in);
-      MemberState state =
-          MemberState.values()[Varints.readInt(in, MemberState.values().length - 1)];
+      int stateByte = Byte.toUnsignedInt(in.get());
+      if (stateByte >= MemberState.values().length) {
+        throw new IllegalArgumentException("no member state has the code " + stateByte);
+      }
       long updatedMs = Varints.readLong(in);
-      return new Member(nodeId, rack, endpoint, state, updatedMs);
+      if (in.hasRemaining()) {
+        throw new IllegalArgumentException(in.remaining() + " bytes after the membership record");
+      }
+      return new Member(nodeId, rack, endpoint, MemberState.values()[stateByte], updatedMs);
     } catch (RuntimeException e) {
       throw bad("membership record", e);
     }

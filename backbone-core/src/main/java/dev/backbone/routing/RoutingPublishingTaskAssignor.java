@@ -2,7 +2,6 @@ package dev.backbone.routing;
 
 import dev.backbone.assignment.RackAwareTaskAssignor;
 import dev.backbone.config.BackboneConfig;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.GroupAssignment;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.GroupSubscription;
@@ -23,15 +22,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Configuration, all from the stage's Kafka Streams properties (Kafka Streams passes them to
  * {@link #configure}): {@value BackboneConfig#ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG} (default
- * Backbone's {@link RackAwareTaskAssignor}); {@value #PUBLISHER_CONFIG}, a {@link RoutingPublisher}
- * object shared by the node (Backbone nodes set it). Without a publisher the assignor writes with a
- * short-lived producer and numbers generations by the wall clock.
+ * Backbone's {@link RackAwareTaskAssignor}); {@value #PUBLISHER_CONFIG}, the {@link
+ * RoutingPublisher} object the node owns for this stage (Backbone nodes set it). Without a
+ * publisher the assignor only delegates, and warns that nothing is published.
  *
  * <p>What must hold: publication never fails or delays a rebalance. Kafka Streams creates a new
- * assignor instance for every rebalance and calls {@link #assign} then {@link
- * #onAssignmentComputed} on it, so the table is the one this instance's delegate just computed; it
- * is published only when Kafka Streams accepted the assignment ({@code AssignmentError.NONE}),
- * asynchronously, and every failure is logged, never thrown.
+ * assignor instance for every rebalance and, on the group leader's stream thread inside {@code
+ * Consumer#poll}, calls {@link #assign} and then {@link #onAssignmentComputed} on it ({@code
+ * StreamsPartitionAssignor#assign}); the consumer coordinator holds its lock meanwhile ({@code
+ * AbstractCoordinator}'s JoinGroup response handler calls {@code onLeaderElected} inside it), so
+ * the heartbeat thread cannot heartbeat, and SyncGroup, which every member waits for, is only sent
+ * afterwards. A callback that takes longer than {@code session.timeout.ms} gets the leader expelled
+ * and the rebalance starts over. So the only routing work done here is building the table from the
+ * delegate's {@code TaskAssignment} and the {@code ApplicationState} it saw (O(tasks), in memory)
+ * and handing it to the publisher, which numbers it and returns at once ({@link
+ * RoutingPublisher#publish(RoutingTable)}): no producer is created or closed here, and nothing here
+ * waits for a broker. The table is published only when Kafka Streams accepted the assignment
+ * ({@code AssignmentError.NONE}), and every failure is logged, never thrown.
  */
 public final class RoutingPublishingTaskAssignor implements TaskAssignor {
   /** Key of the {@link RoutingPublisher} object in the stage's properties. */
@@ -41,7 +48,6 @@ public final class RoutingPublishingTaskAssignor implements TaskAssignor {
 
   private TaskAssignor delegate;
   private RoutingPublisher publisher;
-  private Map<String, Object> configs = Map.of();
   private String applicationId;
   private ApplicationState lastState;
   private TaskAssignment lastAssignment;
@@ -51,7 +57,6 @@ public final class RoutingPublishingTaskAssignor implements TaskAssignor {
 
   @Override
   public void configure(Map<String, ?> configs) {
-    this.configs = new HashMap<>(configs);
     Object id = configs.get(StreamsConfig.APPLICATION_ID_CONFIG);
     this.applicationId = id == null ? "" : id.toString();
     this.delegate = newDelegate(configs.get(BackboneConfig.ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG));
@@ -103,37 +108,31 @@ public final class RoutingPublishingTaskAssignor implements TaskAssignor {
       delegate.onAssignmentComputed(assignment, subscription, error);
     } finally {
       if (error == AssignmentError.NONE && lastAssignment != null) {
-        publishQuietly();
+        handOverQuietly();
       }
     }
   }
 
-  private void publishQuietly() {
+  private void handOverQuietly() {
+    if (publisher == null) {
+      log.warn(
+          "The routing table of {} is not published: {} has no {}; Backbone nodes set it, a"
+              + " KafkaStreams of your own must be given a RoutingPublisher it owns",
+          applicationId,
+          PUBLISHER_CONFIG,
+          RoutingPublisher.class.getSimpleName());
+      return;
+    }
     try {
-      RoutingTable table =
+      publisher.publish(
           RoutingTable.fromAssignment(
-              applicationId, System.currentTimeMillis(), lastState, lastAssignment);
-      if (publisher != null) {
-        publisher.publish(table);
-      } else {
-        publishWithOwnProducer(table);
-      }
+              applicationId, System.currentTimeMillis(), lastState, lastAssignment));
     } catch (RuntimeException e) {
       log.warn(
-          "Could not publish the routing table of {}; nodes keep their previous table until the"
-              + " next rebalance",
+          "Could not hand the routing table of {} over for publication; nodes keep their previous"
+              + " table until the next rebalance",
           applicationId,
           e);
-    }
-  }
-
-  private void publishWithOwnProducer(RoutingTable table) {
-    RoutingCache clock = new RoutingCache(applicationId);
-    clock.accept(RoutingTable.empty(applicationId).withGeneration(System.currentTimeMillis()));
-    Map<String, Object> producerConfigs =
-        new StreamsConfig(configs).getProducerConfigs(applicationId + "-routing-publisher");
-    try (RoutingPublisher own = new RoutingPublisher(producerConfigs, clock)) {
-      own.publish(table);
     }
   }
 }

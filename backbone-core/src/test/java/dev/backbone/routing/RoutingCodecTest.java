@@ -10,8 +10,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
 import org.apache.kafka.streams.processor.TaskId;
@@ -42,6 +45,50 @@ class RoutingCodecTest {
             nodeId.isBlank() ? "n" + nodeId : nodeId, rack, "host:7070", MemberState.LEFT, at);
 
     assertThat(RoutingCodec.decodeMember(RoutingCodec.encode(member))).isEqualTo(member);
+  }
+
+  @Property(tries = 100)
+  void everyAnnouncedStateSurvivesEncodingAndDecoding(
+      @ForAll("announcedStates") MemberState state, @ForAll @LongRange(min = 0) long at) {
+    Member member = new Member("node-1", "rack-a", "host:7070", state, at);
+
+    assertThat(RoutingCodec.decodeMember(RoutingCodec.encode(member))).isEqualTo(member);
+  }
+
+  @Provide
+  Arbitrary<MemberState> announcedStates() {
+    return Arbitraries.of(MemberState.UP, MemberState.LEFT);
+  }
+
+  @Test
+  void aMembershipRecordIsTheDocumentedVersion1Layout() {
+    // byte version 1, string nodeId, string rack, string endpoint, byte state, varint updatedMs
+    byte[] v1 = {1, 1, 'n', 1, 'r', 3, 'h', ':', '1', 1, (byte) 0xAC, 0x02};
+    Member member = new Member("n", "r", "h:1", MemberState.LEFT, 300);
+
+    assertThat(RoutingCodec.encode(member)).containsExactly(v1);
+    assertThat(RoutingCodec.decodeMember(v1)).isEqualTo(member);
+  }
+
+  @Test
+  void refusesAStateThatIsNotOneByteOfAKnownState() {
+    // 0x81 is no state. Read as a varint it would take the next byte with it (0x81 0x00 is a
+    // long-winded 1, LEFT), shifting every later field: the state is one byte, as written.
+    byte[] bytes = {1, 1, 'n', 1, 'r', 3, 'h', ':', '1', (byte) 0x81, 0x00, 0x05};
+
+    assertThatThrownBy(() -> RoutingCodec.decodeMember(bytes))
+        .isInstanceOf(FatalBackboneException.class)
+        .hasMessageContaining("could not be decoded");
+  }
+
+  @Test
+  void refusesBytesAfterAMembershipRecord() {
+    byte[] record = RoutingCodec.encode(new Member("n", "", "h:1", MemberState.UP, 1));
+    byte[] longer = java.util.Arrays.copyOf(record, record.length + 1);
+
+    assertThatThrownBy(() -> RoutingCodec.decodeMember(longer))
+        .isInstanceOf(FatalBackboneException.class)
+        .hasMessageContaining("after the membership record");
   }
 
   @Test

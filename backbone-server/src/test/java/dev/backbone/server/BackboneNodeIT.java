@@ -223,6 +223,27 @@ class BackboneNodeIT {
   }
 
   @Test
+  void exportsWhatTheRoutingPublisherDid() {
+    // The only node leads every rebalance of its stage with a store and publishes its tables.
+    String metrics =
+        await("a routing table published")
+            .atMost(PROCESSING)
+            .until(
+                () -> http.get("/metrics").body(),
+                body ->
+                    body.lines()
+                        .anyMatch(
+                            l ->
+                                l.startsWith(
+                                        "backbone_routing_published_generation{stage=\"state\"}")
+                                    && !l.endsWith(" 0.0")));
+
+    assertThat(metrics)
+        .contains("backbone_routing_publish_waiting{stage=\"state\"} 0.0")
+        .contains("backbone_routing_publish_failures_total{stage=\"state\"} 0.0");
+  }
+
+  @Test
   void exportsTheBackboneStoreMetricsOfEveryProfileStore() {
     ProfileNodes.send(
         kafka,

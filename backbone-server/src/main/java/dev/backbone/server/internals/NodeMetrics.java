@@ -1,7 +1,10 @@
 package dev.backbone.server.internals;
 
 import dev.backbone.assignment.AssignmentMetrics;
+import dev.backbone.routing.RoutingPublisher;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -24,9 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's meters: JVM and process metrics, every stage's Kafka Streams metrics, the HTTP request
- * timer and the readiness gauge. Everything bound here is unbound on {@link #close()}, so a
- * registry that outlives the node does not keep reporting a closed node.
+ * The node's meters: JVM and process metrics, every stage's Kafka Streams metrics and routing
+ * publication, the HTTP request timer and the readiness gauge. Everything bound here is unbound on
+ * {@link #close()}, so a registry that outlives the node does not keep reporting a closed node.
  */
 public final class NodeMetrics implements AutoCloseable {
   /** Timer of every HTTP request, tagged method, route (the template) and status. */
@@ -35,13 +38,22 @@ public final class NodeMetrics implements AutoCloseable {
   /** 1 while every stage is RUNNING, else 0. */
   public static final String NODE_READY = "backbone.node.ready";
 
+  /** Failed attempts to publish a routing table, per stage ({@code ..._total} in Prometheus). */
+  public static final String ROUTING_PUBLISH_FAILURES = "backbone.routing.publish.failures";
+
+  /** 1 while a routing table this node handed over as group leader is not acknowledged yet. */
+  public static final String ROUTING_PUBLISH_WAITING = "backbone.routing.publish.waiting";
+
+  /** The generation of the last routing table this node published (0 before any). */
+  public static final String ROUTING_PUBLISHED_GENERATION = "backbone.routing.published.generation";
+
   private static final Logger log = LoggerFactory.getLogger(NodeMetrics.class);
 
   private final MeterRegistry registry;
   private final Gauge ready;
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
   private final List<KafkaStreamsMetrics> stageMetrics = new ArrayList<>();
-  private final List<Gauge> stageGauges = new ArrayList<>();
+  private final List<Meter> stageMeters = new ArrayList<>();
 
   /**
    * Binds the JVM metrics and the readiness gauge.
@@ -82,7 +94,7 @@ public final class NodeMetrics implements AutoCloseable {
             streams, Tags.of("stage", stageName), new RefreshScheduler(stageName));
     binder.bindTo(registry);
     stageMetrics.add(binder);
-    stageGauges.add(
+    stageMeters.add(
         Gauge.builder(
                 AssignmentMetrics.RACK_VIOLATIONS,
                 assignorKey,
@@ -90,6 +102,33 @@ public final class NodeMetrics implements AutoCloseable {
             .description(
                 "Tasks whose replicas share a rack in the last assignment this node computed as"
                     + " group leader")
+            .tag("stage", stageName)
+            .strongReference(true)
+            .register(registry));
+  }
+
+  /**
+   * Binds what a stage's routing publisher did: failed attempts, whether a table waits, and the
+   * generation last published. They move only on the node that led a rebalance. The counter holds
+   * the publisher weakly (Micrometer has no other way); the node's routing holds it until close.
+   */
+  public synchronized void bindRouting(String stageName, RoutingPublisher publisher) {
+    stageMeters.add(
+        FunctionCounter.builder(
+                ROUTING_PUBLISH_FAILURES, publisher, p -> p.status().failedAttempts())
+            .description("Failed attempts to publish a routing table (retried until published)")
+            .tag("stage", stageName)
+            .register(registry));
+    stageMeters.add(
+        Gauge.builder(ROUTING_PUBLISH_WAITING, publisher, p -> p.status().waiting() ? 1 : 0)
+            .description("1 while a routing table handed over for publication is not acknowledged")
+            .tag("stage", stageName)
+            .strongReference(true)
+            .register(registry));
+    stageMeters.add(
+        Gauge.builder(
+                ROUTING_PUBLISHED_GENERATION, publisher, p -> p.status().publishedGeneration())
+            .description("Generation of the last routing table this node published, 0 before any")
             .tag("stage", stageName)
             .strongReference(true)
             .register(registry));
@@ -141,8 +180,8 @@ public final class NodeMetrics implements AutoCloseable {
       }
     }
     stageMetrics.clear();
-    stageGauges.forEach(registry::remove);
-    stageGauges.clear();
+    stageMeters.forEach(registry::remove);
+    stageMeters.clear();
     gcMetrics.close();
     registry.remove(ready);
   }

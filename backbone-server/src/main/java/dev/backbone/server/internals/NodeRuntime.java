@@ -142,6 +142,7 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
           NodeRouting.start(
               properties, config.nodeId(), rack == null ? "" : rack.toString(), endpoint);
       routing.put(stage.name(), stageRouting);
+      metrics.bindRouting(stage.name(), stageRouting.publisher());
       properties =
           StageProperties.resolve(
               nodeProperties,
