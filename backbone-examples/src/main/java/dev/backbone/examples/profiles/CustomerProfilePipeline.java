@@ -102,6 +102,14 @@ public final class CustomerProfilePipeline {
       (record, partitionTime) ->
           record.timestamp() >= 0 ? record.timestamp() : Math.max(partitionTime, 0L);
 
+  /**
+   * {@code processing.exception.handler.global.enabled}. Deprecated in Kafka 4.4 only because 5.0
+   * drops the switch and always uses the handler for global processing, which is what we set.
+   */
+  @SuppressWarnings("deprecation")
+  private static final String GLOBAL_PROCESSING_EXCEPTION_HANDLER_ENABLED =
+      StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG;
+
   private final PipelineSettings settings;
 
   /** A pipeline for these settings; builds nothing until asked. */
@@ -228,7 +236,8 @@ public final class CustomerProfilePipeline {
    *   <li>{@code deserialization.exception.handler} = {@link LogAndContinueExceptionHandler},
    *       {@code processing.exception.handler} = {@link LogAndContinueProcessingExceptionHandler},
    *       {@code production.exception.handler} = {@link SkipFailedRecordProductionHandler}
-   *       (override base: one bad record never stops a stage);
+   *       (override base: one bad record never stops a stage), and {@code
+   *       processing.exception.handler.global.enabled} = true (Kafka 5.0's default);
    *   <li>{@code replication.factor} = the settings' replication factor, unless base sets it;
    *   <li>{@code dsl.store.suppliers.class} = the settings' {@link StoreKind} (state stage only):
    *       Backbone's snapshot store by default, Kafka Streams' RocksDB store with {@code stock};
@@ -265,6 +274,10 @@ public final class CustomerProfilePipeline {
     properties.put(
         StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
         LogAndContinueProcessingExceptionHandler.class.getName());
+    // The pipeline has no global store, so this changes no behaviour; left false, Kafka Streams
+    // 4.4 warns about it in every StreamsConfig it builds (StreamsConfig's constructor), about 15
+    // lines per node at start-up, and Kafka 5.0 turns it on anyway.
+    properties.put(GLOBAL_PROCESSING_EXCEPTION_HANDLER_ENABLED, true);
     properties.put(
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         SkipFailedRecordProductionHandler.class.getName());
