@@ -237,7 +237,8 @@ public final class CustomerProfilePipeline {
    *       {@code processing.exception.handler} = {@link LogAndContinueProcessingExceptionHandler},
    *       {@code production.exception.handler} = {@link SkipFailedRecordProductionHandler}
    *       (override base: one bad record never stops a stage), and {@code
-   *       processing.exception.handler.global.enabled} = true (Kafka 5.0's default);
+   *       processing.exception.handler.global.enabled} = true (Kafka 5.0's default), also for the
+   *       main consumer, whose partition assignor reads it;
    *   <li>{@code replication.factor} = the settings' replication factor, unless base sets it;
    *   <li>{@code dsl.store.suppliers.class} = the settings' {@link StoreKind} (state stage only):
    *       Backbone's snapshot store by default, Kafka Streams' RocksDB store with {@code stock};
@@ -275,9 +276,13 @@ public final class CustomerProfilePipeline {
         StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
         LogAndContinueProcessingExceptionHandler.class.getName());
     // The pipeline has no global store, so this changes no behaviour; left false, Kafka Streams
-    // 4.4 warns about it in every StreamsConfig it builds (StreamsConfig's constructor), about 15
-    // lines per node at start-up, and Kafka 5.0 turns it on anyway.
+    // 4.4 warns about it in every StreamsConfig it builds (StreamsConfig's constructor), and Kafka
+    // 5.0 turns it on anyway. Its partition assignor builds one more StreamsConfig from the main
+    // consumer's settings (AssignorConfiguration's QuietStreamsConfig), which carry only consumer
+    // settings, the assignment settings and main.consumer.-prefixed ones: hence both keys.
     properties.put(GLOBAL_PROCESSING_EXCEPTION_HANDLER_ENABLED, true);
+    properties.put(
+        StreamsConfig.mainConsumerPrefix(GLOBAL_PROCESSING_EXCEPTION_HANDLER_ENABLED), true);
     properties.put(
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         SkipFailedRecordProductionHandler.class.getName());

@@ -230,7 +230,8 @@ class CustomerProfilePipelineTest {
   @Test
   void stageConfigsBuildWithoutKafkasGlobalHandlerWarning() {
     // StreamsConfig's constructor (kafka-streams 4.4.0) warns "Processing exception handler is not
-    // enabled for the GlobalThread" for every config built without the global switch on.
+    // enabled for the GlobalThread" for every config built without the global switch on, the
+    // partition assignor's own included.
     Logger streamsConfigLog = (Logger) LoggerFactory.getLogger(StreamsConfig.class);
     ListAppender<ILoggingEvent> logged = new ListAppender<>();
     logged.start();
@@ -240,7 +241,10 @@ class CustomerProfilePipelineTest {
       base.setProperty(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "broker:9092");
       for (Properties stage :
           List.of(pipeline.ingestProperties(base), pipeline.stateProperties(base))) {
-        new StreamsConfig(stage);
+        StreamsConfig config = new StreamsConfig(stage);
+        // What Kafka Streams' partition assignor configures itself from (AssignorConfiguration
+        // wraps the main consumer's settings in a StreamsConfig of its own).
+        new StreamsConfig(config.getMainConsumerConfigs("group", "client", 0));
       }
     } finally {
       streamsConfigLog.detachAppender(logged);
