@@ -150,6 +150,16 @@ public final class TestKafkaCluster {
         .allMatch(p -> ledAndHosted.test(new TopicPartition(topic, p)));
   }
 
+  /**
+   * Creates a topic whose broker refuses every write, for tests of what a producer does when Kafka
+   * fails its sends: {@code max.message.bytes} is 1, so every batch is too large ({@code
+   * UnifiedLog}'s batch size check answers MESSAGE_TOO_LARGE, which the producer does not retry
+   * once a batch holds one record).
+   */
+  public void createTopicRefusingWrites(String name, int partitions) {
+    createTopic(name, partitions, defaultReplicationFactor, Map.of("max.message.bytes", "1"));
+  }
+
   private boolean hasLeaders(String topic, int partitions) throws InterruptedException {
     TopicDescription description;
     try {
@@ -269,6 +279,14 @@ public final class TestKafkaCluster {
         .entrySet()
         .stream()
         .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+  }
+
+  /**
+   * The sum of the topic's committed end offsets ({@link #endOffsets}): how many records were ever
+   * appended to a topic that was never truncated, compacted or written transactionally.
+   */
+  public long endOffsetSum(String topic) {
+    return endOffsets(topic).values().stream().mapToLong(Long::longValue).sum();
   }
 
   /**

@@ -9,7 +9,6 @@ import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
@@ -32,16 +31,13 @@ class LoadGeneratorIT {
     assertThat(report.failed()).isZero();
     assertThat(report.acknowledged()).isEqualTo(20_000);
     assertThat(report.acknowledgedValid()).isEqualTo(20_000 - report.bad());
-    assertThat(kafka.endOffsets(topic).values().stream().mapToLong(Long::longValue).sum())
-        .isEqualTo(20_000);
+    assertThat(kafka.endOffsetSum(topic)).isEqualTo(20_000);
   }
 
   @Test
   void stopsAtOnceNamingTheCountWhenTheBrokerRefusesEvents(TestKafkaCluster kafka) {
     String topic = kafka.uniqueName("refusing");
-    // Every batch is larger than this, so the broker answers MESSAGE_TOO_LARGE to every send
-    // (UnifiedLog's batch size check), a failure the producer does not retry.
-    kafka.createTopic(topic, 3, 1, Map.of("max.message.bytes", "1"));
+    kafka.createTopicRefusingWrites(topic, 3);
     LoadSpec spec =
         LoadSpec.ofDuration(Duration.ofMinutes(10)).withTopic(topic).withEventsPerSecond(1000);
 
