@@ -8,7 +8,7 @@ import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.examples.profiles.StoreKind;
 import dev.backbone.kafka.embedded.EmbeddedKafkaBroker;
 import dev.backbone.server.BackboneNode;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,9 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -30,9 +31,18 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * racks {@code rack-a, rack-b, ...} each with its state under {@code <data-dir>/node-<i>}, and the
  * load generator. Everything lives under the data directory, so a second run on the same directory
  * resumes: the broker keeps its topics and offsets, the nodes their state.
+ *
+ * <p>Once every node answers a read of every key ({@link EveryKeyServed}), it prints {@value
+ * #READY_LINE} once. The load generator starts only after the topics accept writes ({@link
+ * CustomerProfilePipeline#createTopics}) and ends at its first lost event ({@link #loadRun()}).
  */
 final class DemoCluster implements AutoCloseable {
   static final String APP_ID = "customer-profiles-demo";
+
+  /** Printed once, when every node serves every key. */
+  static final String READY_LINE = "ready: every node serves every key";
+
+  private static final Duration READY_POLL = Duration.ofMillis(250);
 
   /** What the demo runs. {@code httpPort} 0 gives every node a free port (tests). */
   record Settings(
@@ -56,8 +66,10 @@ final class DemoCluster implements AutoCloseable {
   private final LoadGenerator load = new LoadGenerator();
   private final ExecutorService loadThread =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "demo-load"));
+  private final ScheduledExecutorService readyThread =
+      Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "demo-ready"));
   private final DemoStatus status;
-  private Future<LoadReport> loadRun;
+  private final CompletableFuture<LoadReport> loadRun = new CompletableFuture<>();
 
   private DemoCluster(Settings settings, EmbeddedKafkaBroker broker) {
     this.settings = settings;
@@ -79,7 +91,7 @@ final class DemoCluster implements AutoCloseable {
   }
 
   /** Starts the broker, creates the topics, starts every node and the load generator. */
-  static DemoCluster start(Settings settings, PrintStream out) throws Exception {
+  static DemoCluster start(Settings settings, PrintWriter out) throws Exception {
     Files.createDirectories(settings.dataDir());
     EmbeddedKafkaBroker broker =
         EmbeddedKafkaBroker.builder().dataDir(settings.dataDir().resolve("kafka")).port(0).build();
@@ -94,7 +106,7 @@ final class DemoCluster implements AutoCloseable {
     }
   }
 
-  private void startNodesAndLoad(PrintStream out) throws Exception {
+  private void startNodesAndLoad(PrintWriter out) throws Exception {
     pipeline.createTopics(admin);
     for (int i = 0; i < settings.nodes(); i++) {
       String rack = "rack-" + (char) ('a' + (i % settings.racks()));
@@ -120,7 +132,37 @@ final class DemoCluster implements AutoCloseable {
     out.printf(
         "kafka   %s   (data in %s)%n",
         broker.bootstrapServers(), settings.dataDir().toAbsolutePath());
-    loadRun = loadThread.submit(this::runLoad);
+    loadThread.execute(
+        () -> {
+          try {
+            loadRun.complete(runLoad());
+          } catch (RuntimeException | Error e) {
+            loadRun.completeExceptionally(e);
+          }
+        });
+    announceReadiness(out);
+  }
+
+  /**
+   * Polls every node until it serves every key, then prints {@value #READY_LINE}. Its own thread:
+   * the status lines go on meanwhile, and a cluster that never gets there simply never says so.
+   */
+  private void announceReadiness(PrintWriter out) {
+    EveryKeyServed check =
+        new EveryKeyServed(
+            CustomerProfilePipeline.PROFILE_STORE,
+            nodes.stream().map(BackboneNode::httpPort).toList(),
+            EveryKeyServed.customerIdPerPartition(settings.partitions()));
+    readyThread.scheduleWithFixedDelay(
+        () -> {
+          if (check.holds()) {
+            out.println(READY_LINE);
+            readyThread.shutdown();
+          }
+        },
+        0,
+        READY_POLL.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   private LoadReport runLoad() {
@@ -148,6 +190,14 @@ final class DemoCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * The load generator's run: it completes only when the demo stops it, or exceptionally (with
+   * {@link dev.backbone.examples.load.UndeliveredEventsException}) once Kafka failed an event.
+   */
+  CompletableFuture<LoadReport> loadRun() {
+    return loadRun;
+  }
+
   /** The nodes, in order (node-0 first). */
   List<BackboneNode> nodes() {
     return List.copyOf(nodes);
@@ -166,6 +216,7 @@ final class DemoCluster implements AutoCloseable {
   /** Stops the load, then the nodes (last first), then the broker. Safe to call twice. */
   @Override
   public void close() {
+    readyThread.shutdownNow();
     load.stop();
     loadThread.shutdown();
     try {

@@ -1,8 +1,11 @@
 package dev.backbone.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -16,8 +19,10 @@ import picocli.CommandLine.Spec;
     description = {
       "Runs the whole demo: an embedded Kafka broker, N Backbone nodes on racks rack-a, rack-b, ...",
       "running the customer-profile pipeline, and a load generator. Node i serves HTTP on",
-      "port <http-port>+i. Runs until Ctrl-C, or for --duration. A second run on the same",
-      "--data-dir resumes where the first stopped."
+      "port <http-port>+i. Prints \"" + DemoCluster.READY_LINE + "\" once every node answers",
+      "reads of every key. Runs until Ctrl-C, or for --duration; stops with status 1 if Kafka",
+      "loses a generated event. A second run on the same --data-dir resumes where the first",
+      "stopped."
     })
 final class DemoCommand implements Callable<Integer> {
   @Mixin PipelineOptions pipelineOptions;
@@ -95,10 +100,13 @@ final class DemoCommand implements Callable<Integer> {
             System.nanoTime(),
             badRatio,
             pipelineOptions.store);
-    var out = System.out;
+    PrintWriter out = spec.commandLine().getOut();
     out.println("backbone demo: starting broker and " + nodes + " nodes ...");
+    Throwable loadFailure;
     try (UntilStopped signal = new UntilStopped("demo");
         DemoCluster demo = DemoCluster.start(settings, out)) {
+      // The load runs until the demo stops it; if it ends by itself, events were lost: stop now.
+      demo.loadRun().whenComplete((report, failure) -> signal.stop());
       out.println(
           "running"
               + (duration == null ? " until Ctrl-C" : " for " + duration.toSeconds() + "s")
@@ -113,10 +121,27 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.println(demo.statusLine());
       }
-      out.println("stopping ...");
+      loadFailure = failureOf(demo.loadRun());
+      out.println(loadFailure == null ? "stopping ..." : "stopping: the load generator failed");
+    }
+    if (loadFailure != null) {
+      throw loadFailure instanceof RuntimeException e ? e : new IllegalStateException(loadFailure);
     }
     out.println("stopped cleanly");
     return 0;
+  }
+
+  /** Why the run failed, or null if it has not ended or ended cleanly. */
+  private static Throwable failureOf(CompletableFuture<?> run) {
+    if (!run.isCompletedExceptionally()) {
+      return null;
+    }
+    try {
+      run.join();
+      return null;
+    } catch (CompletionException e) {
+      return e.getCause();
+    }
   }
 
   private void validate() {

@@ -1,12 +1,19 @@
 package dev.backbone.cli;
 
+import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.examples.load.LoadGenerator;
 import dev.backbone.examples.load.LoadReport;
 import dev.backbone.examples.load.LoadSpec;
+import dev.backbone.examples.topics.WritableTopics;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -23,7 +30,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Produces customer events (JSON, key = customer id) at a steady rate. Customer ids are",
       "c-0 .. c-(N-1), drawn with Zipf skew; --bad-ratio adds malformed events; the same --seed",
-      "gives the same events."
+      "gives the same events. Starts once every partition of the topic accepts writes; stops",
+      "with status 1 at the first event Kafka does not acknowledge, naming how many were lost."
     })
 final class LoadCommand implements Callable<Integer> {
   @Spec private picocli.CommandLine.Model.CommandSpec spec;
@@ -78,6 +86,16 @@ final class LoadCommand implements Callable<Integer> {
       description = "Share of malformed events, 0..1 (default ${DEFAULT-VALUE}).")
   double badRatio;
 
+  @Option(
+      names = "--create-topic",
+      description = "Create the topic if it does not exist (an existing one is kept as it is).")
+  boolean createTopic;
+
+  @Option(
+      names = "--partitions",
+      description = "Partitions of a topic made by --create-topic (default: the brokers' default).")
+  Integer partitions;
+
   @Override
   public Integer call() {
     LoadSpec loadSpec =
@@ -90,10 +108,17 @@ final class LoadCommand implements Callable<Integer> {
             amount.duration,
             seed != null ? seed : System.nanoTime(),
             badRatio);
-    List<String> problems = loadSpec.problems();
+    List<String> problems = new ArrayList<>(loadSpec.problems());
+    if (partitions != null && !createTopic) {
+      problems.add("--partitions applies only with --create-topic");
+    }
+    if (partitions != null && partitions < 1) {
+      problems.add("--partitions must be at least 1, got " + partitions);
+    }
     if (!problems.isEmpty()) {
       throw new ParameterException(spec.commandLine(), String.join("; ", problems));
     }
+    awaitWritableTopic();
     Map<String, Object> props =
         Map.of(
             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -107,13 +132,49 @@ final class LoadCommand implements Callable<Integer> {
     try (KafkaProducer<String, String> producer =
         new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
       LoadReport report = generator.run(loadSpec, producer, p -> {});
-      System.out.printf(
-          "sent %d events (%d malformed) in %.1fs: %.0f events/s%n",
-          report.sent(),
-          report.bad(),
-          report.elapsed().toMillis() / 1000.0,
-          report.eventsPerSecond());
+      spec.commandLine()
+          .getOut()
+          .printf(
+              "sent %d events (%d malformed) to %s, all acknowledged, in %.1fs: %.0f events/s%n",
+              report.sent(),
+              report.bad(),
+              topic,
+              report.elapsed().toMillis() / 1000.0,
+              report.eventsPerSecond());
     }
     return 0;
+  }
+
+  /**
+   * Creates the topic if asked, and waits until every partition accepts writes: a producer that
+   * starts earlier can lose events (see {@link WritableTopics}). A missing topic fails at once; a
+   * producer would wait for its metadata forever.
+   */
+  private void awaitWritableTopic() {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      WritableTopics topics = new WritableTopics(admin);
+      if (createTopic) {
+        topics.create(
+            List.of(new NewTopic(topic, Optional.ofNullable(partitions), Optional.empty())));
+        return;
+      }
+      try {
+        topics.awaitWritable(topic);
+      } catch (FatalBackboneException e) {
+        if (!e.code().equals(WritableTopics.TOPIC_NOT_FOUND)) {
+          throw e;
+        }
+        throw new FatalBackboneException(
+            e.code(),
+            "topic "
+                + topic
+                + " does not exist on the Kafka cluster at "
+                + bootstrapServers
+                + "; create it with --create-topic --partitions N, or start a node (backbone"
+                + " node), which creates the pipeline's topics",
+            e);
+      }
+    }
   }
 }

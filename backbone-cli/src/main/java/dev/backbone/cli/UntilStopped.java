@@ -40,6 +40,11 @@ final class UntilStopped implements AutoCloseable {
     return stop.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
+  /** Signals a stop from inside the command, as Ctrl-C would (e.g. a part of it failed). */
+  void stop() {
+    stop.countDown();
+  }
+
   /** Waits for a stop signal, however long it takes. */
   void await() throws InterruptedException {
     stop.await();

@@ -3,28 +3,13 @@ package dev.backbone.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import picocli.CommandLine;
 import picocli.CommandLine.TypeConversionException;
 
 class BackboneCliTest {
-
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    CommandLine cli = BackboneCli.commandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    int exit = cli.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
 
   @ParameterizedTest
   @ValueSource(
@@ -39,15 +24,17 @@ class BackboneCliTest {
         "kafka",
         "load --bootstrap-servers x:1",
         "load --bootstrap-servers x:1 --events 5 --duration 5s",
+        "load --bootstrap-servers x:1 --events 5 --partitions 3",
+        "load --bootstrap-servers x:1 --events 5 --create-topic --partitions 0",
         "bench throughput --events 0",
         "bench snapshot --sizes 12q",
         "bench",
         "frobnicate"
       })
   void badFlagsGiveOneLineErrorAndExitTwo(String args) {
-    Run run = run(args.split(" "));
+    CliRun run = CliRun.run(args.split(" "));
 
-    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.exit().join()).isEqualTo(2);
     assertThat(run.err().lines().toList()).hasSize(2).first().asString().startsWith("backbone ");
     assertThat(run.err()).contains("--help");
     assertThat(run.out()).isEmpty();
@@ -66,9 +53,9 @@ class BackboneCliTest {
         "bench snapshot --help"
       })
   void everyCommandHasHelp(String args) {
-    Run run = run(args.split(" "));
+    CliRun run = CliRun.run(args.split(" "));
 
-    assertThat(run.exit()).isZero();
+    assertThat(run.exit().join()).isZero();
     assertThat(run.out()).contains("Usage: backbone");
   }
 

@@ -7,7 +7,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import kafka.cluster.Partition;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.metadata.bootstrap.BootstrapMetadata;
@@ -15,6 +17,7 @@ import org.apache.kafka.server.common.Feature;
 import org.apache.kafka.server.common.MetadataVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Option;
 
 /**
  * One running KRaft cluster of a given {@link ClusterShape}, owned by the root JUnit extension
@@ -34,18 +37,38 @@ final class SharedKafkaCluster implements AutoCloseable {
     this.admin = kit.admin();
     this.cluster =
         new TestKafkaCluster(
-            kit.bootstrapServers(), admin, shape.replicationFactor(), this::knownToEveryBroker);
+            kit.bootstrapServers(),
+            admin,
+            shape.replicationFactor(),
+            this::knownToEveryBroker,
+            this::ledAndHosted);
   }
 
   /**
    * Whether every broker's metadata cache already lists the topic with this many partitions. An
    * Admin answer comes from one broker; a client that asks another one right after might still get
    * UNKNOWN_TOPIC_OR_PARTITION, so readiness is judged from the brokers themselves. This is the one
-   * place the test kit reads broker internals, through the handles KafkaClusterTestKit exposes.
+   * of the two places the test kit reads broker internals, through the handles KafkaClusterTestKit
+   * exposes.
    */
   private boolean knownToEveryBroker(String topic, int partitions) {
     return kit.brokers().values().stream()
         .allMatch(broker -> broker.metadataCache().numPartitions(topic).orElse(-1) == partitions);
+  }
+
+  /**
+   * Whether some broker hosts the partition online and leads it: what its replica manager checks
+   * before it appends a Produce ({@code ReplicaManager.getPartitionOrError}, then {@code
+   * Partition.appendRecordsToLeader}). A broker lists a partition in its metadata cache before it
+   * creates it ({@code BrokerMetadataPublisher}), so the metadata check above cannot tell this.
+   */
+  private boolean ledAndHosted(TopicPartition partition) {
+    return kit.brokers().values().stream()
+        .anyMatch(
+            broker -> {
+              Option<Partition> hosted = broker.replicaManager().onlinePartition(partition);
+              return hosted.isDefined() && hosted.get().isLeader();
+            });
   }
 
   /**

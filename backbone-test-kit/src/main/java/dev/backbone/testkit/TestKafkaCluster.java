@@ -14,8 +14,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
@@ -58,19 +60,23 @@ public final class TestKafkaCluster {
   private final Admin admin;
   private final int defaultReplicationFactor;
   private final BiPredicate<String, Integer> knownToEveryBroker;
+  private final Predicate<TopicPartition> ledAndHosted;
 
   /**
    * @param knownToEveryBroker whether every broker lists a topic with a given partition count
+   * @param ledAndHosted whether a broker hosts a partition online as its leader
    */
   TestKafkaCluster(
       String bootstrapServers,
       Admin admin,
       int defaultReplicationFactor,
-      BiPredicate<String, Integer> knownToEveryBroker) {
+      BiPredicate<String, Integer> knownToEveryBroker,
+      Predicate<TopicPartition> ledAndHosted) {
     this.bootstrapServers = bootstrapServers;
     this.admin = admin;
     this.defaultReplicationFactor = defaultReplicationFactor;
     this.knownToEveryBroker = knownToEveryBroker;
+    this.ledAndHosted = ledAndHosted;
   }
 
   /** The brokers' client addresses, comma separated, for {@code bootstrap.servers}. */
@@ -108,8 +114,9 @@ public final class TestKafkaCluster {
   }
 
   /**
-   * Creates a topic and waits until its metadata is visible: every broker knows the topic and every
-   * partition has a leader, so any client may use it at once.
+   * Creates a topic and waits until it is usable: every broker knows the topic, every partition has
+   * a leader, and every leader accepts writes ({@link #acceptsWrites}), so any client may use it at
+   * once.
    *
    * @param configs topic-level settings such as {@code cleanup.policy}
    * @throws IllegalStateException when Kafka refuses the topic (it already exists, too many
@@ -122,7 +129,35 @@ public final class TestKafkaCluster {
     await("metadata of topic " + name)
         .atMost(ADMIN_TIMEOUT)
         .pollInSameThread()
-        .until(() -> knownToEveryBroker.test(name, partitions) && hasLeaders(name, partitions));
+        .until(
+            () ->
+                knownToEveryBroker.test(name, partitions)
+                    && hasLeaders(name, partitions)
+                    && acceptsWrites(name, partitions));
+  }
+
+  /**
+   * Whether every partition of the topic is, right now, hosted online by the broker that leads it,
+   * as that broker's replica manager judges a Produce request. This is stricter than any metadata a
+   * client can see: a broker lists a new partition, leader included, before it has created it, and
+   * a Produce in between fails with NOT_LEADER_OR_FOLLOWER (which can cost an idempotent producer
+   * records, KAFKA-15591).
+   *
+   * @param partitions how many partitions the topic has
+   */
+  public boolean acceptsWrites(String topic, int partitions) {
+    return IntStream.range(0, partitions)
+        .allMatch(p -> ledAndHosted.test(new TopicPartition(topic, p)));
+  }
+
+  /**
+   * Creates a topic whose broker refuses every write, for tests of what a producer does when Kafka
+   * fails its sends: {@code max.message.bytes} is 1, so every batch is too large ({@code
+   * UnifiedLog}'s batch size check answers MESSAGE_TOO_LARGE, which the producer does not retry
+   * once a batch holds one record).
+   */
+  public void createTopicRefusingWrites(String name, int partitions) {
+    createTopic(name, partitions, defaultReplicationFactor, Map.of("max.message.bytes", "1"));
   }
 
   private boolean hasLeaders(String topic, int partitions) throws InterruptedException {
@@ -244,6 +279,14 @@ public final class TestKafkaCluster {
         .entrySet()
         .stream()
         .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+  }
+
+  /**
+   * The sum of the topic's committed end offsets ({@link #endOffsets}): how many records were ever
+   * appended to a topic that was never truncated, compacted or written transactionally.
+   */
+  public long endOffsetSum(String topic) {
+    return endOffsets(topic).values().stream().mapToLong(Long::longValue).sum();
   }
 
   /**

@@ -14,9 +14,12 @@ import org.slf4j.LoggerFactory;
  * EventStream}, paced to the spec's rate.
  *
  * <p>Pacing parks the thread until the next event's slot ({@link Pacer}), never spins. A run ends
- * after the spec's total, after its duration, or when {@link #stop()} is called from another
- * thread; then it flushes the producer and reports. The producer is the caller's: it is neither
- * configured nor closed here.
+ * after the spec's total, after its duration, when {@link #stop()} is called from another thread,
+ * or at the first send the producer reports as failed; then it flushes the producer and reports
+ * what the brokers acknowledged, or throws {@link UndeliveredEventsException} naming how many
+ * events were lost. The producer is the caller's: it is neither configured nor closed here, and the
+ * caller makes sure the topic accepts writes before the run ({@link
+ * dev.backbone.examples.topics.WritableTopics}).
  */
 public final class LoadGenerator {
 
@@ -60,7 +63,10 @@ public final class LoadGenerator {
    * has flushed them.
    *
    * @param listener told the counts about once per progress interval; may be null
-   * @return what was sent; {@code bad()} is the number of events the DLQ must receive
+   * @return what was sent, all of it acknowledged; {@code bad()} is the number of events the DLQ
+   *     must receive
+   * @throws UndeliveredEventsException if the producer failed any send; the run stopped at the
+   *     first
    * @throws dev.backbone.errors.FatalBackboneException if the spec is invalid
    */
   public LoadReport run(
@@ -87,14 +93,7 @@ public final class LoadGenerator {
   LoadReport run(LoadSpec spec, RecordSink sink, LoadProgressListener listener) {
     EventStream events = events(spec);
     LoadProgressListener progress = listener == null ? LoadProgressListener.NONE : listener;
-    AtomicLong failed = new AtomicLong();
-    Callback countFailures =
-        (metadata, exception) -> {
-          if (exception != null && failed.getAndIncrement() == 0) {
-            LOG.warn(
-                "A load event could not be sent (further failures are only counted)", exception);
-          }
-        };
+    Deliveries deliveries = new Deliveries();
     runner = Thread.currentThread();
     sentSoFar = 0;
     badSoFar = 0;
@@ -104,15 +103,16 @@ public final class LoadGenerator {
     long nextProgress = start + progressIntervalNanos;
     Pacer pacer = new Pacer(spec.eventsPerSecond(), start);
     try {
-      while (!stopped && events.hasNext()) {
+      // A failed send is lost for good (the producer already retried it until its delivery
+      // timeout), so the run stops at the first one instead of producing a total nobody can use.
+      while (!stopped && deliveries.firstFailure() == null && events.hasNext()) {
         long now = System.nanoTime();
         long untilEnd = runNanos - (now - start);
         if (untilEnd <= 0) {
           break;
         }
         if (now - nextProgress >= 0) {
-          progress.onProgress(
-              LoadReport.of(events.emitted(), events.bad(), failed.get(), now - start));
+          progress.onProgress(deliveries.report(events, now - start));
           nextProgress = now + progressIntervalNanos;
         }
         long delay = pacer.delayNanos(now);
@@ -121,16 +121,58 @@ public final class LoadGenerator {
           LockSupport.parkNanos(this, Math.min(delay, Math.min(untilEnd, nextProgress - now)));
           continue;
         }
-        sink.send(events.next(), countFailures);
+        GeneratedEvent event = events.nextEvent();
+        sink.send(event.toRecord(spec.topic()), event.isBad() ? deliveries.bad : deliveries.valid);
         pacer.sent();
         sentSoFar = events.emitted();
         badSoFar = events.bad();
       }
+      // Every callback has run once flush returns, so the counts below are final.
       sink.flush();
     } finally {
       runner = null;
     }
-    return LoadReport.of(events.emitted(), events.bad(), failed.get(), System.nanoTime() - start);
+    LoadReport report = deliveries.report(events, System.nanoTime() - start);
+    if (report.failed() > 0) {
+      throw new UndeliveredEventsException(spec.topic(), report, deliveries.firstFailure());
+    }
+    return report;
+  }
+
+  /** Counts what the producer acknowledged and what it failed, from its callback threads. */
+  private static final class Deliveries {
+    private final AtomicLong acknowledged = new AtomicLong();
+    private final AtomicLong acknowledgedBad = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private volatile Exception firstFailure;
+    final Callback valid = (metadata, exception) -> completed(exception, false);
+    final Callback bad = (metadata, exception) -> completed(exception, true);
+
+    private void completed(Exception exception, boolean isBad) {
+      if (exception == null) {
+        acknowledged.incrementAndGet();
+        if (isBad) {
+          acknowledgedBad.incrementAndGet();
+        }
+      } else if (failed.getAndIncrement() == 0) {
+        firstFailure = exception;
+        LOG.warn("A load event could not be sent; the run stops (later failures are counted)");
+      }
+    }
+
+    Exception firstFailure() {
+      return firstFailure;
+    }
+
+    LoadReport report(EventStream events, long elapsedNanos) {
+      return LoadReport.of(
+          events.emitted(),
+          events.bad(),
+          acknowledged.get(),
+          acknowledgedBad.get(),
+          failed.get(),
+          elapsedNanos);
+    }
   }
 
   /**

@@ -1,27 +1,19 @@
 package dev.backbone.examples.profiles;
 
 import dev.backbone.errors.FatalBackboneException;
-import dev.backbone.errors.RetriableBackboneException;
 import dev.backbone.examples.profiles.internals.SkipFailedRecordProductionHandler;
+import dev.backbone.examples.topics.WritableTopics;
 import dev.backbone.store.BackboneClientSupplier;
 import dev.backbone.store.BackboneStores;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.KafkaFuture;
-import org.apache.kafka.common.errors.RetriableException;
-import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -44,8 +36,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * The customer-profile reference application: raw shop events in, one {@link CustomerProfile} per
  * customer out, malformed events to a dead-letter topic.
  *
- * <p>Two stages, each its own Kafka Streams application with its own lifecycle, so that rescale can
- * pause ingest and drain the state stage on its own:
+ * <p>Two stages, each its own Kafka Streams application with its own lifecycle, so that rescale
+ * (DESIGN part 6, not built yet) will be able to pause ingest and drain the state stage on its own:
  *
  * <pre>
  *   inputTopic ──ingest (id &lt;appId&gt;-ingest)──▶ &lt;appId&gt;-keyed-events-g0 ──state (id &lt;appId&gt;)──▶ store customer-profiles
@@ -81,9 +73,6 @@ public final class CustomerProfilePipeline {
   /** Name of the profile store (and KTable) of the state stage. */
   public static final String PROFILE_STORE = "customer-profiles";
 
-  private static final Duration DESCRIBE_PATIENCE = Duration.ofSeconds(30);
-  private static final Duration DESCRIBE_RETRY_BACKOFF = Duration.ofMillis(100);
-
   /** DLQ header with the human-readable reason, UTF-8. */
   public static final String DLQ_REASON_HEADER = "backbone.dlq.reason";
 
@@ -114,6 +103,14 @@ public final class CustomerProfilePipeline {
       (record, partitionTime) ->
           record.timestamp() >= 0 ? record.timestamp() : Math.max(partitionTime, 0L);
 
+  /**
+   * {@code processing.exception.handler.global.enabled}. Deprecated in Kafka 4.4 only because 5.0
+   * drops the switch and always uses the handler for global processing, which is what we set.
+   */
+  @SuppressWarnings("deprecation")
+  private static final String GLOBAL_PROCESSING_EXCEPTION_HANDLER_ENABLED =
+      StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG;
+
   private final PipelineSettings settings;
 
   /** A pipeline for these settings; builds nothing until asked. */
@@ -137,8 +134,9 @@ public final class CustomerProfilePipeline {
   }
 
   /**
-   * The keyed-events topic of a generation: {@code <appId>-keyed-events-g<generation>}. Rescale
-   * creates the next generation's topic under this name.
+   * The keyed-events topic of a generation: {@code <appId>-keyed-events-g<generation>}. Only
+   * generation 0 exists today; the name is per generation so that rescale (DESIGN part 6, not built
+   * yet) can create the next generation's topic beside it.
    */
   public static String keyedEventsTopic(String applicationId, int generation) {
     if (generation < 0) {
@@ -239,7 +237,9 @@ public final class CustomerProfilePipeline {
    *   <li>{@code deserialization.exception.handler} = {@link LogAndContinueExceptionHandler},
    *       {@code processing.exception.handler} = {@link LogAndContinueProcessingExceptionHandler},
    *       {@code production.exception.handler} = {@link SkipFailedRecordProductionHandler}
-   *       (override base: one bad record never stops a stage);
+   *       (override base: one bad record never stops a stage), and {@code
+   *       processing.exception.handler.global.enabled} = true (Kafka 5.0's default), also for the
+   *       main consumer, whose partition assignor reads it;
    *   <li>{@code replication.factor} = the settings' replication factor, unless base sets it;
    *   <li>{@code dsl.store.suppliers.class} = the settings' {@link StoreKind} (state stage only):
    *       Backbone's snapshot store by default, Kafka Streams' RocksDB store with {@code stock};
@@ -277,6 +277,14 @@ public final class CustomerProfilePipeline {
     properties.put(
         StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
         LogAndContinueProcessingExceptionHandler.class.getName());
+    // The pipeline has no global store, so this changes no behaviour; left false, Kafka Streams
+    // 4.4 warns about it in every StreamsConfig it builds (StreamsConfig's constructor), and Kafka
+    // 5.0 turns it on anyway. Its partition assignor builds one more StreamsConfig from the main
+    // consumer's settings (AssignorConfiguration's QuietStreamsConfig), which carry only consumer
+    // settings, the assignment settings and main.consumer.-prefixed ones: hence both keys.
+    properties.put(GLOBAL_PROCESSING_EXCEPTION_HANDLER_ENABLED, true);
+    properties.put(
+        StreamsConfig.mainConsumerPrefix(GLOBAL_PROCESSING_EXCEPTION_HANDLER_ENABLED), true);
     properties.put(
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         SkipFailedRecordProductionHandler.class.getName());
@@ -287,36 +295,24 @@ public final class CustomerProfilePipeline {
 
   /**
    * Creates the input, DLQ and keyed-events topics with the configured partitions and replication
-   * factor. Idempotent and safe to race with another node: existing topics are kept as they are,
-   * except that an existing keyed-events topic must have exactly {@code partitions} partitions,
-   * because its count is the state stage's task count.
+   * factor, and returns once every partition of the three accepts writes (see {@link
+   * WritableTopics}: a producer that starts earlier can lose records). Idempotent and safe to race
+   * with another node: existing topics are kept as they are, except that an existing keyed-events
+   * topic must have exactly {@code partitions} partitions, because its count is the state stage's
+   * task count.
    *
    * @throws FatalBackboneException {@code TOPIC_PARTITIONS_MISMATCH} if the keyed-events topic
    *     exists with another partition count; {@code TOPIC_CREATION_FAILED} if the brokers refuse
-   * @throws RetriableBackboneException {@code KAFKA_UNAVAILABLE} if the brokers did not answer
+   * @throws dev.backbone.errors.RetriableBackboneException {@code KAFKA_UNAVAILABLE} if the brokers
+   *     did not answer, {@code TOPIC_NOT_WRITABLE} if a partition's leader did not accept writes in
+   *     time
    */
   public void createTopics(Admin admin) {
     List<NewTopic> topics = new ArrayList<>();
     for (String name : List.of(settings.inputTopic(), settings.dlqTopic(), keyedEventsTopic())) {
       topics.add(new NewTopic(name, settings.partitions(), settings.replicationFactor()));
     }
-    CreateTopicsResult result = admin.createTopics(topics);
-    Integer keyedPartitions = null;
-    for (Map.Entry<String, KafkaFuture<Void>> created : result.values().entrySet()) {
-      try {
-        await(created.getValue(), "create topic " + created.getKey());
-        if (created.getKey().equals(keyedEventsTopic())) {
-          // A topic just created may not be in every broker's metadata yet, so a describe right
-          // now can fail; the creation result already says how many partitions it has.
-          keyedPartitions = await(result.numPartitions(keyedEventsTopic()), "read topic config");
-        }
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof TopicExistsException)) {
-          throw failure("create topic " + created.getKey(), e.getCause());
-        }
-      }
-    }
-    int actual = keyedPartitions != null ? keyedPartitions : describePartitions(admin);
+    int actual = new WritableTopics(admin).create(topics).get(keyedEventsTopic());
     if (actual != settings.partitions()) {
       throw new FatalBackboneException(
           "TOPIC_PARTITIONS_MISMATCH",
@@ -329,65 +325,9 @@ public final class CustomerProfilePipeline {
               + "; its partition count is the state stage's task count and cannot change in"
               + " place. Configure partitions="
               + actual
-              + ", or change it with backbone rescale.");
+              + " to run on the existing topic, or use a new application id (a new keyed-events"
+              + " topic) for another task count.");
     }
-  }
-
-  /**
-   * Partitions of the existing keyed-events topic. Another node may have created it a moment ago,
-   * before every broker's metadata knows it: an unknown topic is retried for a bounded time.
-   */
-  private int describePartitions(Admin admin) {
-    long deadline = System.nanoTime() + DESCRIBE_PATIENCE.toNanos();
-    while (true) {
-      try {
-        TopicDescription keyed =
-            await(
-                    admin.describeTopics(List.of(keyedEventsTopic())).allTopicNames(),
-                    "describe topic " + keyedEventsTopic())
-                .get(keyedEventsTopic());
-        return keyed.partitions().size();
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
-            || System.nanoTime() > deadline) {
-          throw failure("describe topic " + keyedEventsTopic(), e.getCause());
-        }
-      }
-      try {
-        Thread.sleep(DESCRIBE_RETRY_BACKOFF.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new RetriableBackboneException(
-            "INTERRUPTED", "interrupted while waiting for topic " + keyedEventsTopic(), e);
-      }
-    }
-  }
-
-  private static <T> T await(KafkaFuture<T> future, String action) throws ExecutionException {
-    try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new RetriableBackboneException(
-          "INTERRUPTED", "interrupted while waiting to " + action + "; try again", e);
-    }
-  }
-
-  private static RuntimeException failure(String action, Throwable cause) {
-    if (cause instanceof RetriableException) {
-      return new RetriableBackboneException(
-          "KAFKA_UNAVAILABLE",
-          "could not "
-              + action
-              + ": "
-              + cause
-              + ". Check that the brokers are reachable and retry.",
-          cause);
-    }
-    return new FatalBackboneException(
-        "TOPIC_CREATION_FAILED",
-        "could not " + action + ": " + cause + ". Check the broker count and ACLs.",
-        cause);
   }
 
   /**

@@ -22,25 +22,45 @@ import org.junit.jupiter.api.Test;
  */
 class LoadGeneratorTest {
 
-  /** Remembers every record; fails every {@code failEvery}-th send through its callback. */
+  /**
+   * Remembers every record; fails every {@code failEvery}-th send through its callback, at once or,
+   * like a producer whose batches are still in flight, only when flushed.
+   */
   private static final class RecordingSink implements RecordSink {
     final List<ProducerRecord<String, String>> records = new CopyOnWriteArrayList<>();
     final int failEvery;
+    final boolean completeOnFlush;
+    final List<Runnable> pending = new ArrayList<>();
     volatile boolean flushed;
 
     RecordingSink(int failEvery) {
+      this(failEvery, false);
+    }
+
+    RecordingSink(int failEvery, boolean completeOnFlush) {
       this.failEvery = failEvery;
+      this.completeOnFlush = completeOnFlush;
     }
 
     @Override
     public void send(ProducerRecord<String, String> record, Callback callback) {
       records.add(record);
       boolean fail = failEvery > 0 && records.size() % failEvery == 0;
-      callback.onCompletion(null, fail ? new IllegalStateException("broker said no") : null);
+      Runnable complete =
+          () ->
+              callback.onCompletion(
+                  null, fail ? new IllegalStateException("broker said no") : null);
+      if (completeOnFlush) {
+        pending.add(complete);
+      } else {
+        complete.run();
+      }
     }
 
     @Override
     public void flush() {
+      pending.forEach(Runnable::run);
+      pending.clear();
       flushed = true;
     }
   }
@@ -61,6 +81,9 @@ class LoadGeneratorTest {
     assertThat(report.sent()).isEqualTo(500);
     assertThat(report.bad()).isEqualTo(expected.bad()).isPositive();
     assertThat(report.failed()).isZero();
+    assertThat(report.acknowledged()).isEqualTo(500);
+    assertThat(report.acknowledgedBad()).isEqualTo(report.bad());
+    assertThat(report.acknowledgedValid()).isEqualTo(500 - report.bad());
     assertThat(generator.sentSoFar()).isEqualTo(500);
     assertThat(generator.badSoFar()).isEqualTo(report.bad());
   }
@@ -107,12 +130,37 @@ class LoadGeneratorTest {
   }
 
   @Test
-  void countsFailedSends() {
-    LoadReport report =
-        new LoadGenerator().run(LoadSpec.ofEvents(100), new RecordingSink(10), null);
+  void stopsAtTheFirstFailedSendAndNamesTheCount() {
+    RecordingSink sink = new RecordingSink(10);
 
-    assertThat(report.sent()).isEqualTo(100);
-    assertThat(report.failed()).isEqualTo(10);
+    assertThatThrownBy(() -> new LoadGenerator().run(LoadSpec.ofEvents(100), sink, null))
+        .isInstanceOfSatisfying(
+            UndeliveredEventsException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(UndeliveredEventsException.CODE);
+              assertThat(e.report().sent()).isEqualTo(10);
+              assertThat(e.report().failed()).isEqualTo(1);
+              assertThat(e.report().acknowledged()).isEqualTo(9);
+            })
+        .hasMessageStartingWith(
+            "1 of 10 events sent to topic customer-events were not acknowledged")
+        .hasRootCauseMessage("broker said no");
+    assertThat(sink.records).hasSize(10);
+    assertThat(sink.flushed).isTrue();
+  }
+
+  @Test
+  void countsEveryFailureThatTheFlushReports() {
+    RecordingSink sink = new RecordingSink(10, true);
+
+    assertThatThrownBy(() -> new LoadGenerator().run(LoadSpec.ofEvents(100), sink, null))
+        .isInstanceOfSatisfying(
+            UndeliveredEventsException.class,
+            e -> {
+              assertThat(e.report().failed()).isEqualTo(10);
+              assertThat(e.report().acknowledged()).isEqualTo(90);
+            })
+        .hasMessageStartingWith("10 of 100 events");
   }
 
   @Test

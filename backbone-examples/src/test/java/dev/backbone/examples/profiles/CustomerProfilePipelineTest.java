@@ -2,6 +2,9 @@ package dev.backbone.examples.profiles;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -39,6 +42,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The two stages end to end in {@link TopologyTestDriver}s: raw records into the ingest stage, its
@@ -221,6 +225,34 @@ class CustomerProfilePipelineTest {
       assertThat(new StreamsConfig(stage).productionExceptionHandler()).isNotNull();
     }
     assertThat(base.getProperty(StreamsConfig.APPLICATION_ID_CONFIG)).isEqualTo("ignored");
+  }
+
+  @Test
+  void stageConfigsBuildWithoutKafkasGlobalHandlerWarning() {
+    // StreamsConfig's constructor (kafka-streams 4.4.0) warns "Processing exception handler is not
+    // enabled for the GlobalThread" for every config built without the global switch on, the
+    // partition assignor's own included.
+    Logger streamsConfigLog = (Logger) LoggerFactory.getLogger(StreamsConfig.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    streamsConfigLog.addAppender(logged);
+    try {
+      Properties base = new Properties();
+      base.setProperty(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "broker:9092");
+      for (Properties stage :
+          List.of(pipeline.ingestProperties(base), pipeline.stateProperties(base))) {
+        StreamsConfig config = new StreamsConfig(stage);
+        // What Kafka Streams' partition assignor configures itself from (AssignorConfiguration
+        // wraps the main consumer's settings in a StreamsConfig of its own).
+        new StreamsConfig(config.getMainConsumerConfigs("group", "client", 0));
+      }
+    } finally {
+      streamsConfigLog.detachAppender(logged);
+    }
+
+    assertThat(logged.list)
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .noneMatch(message -> message.contains("not enabled for the GlobalThread"));
   }
 
   @Test
