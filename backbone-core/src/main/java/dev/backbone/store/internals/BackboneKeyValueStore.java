@@ -664,11 +664,7 @@ public class BackboneKeyValueStore
   @Override
   public <PS extends Serializer<P>, P> KeyValueIterator<Bytes, byte[]> prefixScan(
       P prefix, PS prefixKeySerializer) {
-    if (prefix == null || prefixKeySerializer == null) {
-      throw new NullPointerException("prefix and its serializer must not be null");
-    }
-    byte[] raw = prefixKeySerializer.serialize(null, prefix);
-    return scan(KeyRange.prefix(Bytes.wrap(raw)), true, false).iterator();
+    return scan(KeyRange.prefix(prefix, prefixKeySerializer), true, false).iterator();
   }
 
   @Override

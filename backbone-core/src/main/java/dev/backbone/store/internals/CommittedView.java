@@ -46,11 +46,7 @@ final class CommittedView implements ReadOnlyKeyValueStore<Bytes, byte[]> {
   @Override
   public <PS extends Serializer<P>, P> KeyValueIterator<Bytes, byte[]> prefixScan(
       P prefix, PS prefixKeySerializer) {
-    if (prefix == null || prefixKeySerializer == null) {
-      throw new NullPointerException("prefix and its serializer must not be null");
-    }
-    byte[] raw = prefixKeySerializer.serialize(null, prefix);
-    return store.scan(KeyRange.prefix(Bytes.wrap(raw)), true, true).iterator();
+    return store.scan(KeyRange.prefix(prefix, prefixKeySerializer), true, true).iterator();
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.backbone.store.internals;
 
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +35,14 @@ record KeyRange(Bytes lower, Bytes upper, boolean upperInclusive) {
 
   private static final class Holder {
     static final Logger LOG = LoggerFactory.getLogger(KeyRange.class);
+  }
+
+  /** Every key starting with {@code prefix} serialized by {@code serializer}. */
+  static <P> KeyRange prefix(P prefix, Serializer<P> serializer) {
+    if (prefix == null || serializer == null) {
+      throw new NullPointerException("prefix and its serializer must not be null");
+    }
+    return prefix(Bytes.wrap(serializer.serialize(null, prefix)));
   }
 
   /** Every key starting with {@code prefix}. */

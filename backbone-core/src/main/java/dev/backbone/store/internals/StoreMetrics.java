@@ -25,8 +25,8 @@ import org.apache.kafka.streams.processor.TaskId;
  *   <li>{@code backbone-estimated-num-keys}, {@code backbone-live-sst-bytes}: RocksDB's estimates,
  *       read after each commit;
  *   <li>{@code backbone-committed-offset}: the highest changelog offset stored with the data;
- *   <li>{@code backbone-dirty}: 1 while the store holds data past its committed offset under
- *       exactly-once (a crash then restores it from the changelog), else 0.
+ *   <li>{@code backbone-dirty}: 1 once the store is marked dirty (its data is no committed pair:
+ *       Kafka Streams found its changelog corrupted); it is emptied and rebuilt when it reopens.
  * </ul>
  *
  * All are recorded at commit (a few per {@code commit.interval.ms}), never per put. Sensors are
@@ -71,7 +71,7 @@ final class StoreMetrics {
             prefix, "backbone-committed-offset", "Changelog offset stored with the data", tags);
     dirty =
         valueSensor(
-            prefix, "backbone-dirty", "1 while data is ahead of the committed offset", tags);
+            prefix, "backbone-dirty", "1 while the store is marked dirty, to be rebuilt", tags);
   }
 
   /**
@@ -99,7 +99,7 @@ final class StoreMetrics {
     dirty.record(isDirty ? 1 : 0, now);
   }
 
-  /** The store wrote its batch early under exactly-once and is dirty until its next commit. */
+  /** The store was marked dirty; it is rebuilt when it next opens. */
   void recordDirty() {
     dirty.record(1, System.currentTimeMillis());
   }

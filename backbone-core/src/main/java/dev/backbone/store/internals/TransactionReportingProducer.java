@@ -2,21 +2,7 @@ package dev.backbone.store.internals;
 
 import dev.backbone.store.internals.StreamThreadTransactions.Outcome;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.Future;
-import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.Metric;
-import org.apache.kafka.common.MetricName;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.metrics.KafkaMetric;
 
 /**
  * A transactional producer that records how each transaction of the calling thread ended ({@link
@@ -37,32 +23,17 @@ import org.apache.kafka.common.metrics.KafkaMetric;
  *       producer closes with a transaction open (the broker aborts it).
  * </ul>
  */
-public final class TransactionReportingProducer implements Producer<byte[], byte[]> {
-  private final Producer<byte[], byte[]> delegate;
+public final class TransactionReportingProducer extends ForwardingProducer {
 
   /** Wraps {@code delegate}, a transactional producer. */
   public TransactionReportingProducer(Producer<byte[], byte[]> delegate) {
-    if (delegate == null) {
-      throw new IllegalArgumentException("a producer to wrap is required");
-    }
-    this.delegate = delegate;
-  }
-
-  @Override
-  public void initTransactions() {
-    delegate.initTransactions();
+    super(delegate);
   }
 
   @Override
   public void beginTransaction() {
     delegate.beginTransaction();
     StreamThreadTransactions.set(Outcome.OPEN);
-  }
-
-  @Override
-  public void sendOffsetsToTransaction(
-      Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata groupMetadata) {
-    delegate.sendOffsetsToTransaction(offsets, groupMetadata);
   }
 
   @Override
@@ -80,46 +51,6 @@ public final class TransactionReportingProducer implements Producer<byte[], byte
   public void abortTransaction() {
     delegate.abortTransaction();
     StreamThreadTransactions.set(Outcome.ABORTED);
-  }
-
-  @Override
-  public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record) {
-    return delegate.send(record);
-  }
-
-  @Override
-  public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
-    return delegate.send(record, callback);
-  }
-
-  @Override
-  public void flush() {
-    delegate.flush();
-  }
-
-  @Override
-  public List<PartitionInfo> partitionsFor(String topic) {
-    return delegate.partitionsFor(topic);
-  }
-
-  @Override
-  public Map<MetricName, ? extends Metric> metrics() {
-    return delegate.metrics();
-  }
-
-  @Override
-  public void registerMetricForSubscription(KafkaMetric metric) {
-    delegate.registerMetricForSubscription(metric);
-  }
-
-  @Override
-  public void unregisterMetricFromSubscription(KafkaMetric metric) {
-    delegate.unregisterMetricFromSubscription(metric);
-  }
-
-  @Override
-  public Uuid clientInstanceId(Duration timeout) {
-    return delegate.clientInstanceId(timeout);
   }
 
   @Override

@@ -65,6 +65,7 @@ import org.rocksdb.RocksIterator;
 @BackboneKafkaCluster(brokers = 1)
 class CommitTimeoutIT {
   private static final String STORE = "counts";
+  private static final long TICK_MS = 20;
 
   @TempDir Path dir;
   private KafkaStreams streams;
@@ -96,7 +97,7 @@ class CommitTimeoutIT {
     long ticks = countTicks(kafka, changelog);
     awaitChangelogTicks(kafka, changelog, ticks + 40);
     await("every input record counted once")
-        .atMost(Duration.ofSeconds(120))
+        .atMost(Duration.ofMinutes(4))
         .untilAsserted(
             () ->
                 assertThat(lastValues(kafka, changelog)).containsAllEntriesOf(expectedCounts(600)));
@@ -166,7 +167,6 @@ class CommitTimeoutIT {
     props.put(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG, FaultyCommitSupplier.class);
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, cached ? 1_000 : 100);
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
-    props.put(StreamsConfig.producerPrefix("transaction.timeout.ms"), 5_000);
     KafkaStreams started = new KafkaStreams(topology, props, supplier);
     started.start();
     await()
@@ -183,7 +183,10 @@ class CommitTimeoutIT {
         .resolve(STORE);
   }
 
-  /** Counts records per key, and ticks a per-task counter every 20 ms of wall-clock time. */
+  /**
+   * Counts records per key, and ticks a per-task counter every {@value #TICK_MS} ms of wall-clock
+   * time.
+   */
   static final class Counter implements Processor<String, String, Void, Void> {
     private KeyValueStore<String, Long> counts;
 
@@ -192,7 +195,7 @@ class CommitTimeoutIT {
       counts = context.getStateStore(STORE);
       String tick = "tick-" + context.taskId().partition();
       context.schedule(
-          Duration.ofMillis(20), PunctuationType.WALL_CLOCK_TIME, now -> increment(tick));
+          Duration.ofMillis(TICK_MS), PunctuationType.WALL_CLOCK_TIME, now -> increment(tick));
     }
 
     @Override
@@ -236,7 +239,7 @@ class CommitTimeoutIT {
 
   private static void awaitChangelogTicks(TestKafkaCluster kafka, String changelog, long ticks) {
     await("at least " + ticks + " committed ticks")
-        .atMost(Duration.ofSeconds(120))
+        .atMost(Duration.ofMinutes(4))
         .pollInterval(Duration.ofMillis(200))
         .until(() -> countTicks(kafka, changelog) >= ticks);
   }

@@ -1,7 +1,6 @@
 package dev.backbone.examples.stores;
 
-import java.time.Duration;
-import java.util.List;
+import dev.backbone.store.internals.ForwardingProducer;
 import java.util.Map;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
@@ -10,13 +9,8 @@ import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.Metric;
-import org.apache.kafka.common.MetricName;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.metrics.KafkaMetric;
 
 /**
  * A real transactional producer whose {@code commitTransaction()} times out when told to, with the
@@ -26,13 +20,12 @@ import org.apache.kafka.common.metrics.KafkaMetric;
  * #handleCachedTransactionRequestResult} do. A retry commits for real. An empty {@code
  * sendOffsetsToTransaction} returns at once, as {@code KafkaProducer} skips it.
  */
-final class TimingOutProducer implements Producer<byte[], byte[]> {
-  private final Producer<byte[], byte[]> delegate;
+final class TimingOutProducer extends ForwardingProducer {
   private final CommitTimeouts timeouts;
   private volatile boolean commitPending;
 
   TimingOutProducer(Producer<byte[], byte[]> delegate, CommitTimeouts timeouts) {
-    this.delegate = delegate;
+    super(delegate);
     this.timeouts = timeouts;
   }
 
@@ -85,58 +78,8 @@ final class TimingOutProducer implements Producer<byte[], byte[]> {
   }
 
   @Override
-  public void initTransactions() {
-    delegate.initTransactions();
-  }
-
-  @Override
-  public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record) {
-    return send(record, null);
-  }
-
-  @Override
   public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
     throwIfPending("send");
     return delegate.send(record, callback);
-  }
-
-  @Override
-  public void flush() {
-    delegate.flush();
-  }
-
-  @Override
-  public List<PartitionInfo> partitionsFor(String topic) {
-    return delegate.partitionsFor(topic);
-  }
-
-  @Override
-  public Map<MetricName, ? extends Metric> metrics() {
-    return delegate.metrics();
-  }
-
-  @Override
-  public void registerMetricForSubscription(KafkaMetric metric) {
-    delegate.registerMetricForSubscription(metric);
-  }
-
-  @Override
-  public void unregisterMetricFromSubscription(KafkaMetric metric) {
-    delegate.unregisterMetricFromSubscription(metric);
-  }
-
-  @Override
-  public Uuid clientInstanceId(Duration timeout) {
-    return delegate.clientInstanceId(timeout);
-  }
-
-  @Override
-  public void close() {
-    delegate.close();
-  }
-
-  @Override
-  public void close(Duration timeout) {
-    delegate.close(timeout);
   }
 }
