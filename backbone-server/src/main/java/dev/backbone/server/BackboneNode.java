@@ -179,12 +179,15 @@ public final class BackboneNode implements AutoCloseable {
       }
       Map<String, TopologyIndex> topologies = new LinkedHashMap<>();
       Map<String, String> stageByApplicationId = new HashMap<>();
+      Set<String> stagesWithStores = new HashSet<>();
+      stores.forEach(s -> stagesWithStores.add(s.stageName()));
       for (StreamsStage stage : stages) {
         if (topologies.containsKey(stage.name())) {
           problems.add("two stages are named '" + stage.name() + "'");
           continue;
         }
-        problems.addAll(StageProperties.problems(properties, stage));
+        problems.addAll(
+            StageProperties.problems(properties, stage, stagesWithStores.contains(stage.name())));
         String applicationId = StageProperties.applicationId(properties, stage).orElse("");
         String other = stageByApplicationId.putIfAbsent(applicationId, stage.name());
         if (other != null && !applicationId.isEmpty()) {
