@@ -5,6 +5,8 @@ import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.routing.RoutingCache;
 import dev.backbone.routing.RoutingTopics;
 import dev.backbone.server.internals.NodeRuntime;
+import dev.backbone.server.internals.RestoreTracker;
+import dev.backbone.server.internals.RunningStage;
 import dev.backbone.server.internals.StageProperties;
 import dev.backbone.server.internals.TopologyIndex;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -100,6 +102,20 @@ public final class BackboneNode implements AutoCloseable {
         .routing(stageName)
         .orElseThrow(
             () -> new IllegalArgumentException("stage '" + stageName + "' has no routing here"));
+  }
+
+  /**
+   * What this node knows of whether each local store partition of a stage is caught up (tests check
+   * it against what Kafka Streams does).
+   *
+   * @throws IllegalArgumentException if the node has not started the stage
+   */
+  RestoreTracker restores(String stageName) {
+    return runtime
+        .stage(stageName)
+        .map(RunningStage::restores)
+        .orElseThrow(
+            () -> new IllegalArgumentException("stage '" + stageName + "' has not started here"));
   }
 
   /** The registry that {@code /metrics} scrapes. */

@@ -76,7 +76,7 @@ public final class RestoreTracker implements StateRestoreListener {
   private static final String TASK_TAG = "task-id";
 
   /** Where a local store partition is in its life. */
-  enum Phase {
+  public enum Phase {
     /** Opened (initialised) by Kafka Streams; its restore has not started. */
     OPENED,
     /** Restoring its changelog. */
@@ -96,14 +96,14 @@ public final class RestoreTracker implements StateRestoreListener {
    * @param endOffset while restoring, the changelog end offset it restores to, exclusive (-1 if
    *     unknown)
    */
-  record Replica(long incarnation, Phase phase, long position, long endOffset) {
+  public record Replica(long incarnation, Phase phase, long position, long endOffset) {
     /** Whether an active replica in this state may answer a non-stale read. */
-    boolean caughtUp() {
+    public boolean caughtUp() {
       return phase == Phase.CAUGHT_UP;
     }
 
     /** Changelog records still to restore, 0 when caught up, -1 when unknown. */
-    long lag() {
+    public long lag() {
       return switch (phase) {
         case CAUGHT_UP -> 0;
         case RESTORING -> endOffset < 0 || position < 0 ? -1 : Math.max(0, endOffset - position);
@@ -117,8 +117,11 @@ public final class RestoreTracker implements StateRestoreListener {
   private final Map<StorePartition, Replica> replicas = new ConcurrentHashMap<>();
   private final AtomicLong incarnations = new AtomicLong();
 
+  /** A tracker that knows no store yet; register it before the stage starts. */
+  public RestoreTracker() {}
+
   /** What this node knows of a store partition; null if Kafka Streams never opened it here. */
-  Replica replica(String store, int partition) {
+  public Replica replica(String store, int partition) {
     return replicas.get(new StorePartition(store, partition));
   }
 
