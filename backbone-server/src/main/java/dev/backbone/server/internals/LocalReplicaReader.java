@@ -54,7 +54,7 @@ final class LocalReplicaReader {
           read.store(),
           "partition "
               + read.partition()
-              + " is not active here right now (its thread is not running)");
+              + " is not active here right now (its thread is not running, or the task moved)");
     }
     boolean fresh = before != null && before.caughtUp() && before.equals(after);
     if (fresh) {
@@ -128,7 +128,9 @@ final class LocalReplicaReader {
     }
     if (partitionResult.isFailure()) {
       FailureReason reason = partitionResult.getFailureReason();
-      if (reason == FailureReason.NOT_ACTIVE || reason == FailureReason.NOT_PRESENT) {
+      if (reason == FailureReason.NOT_ACTIVE
+          || reason == FailureReason.NOT_PRESENT
+          || reason == FailureReason.NOT_UP_TO_BOUND) {
         return Optional.empty();
       }
       if (reason == FailureReason.STORE_EXCEPTION && !Objects.equals(before, read.replica())) {
