@@ -3,16 +3,19 @@ package dev.backbone.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.server.BackboneNode;
 import dev.backbone.testkit.BackboneKafkaCluster;
+import dev.backbone.testkit.ContinuousReads;
+import dev.backbone.testkit.ReadChecker;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +26,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The customer-profile application end to end on a real broker, wired exactly as {@code backbone
  * node} wires it: a known event set with malformed events goes in, three nodes on three racks
  * process it while one of them restarts, and every profile read through every node equals an
- * independent oracle; the dead-letter topic holds exactly the malformed events.
+ * independent oracle; the dead-letter topic holds exactly the malformed events. Readers read every
+ * profile through the live nodes all along, and every answer on the way is checked ({@link
+ * ReadChecker}): a profile is the customer's profile after some prefix of its events, never older
+ * than one the same reader saw, and never "not found" once its first events were committed.
  */
 @BackboneKafkaCluster(brokers = 1)
 class CustomerProfilesEndToEndIT {
@@ -32,7 +38,7 @@ class CustomerProfilesEndToEndIT {
   private static final long EVENTS = 2_000;
 
   @TempDir Path stateRoot;
-  private final List<BackboneNode> nodes = new ArrayList<>();
+  private final List<BackboneNode> nodes = new CopyOnWriteArrayList<>();
 
   @AfterEach
   void closeNodes() {
@@ -61,17 +67,32 @@ class CustomerProfilesEndToEndIT {
     assertThat(oracle.malformed()).as("the event set must contain malformed events").isPositive();
 
     int half = events.size() / 2;
+    ReadChecker<JsonNode> checker = new ReadChecker<>(oracle);
     ProfileFixtures.produce(kafka, pipeline.settings().inputTopic(), events.subList(0, half));
-    nodes.get(1).close();
-    ProfileFixtures.produce(
-        kafka, pipeline.settings().inputTopic(), events.subList(half, events.size()));
-    nodes.set(
-        1, ProfileFixtures.startNode(pipeline, kafka, stateRoot, 1, "rack-" + (char) ('a' + 1)));
+    ProfileFixtures.awaitCommitted(kafka, pipeline);
+    ProfileOracle firstHalf = new ProfileOracle();
+    events.subList(0, half).forEach(e -> firstHalf.accept(e.getValue()));
+    firstHalf.profiles().keySet().forEach(checker::mustExist);
 
-    await()
-        .atMost(Duration.ofSeconds(120))
-        .pollInterval(Duration.ofMillis(500))
-        .untilAsserted(() -> ProfileFixtures.assertEveryProfileThroughEveryNode(nodes, oracle));
+    try (ContinuousReads reads =
+        ProfileFixtures.readContinuously(
+            checker,
+            () -> nodes.stream().map(BackboneNode::httpPort).toList(),
+            oracle.profiles().keySet())) {
+      nodes.get(1).close();
+      ProfileFixtures.produce(
+          kafka, pipeline.settings().inputTopic(), events.subList(half, events.size()));
+      nodes.set(
+          1, ProfileFixtures.startNode(pipeline, kafka, stateRoot, 1, "rack-" + (char) ('a' + 1)));
+
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(500))
+          .untilAsserted(
+              () -> ProfileFixtures.assertEveryProfileThroughEveryNode(nodes, oracle, checker));
+      assertThat(reads.completed()).isPositive();
+    }
+    checker.assertNoViolations();
 
     List<ConsumerRecord<String, String>> dlq =
         kafka.readAllStrings(pipeline.settings().dlqTopic(), Duration.ofSeconds(30));

@@ -2,6 +2,7 @@ package dev.backbone.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.backbone.testkit.ReadChecker;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,6 +17,15 @@ final class HttpJson {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   record Response(int status, JsonNode body) {}
+
+  /** A key read's answer as the {@link ReadChecker} sees it. */
+  static ReadChecker.Answer<JsonNode> keyRead(int port, String path) {
+    HttpResponse<String> response = send(port, path);
+    return ReadChecker.httpAnswer(
+        response.statusCode(),
+        response.headers().firstValue("Retry-After").orElse(null),
+        response.body());
+  }
 
   private HttpJson() {}
 

@@ -1,18 +1,26 @@
 package dev.backbone.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.examples.load.LoadGenerator;
 import dev.backbone.examples.load.LoadSpec;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.server.BackboneNode;
+import dev.backbone.testkit.ContinuousReads;
+import dev.backbone.testkit.ReadChecker;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -43,6 +51,24 @@ final class ProfileFixtures {
       }
       producer.flush();
     }
+  }
+
+  /**
+   * Waits until both stages committed every event produced so far: the ingest stage up to the end
+   * of the input topic, then the state stage up to the end of the keyed-events topic (read after
+   * that, so it holds every event ingest wrote). From then on every customer with a valid event
+   * among them must exist.
+   */
+  static void awaitCommitted(TestKafkaCluster kafka, CustomerProfilePipeline pipeline) {
+    await("both stages committed every event")
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                kafka.hasCommittedToEnd(
+                        pipeline.ingestApplicationId(), pipeline.settings().inputTopic())
+                    && kafka.hasCommittedToEnd(
+                        pipeline.stateApplicationId(), pipeline.keyedEventsTopic()));
   }
 
   /** Starts node {@code node-<i>} on the rack, wired as {@code backbone node} wires it. */
@@ -80,31 +106,60 @@ final class ProfileFixtures {
     return node;
   }
 
-  /** Every profile the oracle knows, read over HTTP through every live (non-null) node. */
-  static void assertEveryProfileThroughEveryNode(List<BackboneNode> nodes, ProfileOracle oracle) {
+  /**
+   * Every profile the oracle knows, read over HTTP through every live (non-null) node; each answer
+   * is also recorded in the checker, so an answer that is wrong on the way fails the test even if a
+   * later attempt succeeds.
+   */
+  static void assertEveryProfileThroughEveryNode(
+      List<BackboneNode> nodes, ProfileOracle oracle, ReadChecker<JsonNode> checker) {
     Map<String, Integer> ports = new LinkedHashMap<>();
     nodes.stream().filter(n -> n != null).forEach(n -> ports.put(n.nodeId(), n.httpPort()));
-    assertEveryProfileThroughEveryNode(ports, oracle);
+    assertEveryProfileThroughEveryNode(ports, oracle, checker);
   }
 
-  /** Every profile the oracle knows, read over HTTP through every node (node id to HTTP port). */
-  static void assertEveryProfileThroughEveryNode(Map<String, Integer> ports, ProfileOracle oracle) {
+  /**
+   * Every profile the oracle knows, read over HTTP through every node (node id to HTTP port); each
+   * answer is also recorded in the checker.
+   */
+  static void assertEveryProfileThroughEveryNode(
+      Map<String, Integer> ports, ProfileOracle oracle, ReadChecker<JsonNode> checker) {
     for (Map.Entry<String, Integer> node : ports.entrySet()) {
       for (var expected : oracle.profiles().entrySet()) {
-        HttpJson.Response r =
-            HttpJson.get(
-                node.getValue(),
-                "/v1/stores/"
-                    + CustomerProfilePipeline.PROFILE_STORE
-                    + "/keys/"
-                    + expected.getKey());
-        assertThat(r.status())
-            .as("%s via %s: %s", expected.getKey(), node.getKey(), r.body())
-            .isEqualTo(200);
-        assertThat(ProfileOracle.describe(r.body().get("value")))
+        ReadChecker<JsonNode>.Read read =
+            checker.begin("settle-via-" + node.getKey(), expected.getKey());
+        ReadChecker.Answer<JsonNode> answer =
+            HttpJson.keyRead(node.getValue(), keyPath(expected.getKey()));
+        read.end(answer);
+        assertThat(answer)
+            .as("%s via %s", expected.getKey(), node.getKey())
+            .isInstanceOf(ReadChecker.Answer.Value.class);
+        assertThat(ProfileOracle.describe(((ReadChecker.Answer.Value<JsonNode>) answer).value()))
             .as("%s via %s", expected.getKey(), node.getKey())
             .isEqualTo(ProfileOracle.describe(expected.getValue()));
       }
     }
+  }
+
+  /**
+   * Readers that read the customers' profiles without pause through the nodes {@code ports} names
+   * at each read (so they follow nodes that restart), every answer recorded in the checker.
+   */
+  static ContinuousReads readContinuously(
+      ReadChecker<JsonNode> checker, Supplier<List<Integer>> ports, Collection<String> customers) {
+    return ContinuousReads.start(
+        checker,
+        2,
+        List.copyOf(customers),
+        (client, customer) -> {
+          List<Integer> live = ports.get();
+          int port = live.get(ThreadLocalRandom.current().nextInt(live.size()));
+          return HttpJson.keyRead(port, keyPath(customer));
+        });
+  }
+
+  /** The HTTP path of a customer's profile. */
+  static String keyPath(String customerId) {
+    return "/v1/stores/" + CustomerProfilePipeline.PROFILE_STORE + "/keys/" + customerId;
   }
 }

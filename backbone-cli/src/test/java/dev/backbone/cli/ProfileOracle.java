@@ -2,18 +2,28 @@ package dev.backbone.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.backbone.testkit.ReadChecker;
 import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * An independent model of the customer-profile rules, written from DESIGN.md and the documented
  * decisions (cents rounded half-up; returns subtract; first/last seen = min/max ts; last 10 SKUs
  * newest first), sharing no code with the pipeline it checks.
+ *
+ * <p>Besides each customer's final profile it keeps the profile after every prefix of the
+ * customer's events, so a {@link dev.backbone.testkit.ReadChecker} can tell whether a profile
+ * served on the way is legal ({@link #prefixesOf}): the profile after the first {@code k} events of
+ * that customer, for some {@code k}, in production order (one customer's events share one partition
+ * of each topic and keep their order through both stages).
  */
-final class ProfileOracle {
+final class ProfileOracle implements ReadChecker.Oracle<JsonNode> {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> TYPES = List.of("view", "cart", "order", "return");
 
@@ -31,6 +41,7 @@ final class ProfileOracle {
   }
 
   private final Map<String, Expected> profiles = new LinkedHashMap<>();
+  private final Map<String, List<String>> prefixes = new HashMap<>();
   private long malformed;
 
   /** Feeds one raw event value, in production order. */
@@ -91,6 +102,32 @@ final class ProfileOracle {
         p.lastSkus.remove(10);
       }
     }
+    prefixes.computeIfAbsent(id.asText(), k -> new ArrayList<>()).add(describe(p));
+  }
+
+  /**
+   * Every {@code k >= 1} such that {@code served} is the customer's profile after its first {@code
+   * k} events; empty for a customer without events or a profile no prefix explains.
+   */
+  @Override
+  public Set<Integer> prefixesOf(String customerId, JsonNode served) {
+    List<String> states = prefixes.getOrDefault(customerId, List.of());
+    if (!customerId.equals(served.path("customerId").asText())) {
+      return Set.of();
+    }
+    String shown;
+    try {
+      shown = describe(served);
+    } catch (RuntimeException notAProfile) {
+      return Set.of();
+    }
+    Set<Integer> matching = new TreeSet<>();
+    for (int k = 0; k < states.size(); k++) {
+      if (states.get(k).equals(shown)) {
+        matching.add(k + 1);
+      }
+    }
+    return matching;
   }
 
   Map<String, Expected> profiles() {

@@ -9,6 +9,8 @@ import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.server.BackboneNode;
 import dev.backbone.testkit.BackboneKafkaCluster;
+import dev.backbone.testkit.ContinuousReads;
+import dev.backbone.testkit.ReadChecker;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +22,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.BiConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -30,7 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
  * with one standby and the rack-aware assignor; both nodes of rack-a run as child JVMs and are
  * killed with SIGKILL (no clean leave: the group notices after a short session timeout); every task
  * still had a replica on another rack, processing continues and every profile stays exact; when the
- * rack returns, the rebalance spreads every task's replicas over distinct racks again.
+ * rack returns, the rebalance spreads every task's replicas over distinct racks again. Readers read
+ * every profile through the live nodes from before the kill until the end, and every answer is
+ * checked ({@link ReadChecker}): the profile after some prefix of the customer's events, never
+ * older than one the same reader saw, never "not found" once the customer's first events were
+ * committed.
  */
 @BackboneKafkaCluster(brokers = 1)
 class RackFailureIT {
@@ -47,7 +54,7 @@ class RackFailureIT {
 
   @TempDir Path stateRoot;
   private final List<BackboneNode> nodes = new ArrayList<>();
-  private final Map<Integer, ChildNode> children = new TreeMap<>();
+  private final Map<Integer, ChildNode> children = new ConcurrentSkipListMap<>();
 
   @AfterEach
   void stopNodes() throws InterruptedException {
@@ -91,13 +98,17 @@ class RackFailureIT {
     int half = events.size() / 2;
     ProfileFixtures.produce(kafka, pipeline.settings().inputTopic(), events.subList(0, half));
 
+    ReadChecker<JsonNode> checker = new ReadChecker<>(oracle);
+    ProfileFixtures.awaitCommitted(kafka, pipeline);
+    firstHalf(events).profiles().keySet().forEach(checker::mustExist);
     await("every task on two racks, six nodes")
         .atMost(PATIENCE)
         .pollInterval(Duration.ofMillis(500))
         .untilAsserted(
             () -> {
               assertReplicasOnDistinctRacks(Set.of("rack-a", "rack-b", "rack-c"));
-              ProfileFixtures.assertEveryProfileThroughEveryNode(ports(), firstHalf(events));
+              ProfileFixtures.assertEveryProfileThroughEveryNode(
+                  ports(), firstHalf(events), checker);
             });
     assertThat(racksByTask())
         .allSatisfy(
@@ -106,33 +117,39 @@ class RackFailureIT {
                     .as("task %s survives rack-a", task)
                     .isNotEqualTo(Set.of("rack-a")));
 
-    // rack-a fails: SIGKILL to both of its nodes, mid-stream (the second half is on its way).
-    ProfileFixtures.produce(
-        kafka, pipeline.settings().inputTopic(), events.subList(half, events.size()));
-    for (int i : RACK_A) {
-      children.remove(i).kill();
-    }
+    try (ContinuousReads reads =
+        ProfileFixtures.readContinuously(
+            checker, () -> List.copyOf(ports().values()), oracle.profiles().keySet())) {
+      // rack-a fails: SIGKILL to both of its nodes, mid-stream (the second half is on its way).
+      ProfileFixtures.produce(
+          kafka, pipeline.settings().inputTopic(), events.subList(half, events.size()));
+      for (int i : RACK_A) {
+        children.remove(i).kill();
+      }
 
-    await("exact profiles on the surviving racks")
-        .atMost(PATIENCE)
-        .pollInterval(Duration.ofMillis(500))
-        .untilAsserted(
-            () -> {
-              assertReplicasOnDistinctRacks(Set.of("rack-b", "rack-c"));
-              ProfileFixtures.assertEveryProfileThroughEveryNode(ports(), oracle);
-            });
+      await("exact profiles on the surviving racks")
+          .atMost(PATIENCE)
+          .pollInterval(Duration.ofMillis(500))
+          .untilAsserted(
+              () -> {
+                assertReplicasOnDistinctRacks(Set.of("rack-b", "rack-c"));
+                ProfileFixtures.assertEveryProfileThroughEveryNode(ports(), oracle, checker);
+              });
 
-    for (int i : RACK_A) {
-      children.put(i, startChild(kafka, appId, i, "run-2"));
+      for (int i : RACK_A) {
+        children.put(i, startChild(kafka, appId, i, "run-2"));
+      }
+      await("the rule over three racks again")
+          .atMost(PATIENCE)
+          .pollInterval(Duration.ofMillis(500))
+          .untilAsserted(
+              () -> {
+                assertReplicasOnDistinctRacks(Set.of("rack-a", "rack-b", "rack-c"));
+                ProfileFixtures.assertEveryProfileThroughEveryNode(ports(), oracle, checker);
+              });
+      assertThat(reads.completed()).isPositive();
     }
-    await("the rule over three racks again")
-        .atMost(PATIENCE)
-        .pollInterval(Duration.ofMillis(500))
-        .untilAsserted(
-            () -> {
-              assertReplicasOnDistinctRacks(Set.of("rack-a", "rack-b", "rack-c"));
-              ProfileFixtures.assertEveryProfileThroughEveryNode(ports(), oracle);
-            });
+    checker.assertNoViolations();
 
     BackboneNode leader =
         nodes.stream()
@@ -175,10 +192,11 @@ class RackFailureIT {
   private Map<String, Integer> ports() {
     Map<String, Integer> ports = new TreeMap<>();
     for (int i = 0; i < NODES; i++) {
+      ChildNode child = children.get(i);
       if (nodes.get(i) != null) {
         ports.put("node-" + i, nodes.get(i).httpPort());
-      } else if (children.containsKey(i)) {
-        ports.put("node-" + i, children.get(i).port());
+      } else if (child != null) {
+        ports.put("node-" + i, child.port());
       }
     }
     return ports;

@@ -3,10 +3,13 @@ package dev.backbone.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.store.internals.BackboneKeyValueStore;
 import dev.backbone.testkit.BackboneKafkaCluster;
+import dev.backbone.testkit.ContinuousReads;
+import dev.backbone.testkit.ReadChecker;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * persisted offsets at its transaction commits (no task was closed); after the kill each holds a
  * committed offset past the previous run's; the restarted node reopens every store at a (data,
  * offset) pair committed together, Kafka Streams needs no task-corruption wipe, and every profile
- * is exact.
+ * is exact. Readers read every profile from the second run to the end, across the kill, and every
+ * answer is checked ({@link ReadChecker}): a value served before the kill must not be lost by it.
  */
 @BackboneKafkaCluster(brokers = 1)
 class SnapshotStoreCrashIT {
@@ -34,9 +38,14 @@ class SnapshotStoreCrashIT {
 
   @TempDir Path dir;
   private Process child;
+  private volatile int port = -1;
+  private ContinuousReads reads;
 
   @AfterEach
   void stopChild() throws InterruptedException {
+    if (reads != null) {
+      reads.close();
+    }
     if (child != null && child.isAlive()) {
       child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     }
@@ -71,6 +80,10 @@ class SnapshotStoreCrashIT {
     // Run 2: a second third arrives; while the node runs, the stores persist an offset at every
     // transaction commit (100 ms under EOS), so the offsets on disk move on with no task closed.
     startChild(kafka, appId, "run-2");
+    ReadChecker<JsonNode> checker = new ReadChecker<>(oracle);
+    reads =
+        ProfileFixtures.readContinuously(
+            checker, () -> port < 0 ? List.of() : List.of(port), oracle.profiles().keySet());
     long before = changelogEnd(kafka, changelog);
     ProfileFixtures.produce(
         kafka, pipeline.settings().inputTopic(), events.subList(third, twoThirds));
@@ -86,6 +99,7 @@ class SnapshotStoreCrashIT {
         kafka, pipeline.settings().inputTopic(), events.subList(twoThirds, events.size()));
     awaitChangelogGrowsBeyond(kafka, changelog, grown);
     child.destroyForcibly();
+    port = -1;
     assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
     // After kill -9 every store still holds a committed offset (not dirty), past run 1's.
     Map<Path, Long> afterKill = storedOffsets(appId);
@@ -93,26 +107,17 @@ class SnapshotStoreCrashIT {
     assertThat(advancedStores(afterRun1, afterKill)).isEqualTo(afterRun1.size());
 
     // Run 3: restart; exact profiles, and no task-corruption wipe on the way.
-    int port = startChild(kafka, appId, "run-3");
+    int restarted = startChild(kafka, appId, "run-3");
     await()
         .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofMillis(500))
         .untilAsserted(
-            () -> {
-              for (var expected : oracle.profiles().entrySet()) {
-                HttpJson.Response r =
-                    HttpJson.get(
-                        port,
-                        "/v1/stores/"
-                            + CustomerProfilePipeline.PROFILE_STORE
-                            + "/keys/"
-                            + expected.getKey());
-                assertThat(r.status()).as("%s: %s", expected.getKey(), r.body()).isEqualTo(200);
-                assertThat(ProfileOracle.describe(r.body().get("value")))
-                    .as(expected.getKey())
-                    .isEqualTo(ProfileOracle.describe(expected.getValue()));
-              }
-            });
+            () ->
+                ProfileFixtures.assertEveryProfileThroughEveryNode(
+                    Map.of("child", restarted), oracle, checker));
+    assertThat(reads.completed()).isPositive();
+    reads.close();
+    checker.assertNoViolations();
     assertThat(Files.readString(dir.resolve("run-3.log"))).doesNotContain(CORRUPTION_WIPE);
   }
 
@@ -121,7 +126,8 @@ class SnapshotStoreCrashIT {
         ChildNode.start(
             dir, run, kafka.bootstrapServers(), appId, dir.toString(), "exactly_once_v2");
     child = node.process();
-    return node.port();
+    port = node.port();
+    return port;
   }
 
   /**

@@ -5,6 +5,8 @@ import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.routing.RoutingCache;
 import dev.backbone.routing.RoutingTopics;
 import dev.backbone.server.internals.NodeRuntime;
+import dev.backbone.server.internals.RestoreTracker;
+import dev.backbone.server.internals.RunningStage;
 import dev.backbone.server.internals.StageProperties;
 import dev.backbone.server.internals.TopologyIndex;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -102,6 +104,20 @@ public final class BackboneNode implements AutoCloseable {
             () -> new IllegalArgumentException("stage '" + stageName + "' has no routing here"));
   }
 
+  /**
+   * What this node knows of whether each local store partition of a stage is caught up (tests check
+   * it against what Kafka Streams does).
+   *
+   * @throws IllegalArgumentException if the node has not started the stage
+   */
+  RestoreTracker restores(String stageName) {
+    return runtime
+        .stage(stageName)
+        .map(RunningStage::restores)
+        .orElseThrow(
+            () -> new IllegalArgumentException("stage '" + stageName + "' has not started here"));
+  }
+
   /** The registry that {@code /metrics} scrapes. */
   public PrometheusMeterRegistry meterRegistry() {
     return runtime.registry();
@@ -179,12 +195,15 @@ public final class BackboneNode implements AutoCloseable {
       }
       Map<String, TopologyIndex> topologies = new LinkedHashMap<>();
       Map<String, String> stageByApplicationId = new HashMap<>();
+      Set<String> stagesWithStores = new HashSet<>();
+      stores.forEach(s -> stagesWithStores.add(s.stageName()));
       for (StreamsStage stage : stages) {
         if (topologies.containsKey(stage.name())) {
           problems.add("two stages are named '" + stage.name() + "'");
           continue;
         }
-        problems.addAll(StageProperties.problems(properties, stage));
+        problems.addAll(
+            StageProperties.problems(properties, stage, stagesWithStores.contains(stage.name())));
         String applicationId = StageProperties.applicationId(properties, stage).orElse("");
         String other = stageByApplicationId.putIfAbsent(applicationId, stage.name());
         if (other != null && !applicationId.isEmpty()) {

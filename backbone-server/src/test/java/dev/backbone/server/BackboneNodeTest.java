@@ -52,6 +52,23 @@ class BackboneNodeTest {
   }
 
   @Test
+  void anExactlyOnceStageWithAQueryableStoreMayNotRunTheRecordCache() {
+    Properties eosWithCache =
+        props(
+            "application.id", "x",
+            "processing.guarantee", "exactly_once_v2",
+            "statestore.cache.max.bytes", "10485760");
+    assertThatThrownBy(
+            () ->
+                BackboneNode.builder()
+                    .stage(new StreamsStage("s", tableTopology("t1"), eosWithCache))
+                    .queryableStore(QueryableStore.withStringKeys("t1", "s", Function.identity()))
+                    .build())
+        .hasMessageContaining("statestore.cache.max.bytes=10485760")
+        .hasMessageContaining("uncommitted");
+  }
+
+  @Test
   void aNodeNeedsAStage() {
     assertThatThrownBy(() -> BackboneNode.builder().build())
         .hasMessageContaining("at least one stage");

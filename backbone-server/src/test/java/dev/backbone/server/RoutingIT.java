@@ -13,6 +13,8 @@ import dev.backbone.routing.RoutingTable;
 import dev.backbone.routing.TaskRoute;
 import dev.backbone.server.HttpProbe.Reply;
 import dev.backbone.testkit.BackboneKafkaCluster;
+import dev.backbone.testkit.ContinuousReads;
+import dev.backbone.testkit.ReadChecker;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -27,6 +29,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -37,6 +40,13 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Routing by the published table on a real broker: three nodes, then a fourth joins, then one
  * leaves; every key reads the same through every live node after each change, a node with a stale
  * table still answers correctly, and a standby answers when asked with {@code staleOk=true}.
+ *
+ * <p>Every answer on the way is checked, not only the state reached at the end: readers keep
+ * reading every key through every node while nodes join and leave, and each answer goes to one
+ * {@link ReadChecker}. Each key has one event, so its only value is the profile after that event. A
+ * key must exist once the state stage has committed past its event ({@link
+ * TestKafkaCluster#hasCommittedToEnd}), or once any read returned it: from then on a fresh {@code
+ * 404 KEY_NOT_FOUND} fails the test; only a 503 with {@code Retry-After} may be retried.
  */
 @BackboneKafkaCluster(brokers = 1)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -46,9 +56,12 @@ class RoutingIT {
   private static final Duration SETTLE = Duration.ofSeconds(90);
   private static final int CUSTOMERS = 24;
 
+  private static final int READERS = 3;
+
   private static TestKafkaCluster kafka;
   private static PipelineSettings settings;
   private static final Map<String, BackboneNode> nodes = new LinkedHashMap<>();
+  private static final ReadChecker<JsonNode> checker = new ReadChecker<>(RoutingIT::prefixesOf);
 
   @BeforeAll
   static void startThreeNodes(TestKafkaCluster cluster) throws Exception {
@@ -69,9 +82,23 @@ class RoutingIT {
     nodes.values().forEach(BackboneNode::close);
   }
 
+  @AfterEach
+  void everyAnswerWasRight() {
+    checker.assertNoViolations();
+  }
+
   @Test
   @Order(1)
   void everyKeyReadsCorrectlyThroughEveryNodeOfThree() {
+    String keyedEvents = new CustomerProfilePipeline(settings).keyedEventsTopic();
+    await("the state stage committed every event")
+        .atMost(STARTUP)
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> kafka.hasCommittedToEnd(settings.applicationId(), keyedEvents));
+    for (int i = 0; i < CUSTOMERS; i++) {
+      checker.mustExist("c-" + i);
+    }
+
     awaitSettled(3);
 
     JsonNode routing = http("node-a").get("/v1/routing").json().path("stages").get(0);
@@ -87,16 +114,19 @@ class RoutingIT {
   @Test
   @Order(2)
   void aJoiningNodeTakesTasksAndEveryKeyStillReadsCorrectly() throws Exception {
-    start("node-d");
+    try (ContinuousReads reads = readEveryKeyThroughEveryNode()) {
+      start("node-d");
 
-    awaitSettled(4);
+      awaitSettled(4);
+      assertThat(reads.completed()).as("reads while node-d joined").isPositive();
+    }
 
     assertThat(activeTasksOf("node-d")).isNotEmpty();
   }
 
   @Test
   @Order(3)
-  void aNodeWithAStaleTableStillAnswersCorrectly() {
+  void aNodeWithAStaleTableStillAnswersCorrectly() throws Exception {
     BackboneNode stale = nodes.get("node-a");
     RoutingCache cache = stale.routing(ProfileNodes.STATE);
     RoutingTable current = cache.table();
@@ -119,14 +149,15 @@ class RoutingIT {
             current.createdMs(),
             current.members(),
             wrong));
-    try {
+    try (ContinuousReads reads = readEveryKeyThroughEveryNode()) {
       Set<String> servedBy = new HashSet<>();
       for (int i = 0; i < CUSTOMERS; i++) {
-        Reply reply = awaitValue(http("node-a"), "c-" + i);
+        Reply reply = awaitValue("node-a", "c-" + i);
         servedBy.add(reply.json().path("node").asText());
       }
       // node-b forwarded reads it does not own to their owners: the stale route was corrected.
       assertThat(servedBy).contains("node-b").hasSizeGreaterThan(1);
+      assertThat(reads.completed()).as("reads while node-a's table was stale").isPositive();
     } finally {
       cache.unpin();
     }
@@ -150,22 +181,22 @@ class RoutingIT {
         await()
             .atMost(SETTLE)
             .until(
-                () -> http("node-c").get("/v1/stores/" + STORE + "/keys/" + key + "?staleOk=true"),
+                () -> read("node-c", "standby-reader", key, "?staleOk=true"),
                 r -> r.status() == 200 && r.json().path("stale").asBoolean(false));
 
     assertThat(reply.json().path("node").asText()).isEqualTo("node-c");
     assertThat(reply.json().path("lag").isNumber()).isTrue();
-    int customer = Integer.parseInt(key.substring(2));
-    assertThat(reply.json().path("value").path("totalSpendCents").asLong())
-        .isBetween(0L, customer * 100L + 50);
   }
 
   @Test
   @Order(5)
-  void aLeavingNodesKeysMoveAndAreNeverAnsweredWrongly() {
-    nodes.remove("node-b").close();
+  void aLeavingNodesKeysMoveAndAreNeverAnsweredWrongly() throws Exception {
+    try (ContinuousReads reads = readEveryKeyThroughEveryNode()) {
+      nodes.remove("node-b").close();
 
-    awaitSettled(3);
+      awaitSettled(3);
+      assertThat(reads.completed()).as("reads while node-b left").isPositive();
+    }
 
     JsonNode cluster = http("node-c").get("/v1/cluster").json();
     assertThat(cluster.findValues("id").stream().map(JsonNode::asText)).contains("node-b");
@@ -215,42 +246,73 @@ class RoutingIT {
             });
     for (String id : nodes.keySet()) {
       for (int i = 0; i < CUSTOMERS; i++) {
-        awaitValue(http(id), "c-" + i);
+        awaitValue(id, "c-" + i);
       }
     }
   }
 
-  private static Reply awaitValue(HttpProbe http, String key) {
-    long expected = Integer.parseInt(key.substring(2)) * 100L + 50;
-    List<String> wrong = new ArrayList<>();
-    Reply reply =
-        await()
-            .atMost(SETTLE)
-            .pollInterval(Duration.ofMillis(100))
-            .until(
-                () -> http.get("/v1/stores/" + STORE + "/keys/" + key),
-                r -> {
-                  if (r.status() == 200) {
-                    if (r.json().path("value").path("totalSpendCents").asLong() != expected) {
-                      wrong.add(r.json().toString());
-                    }
-                    return true;
-                  }
-                  boolean retriable =
-                      r.status() == 503 && r.header("Retry-After").isPresent()
-                          || r.status() == 404 && "KEY_NOT_FOUND".equals(r.errorCode());
-                  if (!retriable) {
-                    wrong.add(r.status() + " " + r.body());
-                  }
-                  return false;
-                });
-    assertThat(wrong).as("wrong answers for " + key).isEmpty();
-    return reply;
+  /**
+   * Reads a key through a node until it answers with a value. Every answer is checked as it comes:
+   * a wrong value or a false "not found" fails at once; only 503 with {@code Retry-After}, or a
+   * "not found" while the key need not exist yet, is retried.
+   */
+  private static Reply awaitValue(String nodeId, String key) {
+    return await()
+        .atMost(SETTLE)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              Reply r = read(nodeId, "settle-via-" + nodeId, key, "");
+              checker.assertNoViolations();
+              return r;
+            },
+            r -> r.status() == 200);
+  }
+
+  /** One read of a key through a node by a client, recorded in the checker. */
+  private static Reply read(String nodeId, String client, String key, String query) {
+    ReadChecker<JsonNode>.Read read = checker.begin(client, key);
+    Reply r = http(nodeId).get("/v1/stores/" + STORE + "/keys/" + key + query);
+    read.end(ReadChecker.httpAnswer(r.status(), r.header("Retry-After").orElse(null), r.body()));
+    return r;
+  }
+
+  /**
+   * Readers that read every key through every node that is live when they start (a node that leaves
+   * on the way refuses connections: recorded as no answer) until closed.
+   */
+  private static ContinuousReads readEveryKeyThroughEveryNode() {
+    List<HttpProbe> probes = nodes.values().stream().map(n -> new HttpProbe(n.httpPort())).toList();
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < CUSTOMERS; i++) {
+      keys.add("c-" + i);
+    }
+    return ContinuousReads.start(
+        checker,
+        READERS,
+        keys,
+        (client, key) -> {
+          HttpProbe probe =
+              probes.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(probes.size()));
+          Reply r = probe.get("/v1/stores/" + STORE + "/keys/" + key);
+          return ReadChecker.httpAnswer(r.status(), r.header("Retry-After").orElse(null), r.body());
+        });
+  }
+
+  /** Customer {@code c-i} has one event, an order of {@code i.50}: its one state. */
+  private static Set<Integer> prefixesOf(String key, JsonNode profile) {
+    long cents = Integer.parseInt(key.substring(2)) * 100L + 50;
+    boolean afterTheOrder =
+        profile.path("totalSpendCents").asLong() == cents
+            && profile.path("orders").asLong() == 1
+            && profile.path("counts").path("order").asLong() == 1
+            && profile.path("customerId").asText().equals(key);
+    return afterTheOrder ? Set.of(1) : Set.of();
   }
 
   private static String keyOfPartition(int partition) {
     for (int i = 0; i < CUSTOMERS; i++) {
-      Reply reply = awaitValue(http("node-a"), "c-" + i);
+      Reply reply = awaitValue("node-a", "c-" + i);
       if (reply.json().path("partition").asInt() == partition) {
         return "c-" + i;
       }

@@ -11,6 +11,7 @@ import dev.backbone.routing.RoutingPublishingTaskAssignor;
 import dev.backbone.routing.RoutingTable;
 import dev.backbone.routing.RoutingTopics;
 import dev.backbone.routing.TaskRoute;
+import dev.backbone.server.internals.RestoreTracker;
 import dev.backbone.server.internals.StageProperties;
 import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.TestKafkaCluster;
@@ -170,7 +171,8 @@ class RoutingTopicUnavailableIT {
                 new StageProperties.Routing(
                     nodeId,
                     BackboneConfig.of(Map.of()).routingDelegateAssignorClass(),
-                    publisher)));
+                    publisher,
+                    new RestoreTracker())));
     resolved.put(StreamsConfig.TASK_ASSIGNOR_CLASS_CONFIG, TimedAssignor.class.getName());
     resolved.put(TimedAssignor.TIMINGS_CONFIG, timings);
     KafkaStreams instance = new KafkaStreams(stage.topology(), resolved);

@@ -27,6 +27,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.IsolationLevel;
@@ -287,6 +288,27 @@ public final class TestKafkaCluster {
    */
   public long endOffsetSum(String topic) {
     return endOffsets(topic).values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  /**
+   * Whether consumer group {@code groupId} (e.g. a Kafka Streams application id) has committed
+   * every partition of {@code topic} up to its {@linkplain #endOffsets committed end}: every record
+   * acknowledged so far was processed, and its effect committed. For a Kafka Streams application
+   * that is the moment its stores (flushed before the offsets are committed) hold the records'
+   * effects for good, so that a read that begins later must see them.
+   */
+  public boolean hasCommittedToEnd(String groupId, String topic) {
+    Map<TopicPartition, Long> ends = endOffsets(topic);
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        get(
+            admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata(),
+            "list the committed offsets of group " + groupId);
+    return ends.entrySet().stream()
+        .allMatch(
+            e -> {
+              OffsetAndMetadata offset = committed.get(e.getKey());
+              return e.getValue() == 0 || (offset != null && offset.offset() >= e.getValue());
+            });
   }
 
   /**

@@ -185,6 +185,9 @@ public final class HttpApi implements AutoCloseable {
     String key = KeyCodec.decode(rawKeySegment(ctx));
     KeyReadRouter.KeyRead read = router.read(store, key, readRequest(ctx));
     if (read instanceof KeyReadRouter.KeyRead.Local local) {
+      if (local.answer().error() != null) {
+        ctx.status(HttpErrors.statusOf(local.answer().error().code()));
+      }
       ctx.json(local.answer());
     } else if (read instanceof KeyReadRouter.KeyRead.Relayed relayed) {
       PeerForwarder.ForwardedAnswer answer = relayed.answer();

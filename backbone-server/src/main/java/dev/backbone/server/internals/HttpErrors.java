@@ -46,6 +46,12 @@ public final class HttpErrors {
   /** The owner of the key is unknown right now (rebalance, stage not running). Retriable. */
   public static final String REBALANCING = "REBALANCING";
 
+  /**
+   * This node runs the key's active replica but it is not caught up (restoring its changelog, or
+   * reopened a moment ago). Retriable.
+   */
+  public static final String RESTORING = "RESTORING";
+
   /** The node that owns the key did not answer in time. Retriable. */
   public static final String OWNER_UNREACHABLE = "OWNER_UNREACHABLE";
 
@@ -71,6 +77,11 @@ public final class HttpErrors {
           Map.entry(URI_TOO_LONG, 414));
 
   private final int retryAfterSeconds;
+
+  /** The status of a non-retriable code, 500 for a code not in the table. */
+  public static int statusOf(String code) {
+    return STATUS_BY_CODE.getOrDefault(code, 500);
+  }
 
   /**
    * A mapper whose 503 answers carry the given {@code Retry-After}.
@@ -103,11 +114,7 @@ public final class HttpErrors {
       if (e.isRetriable()) {
         return new ApiError(503, e.code(), e.getMessage(), OptionalInt.of(retryAfterSeconds));
       }
-      return new ApiError(
-          STATUS_BY_CODE.getOrDefault(e.code(), 500),
-          e.code(),
-          e.getMessage(),
-          OptionalInt.empty());
+      return new ApiError(statusOf(e.code()), e.code(), e.getMessage(), OptionalInt.empty());
     }
     if (failure instanceof HttpResponseException e) {
       return fromFrameworkStatus(e.getStatus(), e.getMessage());

@@ -9,14 +9,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.LagInfo;
-import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.processor.TaskId;
-import org.apache.kafka.streams.query.KeyQuery;
-import org.apache.kafka.streams.query.Position;
-import org.apache.kafka.streams.query.QueryResult;
-import org.apache.kafka.streams.query.StateQueryRequest;
-import org.apache.kafka.streams.query.StateQueryResult;
 import org.apache.kafka.streams.state.HostInfo;
 
 /**
@@ -24,15 +17,27 @@ import org.apache.kafka.streams.state.HostInfo;
  * node runs the active task of its partition, otherwise forwards the read to the node that the
  * routing table names.
  *
- * <p>What must hold: <b>never a wrong answer</b>. Routing tables may be stale (each node reads the
- * routing topic at its own pace, and a table is published before its tasks have moved), so the
- * table only decides where to <em>send</em> a read; whether to <em>answer</em> it is decided by
- * Kafka Streams on the answering node: a read is answered from an <em>active</em> replica ({@code
- * requireActive}), or, with {@code staleOk=true}, from a standby that says so and gives its lag.
- * Hence:
+ * <p>What must hold: <b>never a wrong answer</b>. A value presented as current (not marked stale)
+ * is the committed value of the key's active replica, caught up with its changelog, at the moment
+ * of the read; a "not found" presented as current means that replica holds no value; everything
+ * else is either marked {@code "stale":true} with the replica's lag, or a retriable 503.
+ *
+ * <p>Routing tables may be stale (each node reads the routing topic at its own pace, and a table is
+ * published before its tasks have moved), so the table only decides where to <em>send</em> a read;
+ * whether to <em>answer</em> it is decided on the answering node, by Kafka Streams and by the
+ * stage's {@link RestoreTracker}. IQv2's {@code requireActive} alone is not enough: {@code
+ * KafkaStreams#query} accepts it for any active task of a {@code RUNNING} stream thread, including
+ * a task that is restoring after a corruption wipe (see {@link RestoreTracker}). Hence:
  *
  * <ul>
- *   <li>A node that runs the key's active task answers, whatever its table says.
+ *   <li>A node that runs the key's active task answers, whatever its table says, but only if the
+ *       tracker showed that replica caught up, in the same incarnation, before and after the query;
+ *       otherwise 503 RESTORING, or with {@code staleOk=true} the same answer marked stale.
+ *   <li>With {@code staleOk=true} a local standby answers, marked stale with its lag; a "not found"
+ *       from it is marked the same way.
+ *   <li>Under exactly-once a read sees committed state only: IQv2 {@code READ_COMMITTED} past the
+ *       record cache (which such a stage runs without, see {@link StageProperties}), and the
+ *       position token is the query result's, the position of exactly what was read.
  *   <li>A node whose table names itself but that does not run the task answers 503 REBALANCING.
  *   <li>A read travels at most {@link #MAX_HOPS} hops. A forwarded read that arrives at a node that
  *       does not run the task is forwarded once more only when this node's table is newer than the
@@ -48,6 +53,7 @@ final class KeyReadRouter {
   private final KeyOwnerLookup owners;
   private final PeerForwarder forwarder;
   private final Supplier<HostInfo> self;
+  private final LocalReplicaReader replicas;
 
   KeyReadRouter(
       LocalNode node, KeyOwnerLookup owners, PeerForwarder forwarder, Supplier<HostInfo> self) {
@@ -55,6 +61,7 @@ final class KeyReadRouter {
     this.owners = owners;
     this.forwarder = forwarder;
     this.self = self;
+    this.replicas = new LocalReplicaReader(node.nodeId());
   }
 
   /**
@@ -86,16 +93,19 @@ final class KeyReadRouter {
   private <K, V> KeyRead readTyped(
       QueryableStore<K, V> store, String keyText, ReadRequest request) {
     K key = parseKey(store, keyText);
-    KafkaStreams streams = usableStreams(node, store, request.staleOk());
+    RunningStage stage = usableStage(node, store, request.staleOk());
+    KafkaStreams streams = stage.streams();
     KeyOwner owner = owners.ownerOf(store, key);
     TaskId task = owner.task();
     boolean running = streams.state() == KafkaStreams.State.RUNNING;
     LocalTasks local = LocalTasks.of(streams);
+    LocalReplicaReader.LocalRead<K, V> read =
+        new LocalReplicaReader.LocalRead<>(store, stage, keyText, key, owner, request.staleOk());
     if (running && local.active().contains(task)) {
-      return new KeyRead.Local(readLocal(store, streams, keyText, key, owner, true));
+      return replicas.readActive(read);
     }
     if (request.staleOk() && (local.active().contains(task) || local.standby().contains(task))) {
-      return new KeyRead.Local(readLocal(store, streams, keyText, key, owner, false));
+      return replicas.readStale(read, local.active().contains(task));
     }
     Optional<KeyOwner.Replica> active = owner.active();
     if (active.isPresent() && active.get().nodeId().equals(node.nodeId())) {
@@ -175,105 +185,20 @@ final class KeyReadRouter {
             + why);
   }
 
-  private <K, V> KeyAnswer readLocal(
-      QueryableStore<K, V> store,
-      KafkaStreams streams,
-      String keyText,
-      K key,
-      KeyOwner owner,
-      boolean requireActive) {
-    int partition = owner.partition();
-    StateQueryRequest<V> request =
-        StateQueryRequest.inStore(store.storeName())
-            .withQuery(KeyQuery.<K, V>withKey(key))
-            .withPartitions(Set.of(partition));
-    if (requireActive) {
-      request = request.requireActive();
-    }
-    StateQueryResult<V> result;
-    try {
-      result = streams.query(request);
-    } catch (InvalidStateStoreException e) {
-      throw rebalancing(store, "the local store is not queryable (" + e.getMessage() + ")");
-    }
-    QueryResult<V> partitionResult = result.getPartitionResults().get(partition);
-    if (partitionResult == null) {
-      throw rebalancing(store, "partition " + partition + " is not hosted here any more");
-    }
-    if (partitionResult.isFailure()) {
-      switch (partitionResult.getFailureReason()) {
-        case NOT_ACTIVE, NOT_PRESENT, NOT_UP_TO_BOUND ->
-            throw rebalancing(
-                store,
-                "partition "
-                    + partition
-                    + " is not "
-                    + (requireActive ? "active" : "hosted")
-                    + " here right now ("
-                    + partitionResult.getFailureReason()
-                    + ")");
-        default ->
-            throw new IllegalStateException(
-                "IQv2 key query on store '"
-                    + store.storeName()
-                    + "' partition "
-                    + partition
-                    + " failed: "
-                    + partitionResult.getFailureReason()
-                    + ": "
-                    + partitionResult.getFailureMessage());
-      }
-    }
-    V value = partitionResult.getResult();
-    if (value == null) {
-      throw HttpErrors.fatal(
-          HttpErrors.KEY_NOT_FOUND,
-          "Store '"
-              + store.storeName()
-              + "' has no value for key '"
-              + KeyCodec.abbreviate(keyText)
-              + "'.");
-    }
-    Position position = partitionResult.getPosition();
-    boolean standby = !LocalTasks.of(streams).active().contains(owner.task());
-    return new KeyAnswer(
-        store.storeName(),
-        keyText,
-        store.toJson().apply(value),
-        node.nodeId(),
-        partition,
-        PositionTokens.encode(position == null ? Position.emptyPosition() : position),
-        owner.generation(),
-        requireActive ? null : standby,
-        requireActive || !standby ? null : lag(streams, store.storeName(), partition));
-  }
-
-  /** The offset lag of a local replica, or -1 when Kafka Streams cannot tell right now. */
-  private static long lag(KafkaStreams streams, String storeName, int partition) {
-    try {
-      Map<Integer, LagInfo> lags = streams.allLocalStorePartitionLags().get(storeName);
-      LagInfo info = lags == null ? null : lags.get(partition);
-      return info == null ? -1 : info.offsetLag();
-    } catch (RuntimeException e) {
-      return -1;
-    }
-  }
-
   /**
-   * The stage's Kafka Streams instance if it can answer: RUNNING, or REBALANCING for a read that
-   * accepts a standby; otherwise a 503 REBALANCING.
+   * The store's stage if it can answer: RUNNING, or REBALANCING for a read that accepts a standby;
+   * otherwise a 503 REBALANCING.
    */
-  static KafkaStreams usableStreams(LocalNode node, QueryableStore<?, ?> store, boolean staleOk) {
+  static RunningStage usableStage(LocalNode node, QueryableStore<?, ?> store, boolean staleOk) {
     RunningStage stage =
         node.stage(store.stageName())
             .orElseThrow(() -> rebalancing(store, "its stage has not started yet"));
-    KafkaStreams streams = stage.streams();
-    KafkaStreams.State state = streams.state();
+    KafkaStreams.State state = stage.streams().state();
     if (state != KafkaStreams.State.RUNNING
         && !(staleOk && state == KafkaStreams.State.REBALANCING)) {
       throw rebalancing(store, "its stage '" + store.stageName() + "' is " + state);
     }
-    return streams;
+    return stage;
   }
 
   static RuntimeException rebalancing(QueryableStore<?, ?> store, String why) {
@@ -324,20 +249,27 @@ final class KeyReadRouter {
   }
 
   /**
-   * The JSON answer of a key read.
+   * The JSON answer of a key read: the value, or, for a key without one, the error shape ({@code
+   * error.code} {@code KEY_NOT_FOUND}, answered with its status) with the same fields beside it, so
+   * that a stale "not found" says it is stale.
    *
+   * @param error for a key without a value: code and message; absent otherwise
    * @param store the store
    * @param key the key
-   * @param value the value, as {@link QueryableStore#toJson()} made it
+   * @param value the value, as {@link QueryableStore#toJson()} made it; absent for a key without
+   *     one
    * @param node the node that read it
    * @param partition the store partition
-   * @param position the store's position token at the read
+   * @param position the position token of exactly the state the read saw
    * @param generation the routing table generation the answering node routed by
-   * @param stale for a {@code staleOk} read: whether a standby answered; absent otherwise
-   * @param lag for a standby's answer: its offset lag behind the changelog end (-1 if unknown)
+   * @param stale for a {@code staleOk} read: whether the answer may be behind (a standby, or an
+   *     active that is not caught up); absent otherwise
+   * @param lag for a stale answer: the replica's offset lag behind its changelog end (-1 if
+   *     unknown)
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record KeyAnswer(
+      ApiError.Detail error,
       String store,
       String key,
       Object value,

@@ -136,6 +136,7 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
 
   private void startStage(StreamsStage stage, HostInfo endpoint) {
     Properties properties = StageProperties.resolve(nodeProperties, stage, Optional.empty());
+    RestoreTracker restores = new RestoreTracker();
     if (stagesWithStores.contains(stage.name())) {
       Object rack = nodeProperties.get(CommonClientConfigs.CLIENT_RACK_CONFIG);
       NodeRouting stageRouting =
@@ -151,10 +152,12 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
                   new StageProperties.Routing(
                       config.nodeId(),
                       config.routingDelegateAssignorClass(),
-                      stageRouting.publisher())));
+                      stageRouting.publisher(),
+                      restores)));
     }
     properties.put(SnapshotStores.CONFIG, snapshotStores);
     KafkaStreams streams = new KafkaStreams(stage.topology(), properties);
+    streams.setGlobalStateRestoreListener(restores);
     String nodeId = config.nodeId();
     streams.setStateListener(
         (now, before) -> log.info("Node {} stage {}: {} -> {}", nodeId, stage.name(), before, now));
@@ -168,7 +171,13 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
           return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
     running.put(
-        stage.name(), new RunningStage(stage.name(), streams, topologies.get(stage.name())));
+        stage.name(),
+        new RunningStage(
+            stage.name(),
+            streams,
+            topologies.get(stage.name()),
+            restores,
+            StageProperties.exactlyOnce(properties)));
     metrics.bindStage(
         stage.name(),
         streams,

@@ -9,12 +9,21 @@ import org.apache.kafka.streams.KafkaStreams;
  * @param name the stage name
  * @param streams its Kafka Streams instance (started, or closed once the node closed)
  * @param topology what its topology holds
+ * @param restores whether each local store partition is caught up (registered on {@code streams})
+ * @param exactlyOnce whether the stage runs with {@code processing.guarantee=exactly_once_v2}, so
+ *     that reads must see committed state only
  */
-public record RunningStage(String name, KafkaStreams streams, TopologyIndex topology) {
+public record RunningStage(
+    String name,
+    KafkaStreams streams,
+    TopologyIndex topology,
+    RestoreTracker restores,
+    boolean exactlyOnce) {
   /** Checks the arguments. */
   public RunningStage {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(streams, "streams");
     Objects.requireNonNull(topology, "topology");
+    Objects.requireNonNull(restores, "restores");
   }
 }

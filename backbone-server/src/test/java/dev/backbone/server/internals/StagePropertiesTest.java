@@ -8,6 +8,7 @@ import dev.backbone.routing.RoutingPublishingTaskAssignor;
 import dev.backbone.server.StreamsStage;
 import java.util.Optional;
 import java.util.Properties;
+import org.apache.kafka.common.metrics.JmxReporter;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.junit.jupiter.api.Test;
 
@@ -42,7 +43,8 @@ class StagePropertiesTest {
 
     assertThat(StageProperties.resolve(node, stage(props("application.id", "a")), Optional.empty()))
         .containsEntry("client.rack", "rack-a");
-    assertThat(StageProperties.problems(node, stage(props("application.id", "a")))).isEmpty();
+    assertThat(StageProperties.problems(node, stage(props("application.id", "a")), false))
+        .isEmpty();
   }
 
   @Test
@@ -50,7 +52,10 @@ class StagePropertiesTest {
     Properties node = props("client.rack", "rack-a");
     StreamsStage stage = stage(props("application.id", "a", "client.rack", "rack-b"));
 
-    assertThat(StageProperties.problems(node, stage)).singleElement().asString().contains("rack");
+    assertThat(StageProperties.problems(node, stage, false))
+        .singleElement()
+        .asString()
+        .contains("rack");
   }
 
   @Test
@@ -60,7 +65,10 @@ class StagePropertiesTest {
         stage(props("application.id", "a", "task.assignor.class", "com.example.MyAssignor"));
     try (RoutingPublisher publisher = dummyPublisher()) {
       assertRouted(
-          plain, own, new StageProperties.Routing("node-7", "org.example.Default", publisher));
+          plain,
+          own,
+          new StageProperties.Routing(
+              "node-7", "org.example.Default", publisher, new RestoreTracker()));
     }
   }
 
@@ -81,10 +89,70 @@ class StagePropertiesTest {
   }
 
   @Test
+  void aRoutedStageReportsStoreLifecycleToItsTrackerAndKeepsTheJmxReporter() {
+    try (RoutingPublisher publisher = dummyPublisher()) {
+      RestoreTracker tracker = new RestoreTracker();
+      StageProperties.Routing routing =
+          new StageProperties.Routing("node-7", "org.example.Default", publisher, tracker);
+
+      Properties plain =
+          StageProperties.resolve(
+              new Properties(), stage(props("application.id", "a")), Optional.of(routing));
+      Properties own =
+          StageProperties.resolve(
+              new Properties(),
+              stage(props("application.id", "a", "metric.reporters", "com.example.R")),
+              Optional.of(routing));
+
+      String reporter = RestoreTracker.StoreLifecycleReporter.class.getName();
+      assertThat(plain)
+          .containsEntry("metric.reporters", JmxReporter.class.getName() + "," + reporter)
+          .containsEntry(RestoreTracker.TRACKER_CONFIG, tracker);
+      assertThat(own).containsEntry("metric.reporters", "com.example.R," + reporter);
+    }
+  }
+
+  @Test
+  void anExactlyOnceStageWithAQueryableStoreRunsWithoutTheRecordCache() {
+    try (RoutingPublisher publisher = dummyPublisher()) {
+      StageProperties.Routing routing =
+          new StageProperties.Routing(
+              "node-7", "org.example.Default", publisher, new RestoreTracker());
+      Properties eos = props("application.id", "a", "processing.guarantee", "exactly_once_v2");
+
+      assertThat(StageProperties.resolve(new Properties(), stage(eos), Optional.of(routing)))
+          .containsEntry("statestore.cache.max.bytes", "0");
+      assertThat(
+              StageProperties.resolve(
+                  new Properties(), stage(props("application.id", "a")), Optional.of(routing)))
+          .doesNotContainKey("statestore.cache.max.bytes");
+      assertThat(StageProperties.resolve(new Properties(), stage(eos), Optional.empty()))
+          .doesNotContainKey("statestore.cache.max.bytes");
+    }
+  }
+
+  @Test
+  void anExactlyOnceStageWithAQueryableStoreMayNotTurnTheRecordCacheOn() {
+    Properties node = props("processing.guarantee", "exactly_once_v2");
+    StreamsStage cached = stage(props("application.id", "a", "statestore.cache.max.bytes", "1024"));
+    StreamsStage off = stage(props("application.id", "a", "statestore.cache.max.bytes", "0"));
+
+    assertThat(StageProperties.problems(node, cached, true))
+        .singleElement()
+        .asString()
+        .contains("statestore.cache.max.bytes=1024", "uncommitted");
+    assertThat(StageProperties.problems(node, cached, false)).isEmpty();
+    assertThat(StageProperties.problems(node, off, true)).isEmpty();
+    assertThat(StageProperties.problems(new Properties(), cached, true)).isEmpty();
+  }
+
+  @Test
   void applicationServerIsRefused() {
     assertThat(
             StageProperties.problems(
-                new Properties(), stage(props("application.id", "a", "application.server", "h:1"))))
+                new Properties(),
+                stage(props("application.id", "a", "application.server", "h:1")),
+                false))
         .singleElement()
         .asString()
         .contains("application.server");
@@ -98,7 +166,7 @@ class StagePropertiesTest {
 
   @Test
   void aStageWithoutApplicationIdIsAProblem() {
-    assertThat(StageProperties.problems(new Properties(), stage(new Properties())))
+    assertThat(StageProperties.problems(new Properties(), stage(new Properties()), false))
         .singleElement()
         .asString()
         .contains("application.id");
