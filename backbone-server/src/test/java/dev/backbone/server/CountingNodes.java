@@ -1,7 +1,7 @@
 package dev.backbone.server;
 
 import dev.backbone.examples.profiles.StoreKind;
-import dev.backbone.store.BackboneClientSupplier;
+import dev.backbone.store.BackboneStores;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -105,7 +105,7 @@ final class CountingNodes {
     stage.setProperty(StreamsConfig.REPLICATION_FACTOR_CONFIG, "1");
     stage.put(StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG, app.store().dslStoreSuppliers());
     if (app.store() == StoreKind.BACKBONE) {
-      stage.put(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG, BackboneClientSupplier.class);
+      stage.putAll(BackboneStores.streamsSettings());
     }
     stage.putAll(extra);
     return BackboneNode.builder()
