@@ -21,7 +21,13 @@ import java.util.TreeSet;
  *   <li><b>Replicas of a task on distinct racks</b> — hard. Losing a rack must never lose every
  *       copy of a task's state. It can only fail when the clients span fewer racks than a task has
  *       replicas; then replicas are spread over as many racks as there are, and the task is
- *       reported as a {@link Placement.RackViolation}. Never silently.
+ *       reported as a {@link Placement.RackViolation}. Never silently. A warm-up counts as a
+ *       replica whenever the racks suffice for it too (racks &gt;= active + standbys + 1): it goes
+ *       on a rack of its own. A warm-up whose client shares a rack with a replica is skipped, never
+ *       placed: balance tries the next client with room, and when there is none the active stays
+ *       where it is (with a follow-up rebalance, as when the warm-up budget is spent). With fewer
+ *       racks a warm-up is an extra copy that may share one and is not a violation: the active and
+ *       standbys alone still meet the rule.
  *   <li><b>Every stateful task gets its standbys</b> as long as there is a client that does not
  *       hold the task yet. There is no hard capacity: a standby is cheap next to a lost replica.
  *   <li><b>Balance</b>: actives, and actives plus standbys, per client proportional to its threads
@@ -48,10 +54,11 @@ import java.util.TreeSet;
  * share, which strictly lowers the sum of squared deviations, so it terminates, and it stops as
  * soon as every client is within bounds — which is why a balanced input moves nothing. A standby
  * that cannot move straight to a client with room may move along a chain of two (bounded search). A
- * move that would make an active land on a client that is not caught up becomes a warm-up instead.
- * The rack rule is checked on every standby placement and move, never repaired afterwards. Cost:
- * O(tasks x (racks + log clients) + moves x clients), well under a second at 1,200 clients x 10,000
- * tasks.
+ * move that would make an active land on a client that is not caught up becomes a warm-up instead,
+ * only onto a client off the active's rack when the racks suffice for the warm-up (else the next
+ * client with room is tried); the standbys then treat the warm-up's rack as taken. The rack rule is
+ * checked on every standby and warm-up placement and move, never repaired afterwards. Cost: O(tasks
+ * x (racks + log clients) + moves x clients), well under a second at 1,200 clients x 10,000 tasks.
  */
 public final class RackAwarePlacer {
   /** Candidate checks all chain searches of one placement may make together. */
@@ -87,6 +94,10 @@ public final class RackAwarePlacer {
     private final int[] active;
     private final boolean[] pinned;
     private final int[] warmupTarget;
+
+    /** The rack a task's warm-up takes under rule 1 ({@code -1}: none, or too few racks). */
+    private final int[] warmupRack;
+
     private final int[] activeLoad;
     private final IntList[] plannedOf;
 
@@ -153,9 +164,11 @@ public final class RackAwarePlacer {
       this.active = new int[t];
       this.pinned = new boolean[t];
       this.warmupTarget = new int[t];
+      this.warmupRack = new int[t];
       Arrays.fill(planned, -1);
       Arrays.fill(active, -1);
       Arrays.fill(warmupTarget, -1);
+      Arrays.fill(warmupRack, -1);
       this.activeLoad = new int[n];
       this.subOf = new int[t];
       Map<Integer, Integer> subIds = new HashMap<>();
@@ -297,6 +310,17 @@ public final class RackAwarePlacer {
       return false;
     }
 
+    /**
+     * Whether a warm-up of the task on {@code y}, with the active staying on {@code x}, keeps rule
+     * 1: on a rack of its own whenever the racks suffice for active, standbys and warm-up. The
+     * standbys are placed later and avoid the warm-up's rack (see {@link #warmupRack}), so only the
+     * active's rack is checked here.
+     */
+    private boolean warmupKeepsRacksApart(int task, int x, int y) {
+      int replicas = 1 + Math.min(k, n - 1);
+      return rackNames.size() < replicas + 1 || rackOf[x] != rackOf[y];
+    }
+
     private void rebalanceActives() {
       long share = t;
       long maxMoves = 4L * t + n;
@@ -319,12 +343,41 @@ public final class RackAwarePlacer {
             || (activeLoad[x] <= upper(share, x) && activeLoad[y] >= lower(share, y))) {
           return;
         }
-        if (!moveActive(x, y)) {
-          // Only stateful tasks without a warm-up budget are left to move: try again later.
+        if (!moveActive(x, y) && !moveActiveElsewhere(x, y, share)) {
+          // Only stateful tasks are left to move, and no warm-up can be placed for them (budget
+          // spent, or no client with room on a rack the warm-up may take): try again later.
           followup = true;
           return;
         }
       }
+    }
+
+    /**
+     * {@code y} could take none of x's actives (each would need a warm-up y cannot take: none are
+     * left, or y shares the active's rack): tries the other clients that have room, the furthest
+     * below their share first. Room as in the rebalance loop: below the ceiling when x is above its
+     * own, else below the floor, so every move still lowers the sum of squared deviations.
+     */
+    private boolean moveActiveElsewhere(int x, int y, long share) {
+      boolean xOver = activeLoad[x] > upper(share, x);
+      List<Integer> room = new ArrayList<>();
+      for (int c = 0; c < n; c++) {
+        if (c != x
+            && c != y
+            && activeLoad[c] < upper(share, c)
+            && (xOver || activeLoad[c] < lower(share, c))) {
+          room.add(c);
+        }
+      }
+      room.sort(
+          Comparator.<Integer>comparingDouble(c -> deviation(activeLoad, share, c))
+              .thenComparingInt(c -> c));
+      for (int c : room) {
+        if (moveActive(x, c)) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /** Moves one planned active from x to y; false if none can move. */
@@ -340,7 +393,7 @@ public final class RackAwarePlacer {
           r = 0;
         } else if (!caughtUp(x, task) && !anyCaughtUp(task)) {
           r = 1;
-        } else if (warmupsLeft > 0 && caughtUp(x, task)) {
+        } else if (warmupsLeft > 0 && caughtUp(x, task) && warmupKeepsRacksApart(task, x, y)) {
           r = 2;
         } else {
           continue;
@@ -383,6 +436,9 @@ public final class RackAwarePlacer {
         totalLoad[active[task]]++;
         boolean stateful = in.tasks().get(task).stateful();
         standby[task] = new int[stateful ? Math.min(k, n - 1) : 0];
+        if (warmupTarget[task] >= 0 && rackNames.size() >= 2 + standby[task].length) {
+          warmupRack[task] = rackOf[warmupTarget[task]];
+        }
       }
       // keep
       for (int task = 0; task < t; task++) {
@@ -417,10 +473,12 @@ public final class RackAwarePlacer {
       rebalanceStandbys(racks);
     }
 
+    /** Keeps a previous copy as a standby if rule 1 allows; the warm-up's client may absorb it. */
     private void tryKeepStandby(int task, int c) {
       if (standbyCount[task] < standby[task].length
           && !holds(c, task)
-          && !rackUsed(task, rackOf[c], -1)) {
+          && !replicaOnRack(task, rackOf[c], -1)
+          && (c == warmupTarget[task] || rackOf[c] != warmupRack[task])) {
         addStandby(task, c);
       }
     }
@@ -509,8 +567,17 @@ public final class RackAwarePlacer {
       return false;
     }
 
-    /** Whether a replica of the task other than the one on {@code except} is on the rack. */
+    /**
+     * Whether a replica of the task other than the one on {@code except}, or its warm-up, is on the
+     * rack. The warm-up counts even when {@code except} is its client: a standby moving off that
+     * client leaves the warm-up there.
+     */
     private boolean rackUsed(int task, int rack, int except) {
+      return rack == warmupRack[task] || replicaOnRack(task, rack, except);
+    }
+
+    /** Whether a replica of the task other than the one on {@code except} is on the rack. */
+    private boolean replicaOnRack(int task, int rack, int except) {
       if (active[task] != except && rackOf[active[task]] == rack) {
         return true;
       }

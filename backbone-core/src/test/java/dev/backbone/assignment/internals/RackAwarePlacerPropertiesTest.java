@@ -74,7 +74,14 @@ class RackAwarePlacerPropertiesTest {
     assertThat(placement.warmups().size())
         .as("%s: warm-ups", where)
         .isLessThanOrEqualTo(input.maxWarmups());
+    Set<Integer> warmedUp = new HashSet<>();
     for (Placement.Warmup w : placement.warmups()) {
+      assertThat(warmedUp.add(w.task()))
+          .as("%s: two warm-ups of task %d", where, w.task())
+          .isTrue();
+      assertThat(input.tasks().get(w.task()).stateful())
+          .as("%s: warm-up of stateless task %d", where, w.task())
+          .isTrue();
       assertThat(placement.active()[w.task()])
           .as("%s: warm-up on the active", where)
           .isNotEqualTo(w.client());
@@ -87,8 +94,24 @@ class RackAwarePlacerPropertiesTest {
     }
   }
 
+  /**
+   * Rule 1 over every copy a task gets: active, standbys and its warm-up. Active and standbys are
+   * on distinct racks whenever the clients span at least as many racks as they are (and the
+   * reported violations are exactly the tasks where they are not); a warm-up is on a rack of its
+   * own too whenever the racks suffice for it as well. Below that, a warm-up is an extra copy that
+   * may share a rack and is not a reported violation (active and standbys alone still meet rule 1).
+   */
   private static void noRackViolationWhenRacksSuffice(
       PlacementInput input, Placement placement, String where) {
+    Set<String> allRacks = new HashSet<>();
+    for (int c = 0; c < input.clients().size(); c++) {
+      allRacks.add(rackOf(input, c));
+    }
+    assertThat(placement.racks()).as("%s: racks", where).isEqualTo(allRacks.size());
+    Map<Integer, Integer> warmupOf = new HashMap<>();
+    for (Placement.Warmup w : placement.warmups()) {
+      warmupOf.put(w.task(), w.client());
+    }
     int violating = 0;
     for (int task = 0; task < input.tasks().size(); task++) {
       Set<String> racks = new HashSet<>();
@@ -100,9 +123,19 @@ class RackAwarePlacerPropertiesTest {
       if (repeated) {
         violating++;
       }
+      Integer warmup = warmupOf.get(task);
+      int replicas = 1 + placement.standbys()[task].length;
+      if (warmup != null && allRacks.size() >= replicas + 1) {
+        assertThat(racks)
+            .as(
+                "%s: warm-up of task %d on client %d shares rack %s with a replica (%d racks, %d"
+                    + " replicas with the warm-up)",
+                where, task, warmup, rackOf(input, warmup), allRacks.size(), replicas + 1)
+            .doesNotContain(rackOf(input, warmup));
+      }
     }
     assertThat(placement.violations()).as("%s: reported violations", where).hasSize(violating);
-    if (placement.racks() >= 1 + input.standbys()) {
+    if (allRacks.size() >= 1 + input.standbys()) {
       assertThat(violating).as("%s: tasks with two replicas on one rack", where).isZero();
     }
   }
