@@ -51,7 +51,7 @@ class RackAwarePlacerPropertiesTest {
     activesAreBalancedUnlessAFollowupIsDue(input, placement, where);
     allReplicasAreBalancedWherePossible(input, placement, where);
     subtopologiesAreSpreadOnAFirstAssignment(input, placement, where);
-    activesMoveOnlyToCaughtUpCopies(generated, placement, where);
+    activesLandOnACaughtUpOrElseTheLeastLaggingCopy(generated, placement, where);
     nothingMovesWhenNothingChanged(input, placement, where);
   }
 
@@ -351,27 +351,59 @@ class RackAwarePlacerPropertiesTest {
     return product / threads + (product % threads == 0 ? 0 : 1);
   }
 
-  private static void activesMoveOnlyToCaughtUpCopies(
+  /**
+   * Rule 5, where an active lands, as stock {@code HighAvailabilityTaskAssignor} decides it in
+   * {@code TaskMovement.assignActiveTaskMovements} (a caught-up client if any, else the most
+   * caught-up one): every stateful task's active is on a copy within the acceptable recovery lag
+   * whenever one exists, and otherwise on a least-lagging copy. Only a task that no live client has
+   * a copy of with a known lag may go anywhere. This covers tasks that stay, tasks balance moves,
+   * and the failover case — tasks whose previous owner left — which the statistics count, so a
+   * generator change that stops producing it shows.
+   */
+  private static void activesLandOnACaughtUpOrElseTheLeastLaggingCopy(
       RandomCluster.Generated generated, Placement placement, String where) {
     PlacementInput input = generated.input();
+    boolean failoverToCaughtUp = false;
+    boolean failoverToLagging = false;
     for (int task = 0; task < input.tasks().size(); task++) {
-      int previous = generated.previousActive()[task];
-      int now = placement.active()[task];
-      if (!input.tasks().get(task).stateful() || previous < 0 || previous == now) {
+      if (!input.tasks().get(task).stateful()) {
         continue;
       }
       boolean anyCaughtUp = false;
+      long leastLag = Long.MAX_VALUE;
       for (ClientSpec c : input.clients()) {
         anyCaughtUp |= caughtUp(c, task, input);
+        Long lag = c.lags().get(task);
+        if (lag != null) {
+          leastLag = Math.min(leastLag, lag);
+        }
       }
+      int now = placement.active()[task];
+      boolean left = generated.ownerLeft()[task];
+      int owner = generated.previousActive()[task];
+      String previous =
+          left
+              ? "its previous owner left"
+              : owner < 0 ? "no previous owner" : "previous owner " + owner;
       if (anyCaughtUp) {
+        failoverToCaughtUp |= left;
         assertThat(caughtUp(input.clients().get(now), task, input))
             .as(
-                "%s: task %d moved from %d to %d, which is not caught up",
+                "%s: task %d (%s) is active on %d, which is not caught up, while a copy is",
                 where, task, previous, now)
             .isTrue();
+      } else if (leastLag != Long.MAX_VALUE) {
+        failoverToLagging |= left;
+        assertThat(input.clients().get(now).lags().get(task))
+            .as(
+                "%s: task %d (%s), no copy caught up: active on %d, not on a least-lagging copy"
+                    + " (lag %d)",
+                where, task, previous, now, leastLag)
+            .isEqualTo(leastLag);
       }
     }
+    Statistics.label("failover onto a caught-up copy").collect(failoverToCaughtUp);
+    Statistics.label("failover, no copy caught up").collect(failoverToLagging);
   }
 
   private static boolean caughtUp(ClientSpec client, int task, PlacementInput input) {

@@ -12,7 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Hand-made clusters for the cases the properties cover only among thousands of others: where a
- * warm-up may go (rule 1).
+ * warm-up may go (rule 1) and where an active goes when no copy is caught up (rule 5). The lag
+ * rules follow stock Kafka Streams' {@code TaskMovement.assignActiveTaskMovements}: a caught-up
+ * client if any, else the most caught-up one.
  */
 class RackAwarePlacerTest {
   private static final long ACCEPTABLE_LAG = 10_000;
@@ -101,6 +103,86 @@ class RackAwarePlacerTest {
 
     assertThat(placement.warmups()).extracting(Placement.Warmup::client).contains(big);
     assertThat(placement.violations()).isEmpty();
+  }
+
+  @Test
+  void failsOverToTheLeastLaggingCopyWhenNoneIsCaughtUp() {
+    // Both standbys lag beyond the acceptable lag. Stock moves the active to the most caught-up
+    // client (TaskMovement.tryToMoveActiveToMostCaughtUpClient), not the least loaded.
+    assertThat(activeAfterFailover(50_000L, 20_000L)).isEqualTo(1);
+  }
+
+  @Test
+  void failsOverToACaughtUpCopyEvenOnTheBusiestClient() {
+    assertThat(activeAfterFailover(30_000L, 9_000L)).isEqualTo(1);
+  }
+
+  /**
+   * The owner of a stateful task left; its standbys were on client 0 and client 1 (rack a and b)
+   * with the given lags, and client 1 is the busiest (two stateless actives). Client 2 (rack c) has
+   * no copy. Returns the client the task's active goes to.
+   */
+  private static int activeAfterFailover(long lagOnClient0, long lagOnClient1) {
+    Cluster cluster = new Cluster();
+    int idle = cluster.client("rack-a", 1);
+    int busy = cluster.client("rack-b", 1);
+    cluster.client("rack-c", 1);
+    int task = cluster.statefulTask();
+    cluster.previousStandby(idle, task, lagOnClient0);
+    cluster.previousStandby(busy, task, lagOnClient1);
+    cluster.previousActive(busy, cluster.statelessTask(), null);
+    cluster.previousActive(busy, cluster.statelessTask(), null);
+
+    Placement placement = RackAwarePlacer.place(cluster.input(1, 2));
+
+    assertThat(placement.violations()).isEmpty();
+    return placement.active()[task];
+  }
+
+  @Test
+  void takesTheActiveFromARestoringOwnerWhenAnotherCopyIsFurtherAheadOrCaughtUp() {
+    // The owner (client 0) is still restoring (lag 30,000); client 1's standby is further ahead:
+    // not caught up either (15,000), or caught up (50). Stock moves the active to the more
+    // caught-up
+    // client (TaskMovement.taskIsNotCaughtUpOnClientAndOtherMoreCaughtUpClientsExist).
+    for (long standbyLag : new long[] {15_000L, 50L}) {
+      Cluster cluster = new Cluster();
+      int owner = cluster.client("rack-a", 1);
+      int ahead = cluster.client("rack-b", 1);
+      cluster.client("rack-c", 1);
+      int task = cluster.statefulTask();
+      cluster.previousActive(owner, task, 30_000L);
+      cluster.previousStandby(ahead, task, standbyLag);
+
+      Placement placement = RackAwarePlacer.place(cluster.input(1, 2));
+
+      assertThat(placement.active()[task]).as("standby lag %d", standbyLag).isEqualTo(ahead);
+    }
+  }
+
+  @Test
+  void balanceMovesAnActiveOffTheLeastLaggingCopyOnlyThroughAWarmUp() {
+    // Six tasks whose owner left; client 1 holds the least-lagging copy of each, none caught up.
+    // Balance wants two on each client, but the other clients' copies are worse (or absent), so
+    // the actives stay on client 1 and the clients balance wants get warm-ups, as many as allowed
+    // (no standbys, so the warm-ups show as such).
+    Cluster cluster = new Cluster();
+    int worse = cluster.client("rack-a", 1);
+    int best = cluster.client("rack-b", 1);
+    cluster.client("rack-c", 1);
+    for (int i = 0; i < 6; i++) {
+      int task = cluster.statefulTask();
+      cluster.previousStandby(best, task, 20_000L);
+      cluster.previousStandby(worse, task, 50_000L);
+    }
+
+    Placement placement = RackAwarePlacer.place(cluster.input(0, 2));
+
+    for (int task = 0; task < 6; task++) {
+      assertThat(placement.active()[task]).as("active of task %d", task).isEqualTo(best);
+    }
+    assertThat(placement.warmups()).hasSize(2);
+    assertThat(placement.followupRebalance()).isTrue();
   }
 
   /** A small cluster built by hand. */
