@@ -29,13 +29,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A KIP-924 task assignor that never puts two replicas of a task (its active and standbys) on one
- * rack while there are at least as many racks as replicas; then gives every stateful task its
- * {@code num.standby.replicas} standbys, balances by stream threads, stays sticky, and moves an
- * active only to a caught-up copy (warm-ups and a follow-up rebalance otherwise). Enable it with
- * {@code task.assignor.class=dev.backbone.assignment.RackAwareTaskAssignor}; a client's rack is its
- * {@code client.rack}, or else its {@code client.tag.rack}. A client with neither is a rack of its
- * own, and is reported.
+ * A KIP-924 task assignor that never puts two replicas of a task (its active, standbys and warm-up)
+ * on one rack while there are at least as many racks as replicas; then gives every stateful task
+ * its {@code num.standby.replicas} standbys, balances by stream threads, stays sticky, and runs an
+ * active only on a caught-up copy, or on the least-lagging one when none is caught up (warm-ups and
+ * a follow-up rebalance to move it anywhere else). Enable it with {@code
+ * task.assignor.class=dev.backbone.assignment.RackAwareTaskAssignor}; a client's rack is its {@code
+ * client.rack}, or else its {@code client.tag.rack}. A client with neither is a rack of its own,
+ * and is reported.
  *
  * <p>When the rule cannot hold, the assignment is the best possible, one warning names the tasks
  * and racks, and {@link AssignmentMetrics#RACK_VIOLATIONS} counts them.
@@ -133,7 +134,9 @@ public class RackAwareTaskAssignor implements TaskAssignor {
     Map<Integer, Long> lags = new HashMap<>();
     for (Map.Entry<TaskId, Long> e : state.statefulTasksToLagSums().entrySet()) {
       Integer index = taskIndex.get(e.getKey());
-      // Only copies that matter: caught-up ones (rule 5) and previous ones (stickiness).
+      // Only copies that matter: caught-up ones (rule 5), and previous ones (stickiness, and the
+      // least-lagging copy an active fails over to when none is caught up). A stale copy left on
+      // disk by an older assignment is not passed unless it is caught up.
       if (index != null
           && (e.getValue() <= acceptableLag || active.contains(index) || standby.contains(index))) {
         lags.put(index, e.getValue());

@@ -7,7 +7,8 @@ import java.util.List;
  *
  * @param active the active client of each task ({@code -1} only when there are no clients)
  * @param standbys the standby clients of each task (empty for stateless tasks), without warm-ups
- * @param warmups extra copies being built on the client an active will move to
+ * @param warmups extra copies being built on the client an active will move to, at most one per
+ *     task; on a rack without a replica of the task whenever the racks suffice for it too
  * @param followupRebalance whether a follow-up rebalance must run (a warm-up or a deferred move)
  * @param violations tasks whose replicas share a rack
  * @param racks how many distinct racks the clients are on (a client without a rack counts as one)

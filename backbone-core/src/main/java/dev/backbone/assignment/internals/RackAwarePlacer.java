@@ -21,37 +21,52 @@ import java.util.TreeSet;
  *   <li><b>Replicas of a task on distinct racks</b> — hard. Losing a rack must never lose every
  *       copy of a task's state. It can only fail when the clients span fewer racks than a task has
  *       replicas; then replicas are spread over as many racks as there are, and the task is
- *       reported as a {@link Placement.RackViolation}. Never silently.
+ *       reported as a {@link Placement.RackViolation}. Never silently. A warm-up counts as a
+ *       replica whenever the racks suffice for it too (racks &gt;= active + standbys + 1): it goes
+ *       on a rack of its own. A warm-up whose client shares a rack with a replica is skipped, never
+ *       placed: balance tries the next client with room, and when there is none the active stays
+ *       where it is (with a follow-up rebalance, as when the warm-up budget is spent). With fewer
+ *       racks a warm-up is an extra copy that may share one and is not a violation: the active and
+ *       standbys alone still meet the rule.
  *   <li><b>Every stateful task gets its standbys</b> as long as there is a client that does not
  *       hold the task yet. There is no hard capacity: a standby is cheap next to a lost replica.
  *   <li><b>Balance</b>: actives, and actives plus standbys, per client proportional to its threads
  *       (each client within the floor and ceiling of its exact share) where the rack rule allows;
  *       consecutive tasks of one subtopology go to different clients. docs/assignment.md states
  *       exactly when each bound is guaranteed.
- *   <li><b>Stickiness</b>: every previous active and standby stays where it was unless balance
- *       needs it elsewhere, so an unchanged cluster moves nothing and a change moves close to the
- *       minimum.
- *   <li><b>Lag-aware moves</b>: an active only moves to a client whose copy is within the
- *       acceptable recovery lag. Otherwise the caught-up owner keeps it, the new home gets a
- *       warm-up copy (at most {@code maxWarmups} of them) and a follow-up rebalance is requested.
- *       If no client is caught up, there is nothing to wait for and the task goes where balance
- *       wants it.
+ *   <li><b>Stickiness</b>: every previous active (on a copy rule 5 allows) and standby stays where
+ *       it was unless balance needs it elsewhere, so an unchanged cluster moves nothing and a
+ *       change moves close to the minimum.
+ *   <li><b>Lag-aware placement</b>: a stateful active runs only on a <i>best copy</i>: one within
+ *       the acceptable recovery lag when any client has one, otherwise one with the least lag, as
+ *       stock Kafka Streams' {@code TaskMovement.assignActiveTaskMovements} decides (a caught-up
+ *       client, else the most caught-up one). So a failover (the owner left) goes to a caught-up
+ *       copy, or else to the least-lagging survivor, not to the least loaded client; and an owner
+ *       that is still restoring while another copy is further ahead loses the task to it. Only a
+ *       task no client has a known lag for goes where balance wants it. When balance wants an
+ *       active on a client whose copy is not as good, the best copy keeps it, the new home gets a
+ *       warm-up (at most {@code maxWarmups} of them) and a follow-up rebalance is requested. Rule 5
+ *       comes last but is not outranked by 3 and 4: it says where an active may run now, balance
+ *       and stickiness choose among those places, and a balance move to any other place waits for
+ *       its warm-up.
  * </ol>
  *
  * <h2>How</h2>
  *
  * Two phases, actives then standbys, each in three steps: <i>keep</i> every previous placement that
- * is still valid (no capacity cap, so a balanced previous assignment is a fixed point); <i>fill</i>
- * what is missing greedily onto the least loaded eligible client (ordered sets keyed by load per
- * thread; for standbys one ordered set per rack, so the rack rule costs O(racks) per replica);
- * <i>rebalance</i> by single moves from the client furthest above its share to a client below its
- * share, which strictly lowers the sum of squared deviations, so it terminates, and it stops as
- * soon as every client is within bounds — which is why a balanced input moves nothing. A standby
- * that cannot move straight to a client with room may move along a chain of two (bounded search). A
- * move that would make an active land on a client that is not caught up becomes a warm-up instead.
- * The rack rule is checked on every standby placement and move, never repaired afterwards. Cost:
- * O(tasks x (racks + log clients) + moves x clients), well under a second at 1,200 clients x 10,000
- * tasks.
+ * is still valid (no capacity cap, so a balanced previous assignment is a fixed point; a previous
+ * active only on a best copy); <i>fill</i> what is missing greedily onto the least loaded eligible
+ * client (an active onto the least loaded best copy; ordered sets keyed by load per thread; for
+ * standbys one ordered set per rack, so the rack rule costs O(racks) per replica); <i>rebalance</i>
+ * by single moves from the client furthest above its share to a client below its share, which
+ * strictly lowers the sum of squared deviations, so it terminates, and it stops as soon as every
+ * client is within bounds — which is why a balanced input moves nothing. A standby that cannot move
+ * straight to a client with room may move along a chain of two (bounded search). A move that would
+ * make an active land on a client that is not a best copy becomes a warm-up instead, only onto a
+ * client off the active's rack when the racks suffice for the warm-up (else the next client with
+ * room is tried). The standbys then treat the warm-up's rack as taken. The rack rule is checked on
+ * every standby and warm-up placement and move, never repaired afterwards. Cost: O(tasks x (racks +
+ * log clients) + moves x clients), well under a second at 1,200 clients x 10,000 tasks.
  */
 public final class RackAwarePlacer {
   /** Candidate checks all chain searches of one placement may make together. */
@@ -83,10 +98,19 @@ public final class RackAwarePlacer {
     private final List<Map<Integer, Long>> lags = new ArrayList<>();
     private final int[][] copyHolders;
 
+    /** Per task: the smallest known lag of any copy, and whether some copy is caught up. */
+    private final long[] leastLag;
+
+    private final boolean[] caughtUpSomewhere;
+
     private final int[] planned;
     private final int[] active;
     private final boolean[] pinned;
     private final int[] warmupTarget;
+
+    /** The rack a task's warm-up takes under rule 1 ({@code -1}: none, or too few racks). */
+    private final int[] warmupRack;
+
     private final int[] activeLoad;
     private final IntList[] plannedOf;
 
@@ -146,16 +170,25 @@ public final class RackAwarePlacer {
       }
       this.totalThreads = sum;
       this.copyHolders = new int[t][];
+      this.leastLag = new long[t];
+      this.caughtUpSomewhere = new boolean[t];
       for (int i = 0; i < t; i++) {
         copyHolders[i] = holders.get(i).toArray();
+        leastLag[i] = Long.MAX_VALUE;
+        for (int c : copyHolders[i]) {
+          leastLag[i] = Math.min(leastLag[i], lagOf(c, i));
+        }
+        caughtUpSomewhere[i] = leastLag[i] <= in.acceptableRecoveryLag();
       }
       this.planned = new int[t];
       this.active = new int[t];
       this.pinned = new boolean[t];
       this.warmupTarget = new int[t];
+      this.warmupRack = new int[t];
       Arrays.fill(planned, -1);
       Arrays.fill(active, -1);
       Arrays.fill(warmupTarget, -1);
+      Arrays.fill(warmupRack, -1);
       this.activeLoad = new int[n];
       this.subOf = new int[t];
       Map<Integer, Integer> subIds = new HashMap<>();
@@ -197,7 +230,9 @@ public final class RackAwarePlacer {
     private void placeActives() {
       for (int c = 0; c < n; c++) {
         for (int task : sorted(in.clients().get(c).previousActive())) {
-          if (task >= 0 && task < t && planned[task] < 0) {
+          // A previous owner that is not a best copy (still restoring while another copy is
+          // further ahead) loses the task, as in stock's TaskMovement.
+          if (task >= 0 && task < t && planned[task] < 0 && bestCopy(c, task)) {
             assignPlanned(task, c);
           }
         }
@@ -210,7 +245,7 @@ public final class RackAwarePlacer {
         if (planned[task] >= 0) {
           continue;
         }
-        int target = leastLoadedCaughtUp(task);
+        int target = leastLoadedBestCopy(task);
         if (target < 0) {
           target = leastLoadedBelowSubtopologyShare(task, byLoad);
         }
@@ -267,10 +302,16 @@ public final class RackAwarePlacer {
       return result;
     }
 
-    private int leastLoadedCaughtUp(int task) {
+    /**
+     * The least loaded client holding a best copy of the task (see {@link #bestCopy}); {@code -1}
+     * when no client holds a copy with a known lag, so balance alone decides.
+     */
+    private int leastLoadedBestCopy(int task) {
+      boolean stateful = in.tasks().get(task).stateful();
       int best = -1;
       for (int c : copyHolders[task]) {
-        if (caughtUp(c, task)
+        if ((!stateful || lagOf(c, task) != Long.MAX_VALUE)
+            && bestCopy(c, task)
             && (best < 0
                 || (long) (activeLoad[c] + 1) * threads[best]
                     < (long) (activeLoad[best] + 1) * threads[c])) {
@@ -280,21 +321,44 @@ public final class RackAwarePlacer {
       return best;
     }
 
+    /**
+     * Whether the task's active may run on the client without waiting (rule 5), the way stock Kafka
+     * Streams' {@code TaskMovement.assignActiveTaskMovements} chooses: a stateless task anywhere; a
+     * stateful one on a caught-up copy when there is one, and otherwise on a least-lagging copy
+     * ({@code tryToMoveActiveToMostCaughtUpClient}). When no client has a known lag for the task,
+     * every client is as good as any.
+     */
+    private boolean bestCopy(int client, int task) {
+      if (!in.tasks().get(task).stateful()) {
+        return true;
+      }
+      return caughtUpSomewhere[task]
+          ? caughtUp(client, task)
+          : lagOf(client, task) <= leastLag[task];
+    }
+
     private boolean caughtUp(int client, int task) {
       if (!in.tasks().get(task).stateful()) {
         return true;
       }
-      Long lag = lags.get(client).get(task);
-      return lag != null && lag <= in.acceptableRecoveryLag();
+      return lagOf(client, task) <= in.acceptableRecoveryLag();
     }
 
-    private boolean anyCaughtUp(int task) {
-      for (int c : copyHolders[task]) {
-        if (caughtUp(c, task)) {
-          return true;
-        }
-      }
-      return false;
+    /** The lag of the client's copy of the task; {@code Long.MAX_VALUE} when it has none. */
+    private long lagOf(int client, int task) {
+      Long lag = lags.get(client).get(task);
+      return lag == null ? Long.MAX_VALUE : lag;
+    }
+
+    /**
+     * Whether a warm-up of the task on {@code y}, with the active staying on {@code x}, keeps rule
+     * 1: on a rack of its own whenever the racks suffice for active, standbys and warm-up. The
+     * standbys are placed later and avoid the warm-up's rack (see {@link #warmupRack}), so only the
+     * active's rack is checked here.
+     */
+    private boolean warmupKeepsRacksApart(int task, int x, int y) {
+      int replicas = 1 + Math.min(k, n - 1);
+      return rackNames.size() < replicas + 1 || rackOf[x] != rackOf[y];
     }
 
     private void rebalanceActives() {
@@ -319,12 +383,41 @@ public final class RackAwarePlacer {
             || (activeLoad[x] <= upper(share, x) && activeLoad[y] >= lower(share, y))) {
           return;
         }
-        if (!moveActive(x, y)) {
-          // Only stateful tasks without a warm-up budget are left to move: try again later.
+        if (!moveActive(x, y) && !moveActiveElsewhere(x, y, share)) {
+          // Only stateful tasks are left to move, and no warm-up can be placed for them (budget
+          // spent, or no client with room on a rack the warm-up may take): try again later.
           followup = true;
           return;
         }
       }
+    }
+
+    /**
+     * {@code y} could take none of x's actives (each would need a warm-up y cannot take: none are
+     * left, or y shares the active's rack): tries the other clients that have room, the furthest
+     * below their share first. Room as in the rebalance loop: below the ceiling when x is above its
+     * own, else below the floor, so every move still lowers the sum of squared deviations.
+     */
+    private boolean moveActiveElsewhere(int x, int y, long share) {
+      boolean xOver = activeLoad[x] > upper(share, x);
+      List<Integer> room = new ArrayList<>();
+      for (int c = 0; c < n; c++) {
+        if (c != x
+            && c != y
+            && activeLoad[c] < upper(share, c)
+            && (xOver || activeLoad[c] < lower(share, c))) {
+          room.add(c);
+        }
+      }
+      room.sort(
+          Comparator.<Integer>comparingDouble(c -> deviation(activeLoad, share, c))
+              .thenComparingInt(c -> c));
+      for (int c : room) {
+        if (moveActive(x, c)) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /** Moves one planned active from x to y; false if none can move. */
@@ -335,12 +428,13 @@ public final class RackAwarePlacer {
       int best = Integer.MAX_VALUE;
       for (int i = 0; i < tasks.size() && best > 0; i++) {
         int task = tasks.get(i);
+        // x holds a best copy of every task it plans (keep, fill and moves only put them there).
         int r;
         if (!in.tasks().get(task).stateful() || caughtUp(y, task)) {
           r = 0;
-        } else if (!caughtUp(x, task) && !anyCaughtUp(task)) {
+        } else if (!caughtUpSomewhere[task] && bestCopy(y, task)) {
           r = 1;
-        } else if (warmupsLeft > 0 && caughtUp(x, task)) {
+        } else if (warmupsLeft > 0 && warmupKeepsRacksApart(task, x, y)) {
           r = 2;
         } else {
           continue;
@@ -364,7 +458,7 @@ public final class RackAwarePlacer {
       activeLoad[y]++;
       subLoad[subOf[chosen]][y]++;
       if (rank == 2) {
-        // The caught-up owner keeps the active until the target has caught up.
+        // The owner (caught up, or the least lagging) keeps the active until y has caught up.
         warmupsLeft--;
         pinned[chosen] = true;
         warmupTarget[chosen] = y;
@@ -383,6 +477,9 @@ public final class RackAwarePlacer {
         totalLoad[active[task]]++;
         boolean stateful = in.tasks().get(task).stateful();
         standby[task] = new int[stateful ? Math.min(k, n - 1) : 0];
+        if (warmupTarget[task] >= 0 && rackNames.size() >= 2 + standby[task].length) {
+          warmupRack[task] = rackOf[warmupTarget[task]];
+        }
       }
       // keep
       for (int task = 0; task < t; task++) {
@@ -417,10 +514,12 @@ public final class RackAwarePlacer {
       rebalanceStandbys(racks);
     }
 
+    /** Keeps a previous copy as a standby if rule 1 allows; the warm-up's client may absorb it. */
     private void tryKeepStandby(int task, int c) {
       if (standbyCount[task] < standby[task].length
           && !holds(c, task)
-          && !rackUsed(task, rackOf[c], -1)) {
+          && !replicaOnRack(task, rackOf[c], -1)
+          && (c == warmupTarget[task] || rackOf[c] != warmupRack[task])) {
         addStandby(task, c);
       }
     }
@@ -509,8 +608,17 @@ public final class RackAwarePlacer {
       return false;
     }
 
-    /** Whether a replica of the task other than the one on {@code except} is on the rack. */
+    /**
+     * Whether a replica of the task other than the one on {@code except}, or its warm-up, is on the
+     * rack. The warm-up counts even when {@code except} is its client: a standby moving off that
+     * client leaves the warm-up there.
+     */
     private boolean rackUsed(int task, int rack, int except) {
+      return rack == warmupRack[task] || replicaOnRack(task, rack, except);
+    }
+
+    /** Whether a replica of the task other than the one on {@code except} is on the rack. */
+    private boolean replicaOnRack(int task, int rack, int except) {
       if (active[task] != except && rackOf[active[task]] == rack) {
         return true;
       }

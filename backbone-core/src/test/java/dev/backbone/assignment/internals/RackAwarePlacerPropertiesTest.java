@@ -51,7 +51,7 @@ class RackAwarePlacerPropertiesTest {
     activesAreBalancedUnlessAFollowupIsDue(input, placement, where);
     allReplicasAreBalancedWherePossible(input, placement, where);
     subtopologiesAreSpreadOnAFirstAssignment(input, placement, where);
-    activesMoveOnlyToCaughtUpCopies(generated, placement, where);
+    activesLandOnACaughtUpOrElseTheLeastLaggingCopy(generated, placement, where);
     nothingMovesWhenNothingChanged(input, placement, where);
   }
 
@@ -74,7 +74,14 @@ class RackAwarePlacerPropertiesTest {
     assertThat(placement.warmups().size())
         .as("%s: warm-ups", where)
         .isLessThanOrEqualTo(input.maxWarmups());
+    Set<Integer> warmedUp = new HashSet<>();
     for (Placement.Warmup w : placement.warmups()) {
+      assertThat(warmedUp.add(w.task()))
+          .as("%s: two warm-ups of task %d", where, w.task())
+          .isTrue();
+      assertThat(input.tasks().get(w.task()).stateful())
+          .as("%s: warm-up of stateless task %d", where, w.task())
+          .isTrue();
       assertThat(placement.active()[w.task()])
           .as("%s: warm-up on the active", where)
           .isNotEqualTo(w.client());
@@ -87,8 +94,24 @@ class RackAwarePlacerPropertiesTest {
     }
   }
 
+  /**
+   * Rule 1 over every copy a task gets: active, standbys and its warm-up. Active and standbys are
+   * on distinct racks whenever the clients span at least as many racks as they are (and the
+   * reported violations are exactly the tasks where they are not); a warm-up is on a rack of its
+   * own too whenever the racks suffice for it as well. Below that, a warm-up is an extra copy that
+   * may share a rack and is not a reported violation (active and standbys alone still meet rule 1).
+   */
   private static void noRackViolationWhenRacksSuffice(
       PlacementInput input, Placement placement, String where) {
+    Set<String> allRacks = new HashSet<>();
+    for (int c = 0; c < input.clients().size(); c++) {
+      allRacks.add(rackOf(input, c));
+    }
+    assertThat(placement.racks()).as("%s: racks", where).isEqualTo(allRacks.size());
+    Map<Integer, Integer> warmupOf = new HashMap<>();
+    for (Placement.Warmup w : placement.warmups()) {
+      warmupOf.put(w.task(), w.client());
+    }
     int violating = 0;
     for (int task = 0; task < input.tasks().size(); task++) {
       Set<String> racks = new HashSet<>();
@@ -100,9 +123,19 @@ class RackAwarePlacerPropertiesTest {
       if (repeated) {
         violating++;
       }
+      Integer warmup = warmupOf.get(task);
+      int replicas = 1 + placement.standbys()[task].length;
+      if (warmup != null && allRacks.size() >= replicas + 1) {
+        assertThat(racks)
+            .as(
+                "%s: warm-up of task %d on client %d shares rack %s with a replica (%d racks, %d"
+                    + " replicas with the warm-up)",
+                where, task, warmup, rackOf(input, warmup), allRacks.size(), replicas + 1)
+            .doesNotContain(rackOf(input, warmup));
+      }
     }
     assertThat(placement.violations()).as("%s: reported violations", where).hasSize(violating);
-    if (placement.racks() >= 1 + input.standbys()) {
+    if (allRacks.size() >= 1 + input.standbys()) {
       assertThat(violating).as("%s: tasks with two replicas on one rack", where).isZero();
     }
   }
@@ -318,27 +351,59 @@ class RackAwarePlacerPropertiesTest {
     return product / threads + (product % threads == 0 ? 0 : 1);
   }
 
-  private static void activesMoveOnlyToCaughtUpCopies(
+  /**
+   * Rule 5, where an active lands, as stock {@code HighAvailabilityTaskAssignor} decides it in
+   * {@code TaskMovement.assignActiveTaskMovements} (a caught-up client if any, else the most
+   * caught-up one): every stateful task's active is on a copy within the acceptable recovery lag
+   * whenever one exists, and otherwise on a least-lagging copy. Only a task that no live client has
+   * a copy of with a known lag may go anywhere. This covers tasks that stay, tasks balance moves,
+   * and the failover case — tasks whose previous owner left — which the statistics count, so a
+   * generator change that stops producing it shows.
+   */
+  private static void activesLandOnACaughtUpOrElseTheLeastLaggingCopy(
       RandomCluster.Generated generated, Placement placement, String where) {
     PlacementInput input = generated.input();
+    boolean failoverToCaughtUp = false;
+    boolean failoverToLagging = false;
     for (int task = 0; task < input.tasks().size(); task++) {
-      int previous = generated.previousActive()[task];
-      int now = placement.active()[task];
-      if (!input.tasks().get(task).stateful() || previous < 0 || previous == now) {
+      if (!input.tasks().get(task).stateful()) {
         continue;
       }
       boolean anyCaughtUp = false;
+      long leastLag = Long.MAX_VALUE;
       for (ClientSpec c : input.clients()) {
         anyCaughtUp |= caughtUp(c, task, input);
+        Long lag = c.lags().get(task);
+        if (lag != null) {
+          leastLag = Math.min(leastLag, lag);
+        }
       }
+      int now = placement.active()[task];
+      boolean left = generated.ownerLeft()[task];
+      int owner = generated.previousActive()[task];
+      String previous =
+          left
+              ? "its previous owner left"
+              : owner < 0 ? "no previous owner" : "previous owner " + owner;
       if (anyCaughtUp) {
+        failoverToCaughtUp |= left;
         assertThat(caughtUp(input.clients().get(now), task, input))
             .as(
-                "%s: task %d moved from %d to %d, which is not caught up",
+                "%s: task %d (%s) is active on %d, which is not caught up, while a copy is",
                 where, task, previous, now)
             .isTrue();
+      } else if (leastLag != Long.MAX_VALUE) {
+        failoverToLagging |= left;
+        assertThat(input.clients().get(now).lags().get(task))
+            .as(
+                "%s: task %d (%s), no copy caught up: active on %d, not on a least-lagging copy"
+                    + " (lag %d)",
+                where, task, previous, now, leastLag)
+            .isEqualTo(leastLag);
       }
     }
+    Statistics.label("failover onto a caught-up copy").collect(failoverToCaughtUp);
+    Statistics.label("failover, no copy caught up").collect(failoverToLagging);
   }
 
   private static boolean caughtUp(ClientSpec client, int task, PlacementInput input) {

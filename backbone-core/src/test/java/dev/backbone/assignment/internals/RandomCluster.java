@@ -11,8 +11,10 @@ import java.util.Set;
 /**
  * Random clusters for the assignor's properties and the stock comparison: 1-1,200 clients with 1-8
  * threads on 1-6 racks of uneven sizes (sometimes a client without a rack), 1-10,000 tasks over a
- * few subtopologies, 0-3 standbys, and a random previous assignment with random lags. Most clusters
- * are small, a few are large. Everything follows from the seed.
+ * few subtopologies, 0-3 standbys, and a random previous assignment with random lags, where a
+ * previous owner may be still restoring or gone (the failover case, recorded in {@link
+ * Generated#ownerLeft()}). Most clusters are small, a few are large. Everything follows from the
+ * seed.
  */
 public final class RandomCluster {
   /** The acceptable recovery lag every generated cluster uses. */
@@ -20,8 +22,19 @@ public final class RandomCluster {
 
   private RandomCluster() {}
 
-  /** A generated cluster. */
-  public record Generated(long seed, PlacementInput input, int[] previousActive) {}
+  /**
+   * A generated cluster.
+   *
+   * @param seed the seed it was generated from
+   * @param input the placement input
+   * @param previousActive each task's previous active client, {@code -1} when it had none or when
+   *     that client has left (see {@code ownerLeft})
+   * @param ownerLeft whether the task's previous active client is gone: the failover case, where
+   *     the task's surviving copies (previous standbys with their lags) decide where the active
+   *     goes
+   */
+  public record Generated(
+      long seed, PlacementInput input, int[] previousActive, boolean[] ownerLeft) {}
 
   /** The cluster of a seed; {@code large} forces the biggest size class. */
   public static Generated generate(long seed) {
@@ -83,6 +96,7 @@ public final class RandomCluster {
     }
     int[] previousActive = new int[tasks];
     java.util.Arrays.fill(previousActive, -1);
+    boolean[] ownerLeft = new boolean[tasks];
     if (previousMode > 0) {
       // Previous owners may include clients that are gone now (indexes past the end).
       int previousClients = clients + random.nextInt(3) - 1;
@@ -91,6 +105,7 @@ public final class RandomCluster {
           continue;
         }
         int owner = random.nextInt(Math.max(1, previousClients));
+        ownerLeft[i] = owner >= clients;
         if (owner < clients) {
           previousActive[i] = owner;
           prevActive.get(owner).add(i);
@@ -125,7 +140,8 @@ public final class RandomCluster {
     return new Generated(
         seed,
         new PlacementInput(specs, taskSpecs, standbys, ACCEPTABLE_LAG, maxWarmups),
-        previousActive);
+        previousActive,
+        ownerLeft);
   }
 
   private static long randomLag(Random random) {
