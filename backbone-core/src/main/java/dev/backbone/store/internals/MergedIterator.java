@@ -1,5 +1,6 @@
 package dev.backbone.store.internals;
 
+import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -18,6 +19,9 @@ import org.rocksdb.RocksIterator;
  */
 final class MergedIterator implements KeyValueIterator<Bytes, byte[]> {
   static final byte[] TOMBSTONE = new byte[0];
+
+  /** Entries read from RocksDB at a time. */
+  static final int CHUNK = 64;
 
   /** An iterator over nothing. */
   static KeyValueIterator<Bytes, byte[]> empty() {
@@ -48,9 +52,13 @@ final class MergedIterator implements KeyValueIterator<Bytes, byte[]> {
   private final Iterator<Map.Entry<Bytes, byte[]>> overlay;
   private final Consumer<MergedIterator> onClose;
   private Map.Entry<Bytes, byte[]> overlayHead;
-  private KeyValue<Bytes, byte[]> next;
+
+  /** Entries read ahead of the reader, at most {@link #CHUNK}. */
+  private final ArrayDeque<KeyValue<Bytes, byte[]>> ahead = new ArrayDeque<>();
+
+  private boolean exhausted;
   private boolean dbValid;
-  private boolean open = true;
+  private volatile boolean open = true;
 
   MergedIterator(
       RocksIterator db,
@@ -142,35 +150,47 @@ final class MergedIterator implements KeyValueIterator<Bytes, byte[]> {
     }
   }
 
-  // hasNext, next, peekNextKey and close hold the iterator's monitor: close() frees the native
-  // RocksDB iterator, and a store closing under a reader on another thread must not free it while
-  // a read is inside it (a native crash); the reader gets InvalidStateStoreException instead.
+  // Only fill() and close() touch the native RocksDB iterator, and both hold the iterator's
+  // monitor: a store closing under a reader on another thread never frees it while a read is
+  // inside it (that would crash the JVM); the reader gets InvalidStateStoreException instead.
+  // fill() reads CHUNK entries at a time, so the reader takes the monitor once per chunk, not
+  // twice per entry.
 
   @Override
-  public synchronized boolean hasNext() {
+  public boolean hasNext() {
     ensureOpen();
-    if (next == null) {
-      next = fetch();
+    if (ahead.isEmpty() && !exhausted) {
+      fill();
     }
-    return next != null;
+    return !ahead.isEmpty();
+  }
+
+  private synchronized void fill() {
+    ensureOpen();
+    for (int i = 0; i < CHUNK; i++) {
+      KeyValue<Bytes, byte[]> kv = fetch();
+      if (kv == null) {
+        exhausted = true;
+        return;
+      }
+      ahead.add(kv);
+    }
   }
 
   @Override
-  public synchronized KeyValue<Bytes, byte[]> next() {
+  public KeyValue<Bytes, byte[]> next() {
     if (!hasNext()) {
       throw new NoSuchElementException("no more entries in this range");
     }
-    KeyValue<Bytes, byte[]> kv = next;
-    next = null;
-    return kv;
+    return ahead.poll();
   }
 
   @Override
-  public synchronized Bytes peekNextKey() {
+  public Bytes peekNextKey() {
     if (!hasNext()) {
       throw new NoSuchElementException("no more entries in this range");
     }
-    return next.key;
+    return ahead.peek().key;
   }
 
   @Override
