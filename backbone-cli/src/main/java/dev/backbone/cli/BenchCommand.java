@@ -105,8 +105,9 @@ final class BenchCommand implements Runnable {
       name = "store",
       mixinStandardHelpOptions = true,
       description = {
-        "JMH: Backbone's store vs Kafka Streams' RocksDB store (put+commit, get hit/miss, range",
-        "scan) in one run, with the Backbone/stock ratio per operation."
+        "JMH: Backbone's store vs Kafka Streams' RocksDB store (put+commit, get hit/miss,",
+        "READ_COMMITTED IQv2 key reads as an HTTP GET makes them, range scan) in one run, with",
+        "the Backbone/stock ratio per operation."
       })
   static final class Store implements Callable<Integer> {
     @Option(
