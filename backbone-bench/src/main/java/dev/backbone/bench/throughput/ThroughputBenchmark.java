@@ -8,6 +8,7 @@ import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.examples.profiles.StoreKind;
 import dev.backbone.kafka.embedded.EmbeddedKafkaBroker;
+import dev.backbone.server.internals.StageProperties;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -158,7 +159,11 @@ public final class ThroughputBenchmark {
     KafkaStreams ingest =
         new KafkaStreams(
             pipeline.ingestTopology(new SimpleMeterRegistry()), pipeline.ingestProperties(base));
-    KafkaStreams state = new KafkaStreams(pipeline.stateTopology(), pipeline.stateProperties(base));
+    // The state stage as a node runs it: a node serves its store, so under exactly-once it runs
+    // without the record cache (only committed state may be read).
+    Properties stateSettings = pipeline.stateProperties(base);
+    StageProperties.withoutRecordCacheUnderExactlyOnce(stateSettings);
+    KafkaStreams state = new KafkaStreams(pipeline.stateTopology(), stateSettings);
     try {
       long t0 = System.nanoTime();
       ingest.start();

@@ -194,11 +194,20 @@ public final class StageProperties {
               withStoreLifecycleReporter(
                   resolved.get(StreamsConfig.METRIC_REPORTER_CLASSES_CONFIG)));
           resolved.put(RestoreTracker.TRACKER_CONFIG, r.restores());
-          if (exactlyOnce(resolved)) {
-            resolved.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
-          }
+          withoutRecordCacheUnderExactlyOnce(resolved);
         });
     return resolved;
+  }
+
+  /**
+   * Turns Kafka Streams' record cache off in the settings of a stage that serves reads, if they ask
+   * for {@code exactly_once_v2} (see the class comment): what a node does to every stage with a
+   * queryable store, and what a benchmark of such a stage must do too.
+   */
+  public static void withoutRecordCacheUnderExactlyOnce(Properties settings) {
+    if (exactlyOnce(settings)) {
+      settings.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
+    }
   }
 
   /**
