@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.utils.AppInfoParser;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.assignment.KafkaStreamsAssignment;
 import org.apache.kafka.streams.processor.assignment.KafkaStreamsAssignment.AssignedTask;
@@ -183,7 +184,9 @@ public final class AssignmentSizeBenchmark {
     BenchReport report =
         new BenchReport(
             "assignment-size",
-            "stock Kafka Streams 4.3.1 with application.server (AssignmentInfo v"
+            "stock Kafka Streams "
+                + AppInfoParser.getVersion()
+                + " with application.server (AssignmentInfo v"
                 + StreamsAssignmentEncoder.LATEST
                 + ", StickyTaskAssignor), same assignment");
     report.row(

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.common.utils.AppInfoParser;
 
 /**
  * {@code backbone bench assignor}: Backbone's rack-aware placement next to stock Kafka Streams'
@@ -65,7 +66,9 @@ public final class AssignorBenchmark {
     BenchReport report =
         new BenchReport(
             "assignor",
-            "stock Kafka Streams 4.3.1 HighAvailabilityTaskAssignor with"
+            "stock Kafka Streams "
+                + AppInfoParser.getVersion()
+                + " HighAvailabilityTaskAssignor with"
                 + " rack.aware.assignment.tags=rack");
     report.row(row("backbone rack-aware", backbone));
     report.row(row("stock high-availability + rack tags", stock));
