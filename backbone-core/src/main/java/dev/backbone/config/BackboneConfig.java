@@ -1,9 +1,11 @@
 package dev.backbone.config;
 
 import dev.backbone.errors.FatalBackboneException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -11,6 +13,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
 
 /**
  * Every Backbone setting, prefixed {@code backbone.}, given in the same {@link Properties} as the
@@ -53,6 +56,31 @@ public final class BackboneConfig extends AbstractConfig {
           + " computes the assignment of stages with a queryable store; Backbone wraps it to"
           + " publish the routing table. Default: Backbone's rack-aware assignor.";
 
+  public static final String CLUSTER_SECRET_CONFIG = "backbone.cluster.secret";
+  private static final int MIN_SECRET_LENGTH = 16;
+  private static final String CLUSTER_SECRET_DOC =
+      "Shared secret every node of a cluster presents on internal calls (snapshot transfer) in the"
+          + " X-Backbone-Cluster-Secret header; at least 16 characters. Without it this node serves"
+          + " no internal call and fetches no snapshot. The demo generates one into its data dir.";
+
+  public static final String BOOTSTRAP_MAX_SNAPSHOTS_CONFIG = "backbone.bootstrap.max.snapshots";
+  private static final String BOOTSTRAP_MAX_SNAPSHOTS_DOC =
+      "Snapshots this node lends to peers at once; a further request is answered 503"
+          + " SNAPSHOTS_BUSY. Each holds hard links of a store's files, so disk use grows only as"
+          + " the live store compacts them away.";
+
+  public static final String BOOTSTRAP_SNAPSHOT_LEASE_MS_CONFIG =
+      "backbone.bootstrap.snapshot.lease.ms";
+  private static final String BOOTSTRAP_SNAPSHOT_LEASE_MS_DOC =
+      "How long a lent snapshot is kept after it was last lent when the borrower never releases"
+          + " it (it crashed); a finished fetch releases it at once.";
+
+  public static final String BOOTSTRAP_SNAPSHOT_REUSE_MS_CONFIG =
+      "backbone.bootstrap.snapshot.reuse.ms";
+  private static final String BOOTSTRAP_SNAPSHOT_REUSE_MS_DOC =
+      "A snapshot cut at most this long ago is lent again instead of cutting a new one (several"
+          + " peers bootstrapping the same task at once); 0 always cuts a new one.";
+
   private static final ConfigDef CONFIG =
       new ConfigDef()
           .define(NODE_ID_CONFIG, Type.STRING, "node-1", Importance.HIGH, NODE_ID_DOC)
@@ -89,7 +117,40 @@ public final class BackboneConfig extends AbstractConfig {
               Type.STRING,
               "dev.backbone.assignment.RackAwareTaskAssignor",
               Importance.MEDIUM,
-              ROUTING_DELEGATE_ASSIGNOR_CLASS_DOC);
+              ROUTING_DELEGATE_ASSIGNOR_CLASS_DOC)
+          .define(
+              CLUSTER_SECRET_CONFIG,
+              Type.PASSWORD,
+              null,
+              (name, value) -> {
+                if (value != null && ((Password) value).value().length() < MIN_SECRET_LENGTH) {
+                  throw new ConfigException(
+                      name, "[hidden]", "must be at least " + MIN_SECRET_LENGTH + " characters");
+                }
+              },
+              Importance.HIGH,
+              CLUSTER_SECRET_DOC)
+          .define(
+              BOOTSTRAP_MAX_SNAPSHOTS_CONFIG,
+              Type.INT,
+              4,
+              Range.between(1, 1000),
+              Importance.LOW,
+              BOOTSTRAP_MAX_SNAPSHOTS_DOC)
+          .define(
+              BOOTSTRAP_SNAPSHOT_LEASE_MS_CONFIG,
+              Type.LONG,
+              600_000L,
+              Range.atLeast(1),
+              Importance.LOW,
+              BOOTSTRAP_SNAPSHOT_LEASE_MS_DOC)
+          .define(
+              BOOTSTRAP_SNAPSHOT_REUSE_MS_CONFIG,
+              Type.LONG,
+              10_000L,
+              Range.atLeast(0),
+              Importance.LOW,
+              BOOTSTRAP_SNAPSHOT_REUSE_MS_DOC);
 
   /** Settings that earlier versions had, with what to use instead. */
   private static final Map<String, String> REPLACED =
@@ -176,6 +237,27 @@ public final class BackboneConfig extends AbstractConfig {
   /** {@link #ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG}. */
   public String routingDelegateAssignorClass() {
     return getString(ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG);
+  }
+
+  /** {@link #CLUSTER_SECRET_CONFIG}, if set. */
+  public Optional<String> clusterSecret() {
+    Password secret = getPassword(CLUSTER_SECRET_CONFIG);
+    return secret == null ? Optional.empty() : Optional.of(secret.value());
+  }
+
+  /** {@link #BOOTSTRAP_MAX_SNAPSHOTS_CONFIG}. */
+  public int bootstrapMaxSnapshots() {
+    return getInt(BOOTSTRAP_MAX_SNAPSHOTS_CONFIG);
+  }
+
+  /** {@link #BOOTSTRAP_SNAPSHOT_LEASE_MS_CONFIG}. */
+  public Duration bootstrapSnapshotLease() {
+    return Duration.ofMillis(getLong(BOOTSTRAP_SNAPSHOT_LEASE_MS_CONFIG));
+  }
+
+  /** {@link #BOOTSTRAP_SNAPSHOT_REUSE_MS_CONFIG}. */
+  public Duration bootstrapSnapshotReuse() {
+    return Duration.ofMillis(getLong(BOOTSTRAP_SNAPSHOT_REUSE_MS_CONFIG));
   }
 
   /** {@link #REBALANCE_RETRY_AFTER_SECONDS_CONFIG}. */

@@ -70,6 +70,11 @@ public final class TestStoreContext implements StateStoreContext {
   /** The node's registry of open stores, passed in the configs as a node passes it. */
   final SnapshotStores stores = new SnapshotStores();
 
+  /** The registry the context passes to its stores. */
+  public SnapshotStores stores() {
+    return stores;
+  }
+
   /** A task's context with the settings Backbone stores need ({@link BackboneStores}). */
   public TestStoreContext(Path taskDir, TaskId taskId, String guarantee) {
     this.taskDir = taskDir;

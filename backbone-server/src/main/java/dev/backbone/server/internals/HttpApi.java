@@ -2,6 +2,7 @@ package dev.backbone.server.internals;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.errors.BackboneException;
 import dev.backbone.server.QueryableStore;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's HTTP server (Javalin on Jetty): the v1 query API, {@code /v1/cluster}, {@code
- * /v1/routing}, {@code /metrics} and the health checks.
+ * /v1/routing}, {@code /metrics}, the health checks, and the internal snapshot transfer peers use
+ * for cold bootstrap ({@link SnapshotEndpoints}).
  *
  * <p>Every answer, including the ones Jetty produces before a request reaches a route (a malformed
  * URI, an over-long request line), is JSON in the one error shape, and every error goes through
@@ -59,6 +61,7 @@ public final class HttpApi implements AutoCloseable {
   private final ObjectMapper mapper = new ObjectMapper();
   private final PeerForwarder forwarder;
   private final KeyReadRouter router;
+  private final SnapshotEndpoints snapshots;
   private final Javalin app;
 
   /**
@@ -69,14 +72,17 @@ public final class HttpApi implements AutoCloseable {
    * @param registry the registry {@code /metrics} scrapes
    * @param metrics the node's meters (the request timer)
    * @param stores the stores the API serves
+   * @param lender the snapshots this node lends to its peers ({@code /internal/v1/snapshots})
    */
   public HttpApi(
       LocalNode node,
       BackboneConfig config,
       PrometheusMeterRegistry registry,
       NodeMetrics metrics,
-      List<QueryableStore<?, ?>> stores) {
+      List<QueryableStore<?, ?>> stores,
+      SnapshotLender lender) {
     this.node = node;
+    this.snapshots = new SnapshotEndpoints(lender, config.clusterSecret());
     this.config = config;
     this.registry = registry;
     this.metrics = metrics;
@@ -116,6 +122,7 @@ public final class HttpApi implements AutoCloseable {
     javalin.get("/metrics", this::scrape);
     javalin.get("/health/live", ctx -> ctx.json(Map.of("status", "UP")));
     javalin.get("/health/ready", this::ready);
+    snapshots.register(javalin);
     javalin.exception(HttpResponseException.class, this::fail);
     javalin.exception(Exception.class, this::fail);
     return javalin;

@@ -72,6 +72,7 @@ public final class HttpErrors {
           Map.entry(STORE_NOT_FOUND, 404),
           Map.entry(KEY_NOT_FOUND, 404),
           Map.entry(NOT_FOUND, 404),
+          Map.entry("SNAPSHOT_FILE_UNKNOWN", 404),
           Map.entry(METHOD_NOT_ALLOWED, 405),
           Map.entry("CONFLICT", 409),
           Map.entry(URI_TOO_LONG, 414));

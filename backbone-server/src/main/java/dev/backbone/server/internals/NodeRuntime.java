@@ -1,5 +1,6 @@
 package dev.backbone.server.internals;
 
+import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.routing.RoutingCache;
@@ -7,6 +8,7 @@ import dev.backbone.server.QueryableStore;
 import dev.backbone.server.StreamsStage;
 import dev.backbone.store.SnapshotStores;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -64,6 +66,9 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
   /** This node's open Backbone stores, registered by the stores of every stage. */
   private final SnapshotStores snapshotStores = new SnapshotStores();
 
+  /** The snapshots this node lends to peers; deleted when the node closes. */
+  private final SnapshotLender lender;
+
   private volatile Phase phase = Phase.NEW;
 
   /**
@@ -91,7 +96,15 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
         stores.stream().map(QueryableStore::stageName).collect(Collectors.toUnmodifiableSet());
     this.registry = registry;
     this.metrics = new NodeMetrics(registry, config.nodeId(), this::isReady);
-    this.http = new HttpApi(this, config, registry, metrics, stores);
+    this.lender =
+        new SnapshotLender(
+            snapshotStores,
+            new SnapshotLender.Settings(
+                config.bootstrapMaxSnapshots(),
+                config.bootstrapSnapshotLease(),
+                config.bootstrapSnapshotReuse()),
+            Clock.systemUTC());
+    this.http = new HttpApi(this, config, registry, metrics, stores, lender);
   }
 
   /**
@@ -233,7 +246,11 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
     try {
       metrics.close();
     } finally {
-      http.close();
+      try {
+        http.close();
+      } finally {
+        lender.close();
+      }
     }
     log.info("Node {} closed", config.nodeId());
   }

@@ -2,15 +2,18 @@ package dev.backbone.server.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.server.HttpProbe;
 import dev.backbone.server.HttpProbe.Reply;
 import dev.backbone.server.QueryableStore;
+import dev.backbone.store.SnapshotStores;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Function;
 import org.apache.kafka.common.serialization.LongSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -19,28 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /** The HTTP surface of a node whose stages have not started: everything that needs no broker. */
 class HttpApiTest {
-  private static final LocalNode NODE =
-      new LocalNode() {
-        @Override
-        public String nodeId() {
-          return "node-t";
-        }
-
-        @Override
-        public List<String> stageNames() {
-          return List.of("ingest", "state");
-        }
-
-        @Override
-        public Optional<RunningStage> stage(String name) {
-          return Optional.empty();
-        }
-
-        @Override
-        public boolean isReady() {
-          return false;
-        }
-      };
+  private static final LocalNode NODE = new FixedLocalNode("node-t", List.of("ingest", "state"));
 
   private static PrometheusMeterRegistry registry;
   private static NodeMetrics metrics;
@@ -62,7 +44,17 @@ class HttpApiTest {
             "numbers", "state", Long::parseLong, new LongSerializer(), Function.identity());
     QueryableStore<String, String> names =
         QueryableStore.withStringKeys("names", "state", Function.identity());
-    api = new HttpApi(NODE, config, registry, metrics, List.of(numbers, names));
+    api =
+        new HttpApi(
+            NODE,
+            config,
+            registry,
+            metrics,
+            List.of(numbers, names),
+            new SnapshotLender(
+                new SnapshotStores(),
+                new SnapshotLender.Settings(1, Duration.ofMinutes(1), Duration.ZERO),
+                Clock.systemUTC()));
     api.start();
     http = new HttpProbe(api.port());
   }

@@ -1,0 +1,367 @@
+package dev.backbone.bootstrap;
+
+import dev.backbone.errors.FatalBackboneException;
+import dev.backbone.errors.RetriableBackboneException;
+import dev.backbone.store.Snapshot;
+import dev.backbone.store.SnapshotManifest;
+import dev.backbone.store.SnapshotStore;
+import dev.backbone.store.SnapshotStores;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.kafka.streams.processor.TaskId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The snapshots one node lends to its peers for cold bootstrap: it cuts a snapshot of an open store
+ * on request (or hands out one it cut moments ago), keeps it while peers copy its files, and
+ * deletes it when every borrower has released it or its lease has run out.
+ *
+ * <p>What must hold:
+ *
+ * <ul>
+ *   <li><b>Only the manifest's files are served.</b> {@link #file} resolves a name against the
+ *       lease's manifest, never against the file system: a name not listed (the manifest itself,
+ *       {@code ../x}, an absolute path) is refused, so a borrower can read nothing else.
+ *   <li><b>A lent snapshot does not change or vanish while leased</b>, except with its store's task
+ *       directory (Kafka Streams wiping a corrupted task): a borrower then gets {@code
+ *       SNAPSHOT_GONE} and tries another peer. Snapshot files are hard links of immutable SST
+ *       files, so a live store's compactions never touch them.
+ *   <li><b>Bounded disk.</b> At most {@code maxSnapshots} snapshots are held at once; beyond that a
+ *       request is answered {@code SNAPSHOTS_BUSY} (retriable) rather than cutting more. A lease
+ *       that no borrower releases expires after {@code leaseTtl}.
+ *   <li><b>Reuse is safe.</b> A snapshot is a committed (data, offset) pair whatever its age; the
+ *       borrower replays the changelog from its offset. Reusing one cut within {@code reuseWithin}
+ *       only lengthens that tail a little, and saves a flush per concurrent borrower.
+ * </ul>
+ *
+ * <p>Thread-safety: every method may be called from any thread (HTTP handlers); the store's {@code
+ * snapshot()} is itself safe to call while its stream thread writes.
+ */
+public final class SnapshotLender implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SnapshotLender.class);
+
+  private final SnapshotStores stores;
+  private final Settings settings;
+  private final Clock clock;
+  private final Map<String, Lease> leases = new LinkedHashMap<>();
+
+  /**
+   * How the lender behaves.
+   *
+   * @param maxSnapshots snapshots held at once, at least 1
+   * @param leaseTtl how long a snapshot is kept after its last lend if nobody releases it
+   * @param reuseWithin a snapshot cut at most this long ago is handed out again instead of cutting
+   *     a new one; zero never reuses
+   */
+  public record Settings(int maxSnapshots, Duration leaseTtl, Duration reuseWithin) {
+    /** Checks the bounds. */
+    public Settings {
+      if (maxSnapshots < 1) {
+        throw new IllegalArgumentException("maxSnapshots must be at least 1, got " + maxSnapshots);
+      }
+      Objects.requireNonNull(leaseTtl, "leaseTtl");
+      Objects.requireNonNull(reuseWithin, "reuseWithin");
+      if (leaseTtl.isNegative() || leaseTtl.isZero()) {
+        throw new IllegalArgumentException("leaseTtl must be positive, got " + leaseTtl);
+      }
+      if (reuseWithin.isNegative()) {
+        throw new IllegalArgumentException("reuseWithin must not be negative, got " + reuseWithin);
+      }
+    }
+  }
+
+  /**
+   * A lent snapshot as a borrower sees it.
+   *
+   * @param id the snapshot's id, unique within this node
+   * @param manifest what it holds
+   * @param manifestJson the manifest file's text, as the borrower writes it into its copy
+   * @param expiresAt when it is deleted unless lent again
+   */
+  public record Loan(
+      String id, SnapshotManifest manifest, String manifestJson, Instant expiresAt) {}
+
+  /**
+   * @param stores the node's open stores
+   * @param settings limits and timings
+   * @param clock the time source (lease expiry, reuse)
+   */
+  public SnapshotLender(SnapshotStores stores, Settings settings, Clock clock) {
+    this.stores = Objects.requireNonNull(stores, "stores");
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /**
+   * Lends a snapshot of a store of this node: one cut within {@code reuseWithin}, or a new one.
+   *
+   * @throws RetriableBackboneException {@code STORE_NOT_HERE} if this node has no open store of
+   *     that task (it moved, or is still initializing), {@code SNAPSHOTS_BUSY} if {@code
+   *     maxSnapshots} are held, {@code STORE_CLOSED} / {@code STORE_DIRTY} from the store
+   * @throws FatalBackboneException {@code SNAPSHOT_FAILED} if RocksDB or the disk refused
+   */
+  public Loan lend(String applicationId, TaskId taskId, String storeName) {
+    SnapshotStore store =
+        stores
+            .find(applicationId, taskId, storeName)
+            .orElseThrow(
+                () ->
+                    new RetriableBackboneException(
+                        "STORE_NOT_HERE",
+                        "this node has no open store '"
+                            + storeName
+                            + "' of task "
+                            + taskId
+                            + " in application '"
+                            + applicationId
+                            + "' (the task moved, or is still initializing here); ask the"
+                            + " task's current replicas from the routing table"));
+    Instant now = clock.instant();
+    String reservation = "reserved:" + UUID.randomUUID();
+    synchronized (this) {
+      expire(now);
+      Optional<Lease> reusable = reusable(store, now);
+      if (reusable.isPresent()) {
+        Lease lease = reusable.get();
+        lease.borrowers++;
+        lease.expiresAt = now.plus(settings.leaseTtl());
+        return lease.loan();
+      }
+      if (leases.size() >= settings.maxSnapshots()) {
+        throw new RetriableBackboneException(
+            "SNAPSHOTS_BUSY",
+            "this node already lends "
+                + leases.size()
+                + " snapshots (backbone.bootstrap.max.snapshots); retry later or ask another"
+                + " replica of task "
+                + taskId);
+      }
+      // Reserve the slot before cutting outside the lock, so concurrent lends stay within bounds.
+      leases.put(reservation, null);
+    }
+    Snapshot snapshot;
+    String manifestJson;
+    try {
+      snapshot = store.snapshot();
+      manifestJson = readManifest(snapshot);
+    } finally {
+      synchronized (this) {
+        leases.remove(reservation);
+      }
+    }
+    synchronized (this) {
+      Lease lease = new Lease(UUID.randomUUID().toString(), store, snapshot, manifestJson, now);
+      lease.borrowers = 1;
+      lease.expiresAt = clock.instant().plus(settings.leaseTtl());
+      leases.put(lease.id, lease);
+      log.info(
+          "lending snapshot {} of store {} task {} ({} files, {} bytes, changelog offsets {})",
+          lease.id,
+          storeName,
+          taskId,
+          snapshot.manifest().files().size(),
+          snapshot.manifest().totalBytes(),
+          snapshot.manifest().changelogOffsets());
+      return lease.loan();
+    }
+  }
+
+  /**
+   * One file of a lent snapshot, by a name its manifest lists. The snapshot must have been cut of
+   * that task's store: an id is not a key to another store's files.
+   *
+   * @throws RetriableBackboneException {@code SNAPSHOT_GONE} if the snapshot is no longer lent, or
+   *     its files were removed with the task directory
+   * @throws FatalBackboneException {@code SNAPSHOT_FILE_UNKNOWN} if the manifest does not list the
+   *     name
+   */
+  public LentFile file(String snapshotId, String name, TaskId taskId, String storeName) {
+    Lease lease;
+    synchronized (this) {
+      expire(clock.instant());
+      lease = leases.get(snapshotId);
+    }
+    if (lease == null
+        || !lease.store.taskId().equals(taskId)
+        || !lease.store.name().equals(storeName)) {
+      throw gone(snapshotId);
+    }
+    SnapshotManifest.SnapshotFile listed =
+        lease.snapshot.manifest().files().stream()
+            .filter(f -> f.name().equals(name))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new FatalBackboneException(
+                        "SNAPSHOT_FILE_UNKNOWN",
+                        "snapshot "
+                            + snapshotId
+                            + " has no file named '"
+                            + abbreviate(name)
+                            + "'; only the files its manifest lists can be fetched"));
+    Path path = lease.snapshot.directory().resolve(listed.name());
+    if (!Files.isRegularFile(path)) {
+      throw gone(snapshotId);
+    }
+    return new LentFile(path, listed);
+  }
+
+  /**
+   * A file a borrower may read.
+   *
+   * @param path where it is
+   * @param listed its manifest entry (size, checksum)
+   */
+  public record LentFile(Path path, SnapshotManifest.SnapshotFile listed) {}
+
+  /**
+   * A borrower is done with a snapshot; the snapshot is deleted once no borrower holds it.
+   * Releasing an unknown or expired id does nothing (a retried release, or one after expiry).
+   */
+  public void release(String snapshotId) {
+    Lease done = null;
+    synchronized (this) {
+      Lease lease = leases.get(snapshotId);
+      if (lease != null && --lease.borrowers <= 0) {
+        leases.remove(snapshotId);
+        done = lease;
+      }
+    }
+    if (done != null) {
+      delete(done, "released");
+    }
+  }
+
+  /** The snapshots lent now, oldest first. */
+  public synchronized List<Loan> loans() {
+    expire(clock.instant());
+    List<Loan> loans = new ArrayList<>();
+    for (Lease lease : leases.values()) {
+      if (lease != null) {
+        loans.add(lease.loan());
+      }
+    }
+    return loans;
+  }
+
+  /** Deletes every lent snapshot. */
+  @Override
+  public void close() {
+    List<Lease> all;
+    synchronized (this) {
+      all = leases.values().stream().filter(Objects::nonNull).toList();
+      leases.clear();
+    }
+    all.forEach(lease -> delete(lease, "lender closed"));
+  }
+
+  private Optional<Lease> reusable(SnapshotStore store, Instant now) {
+    if (settings.reuseWithin().isZero()) {
+      return Optional.empty();
+    }
+    return leases.values().stream()
+        .filter(Objects::nonNull)
+        .filter(l -> l.store == store)
+        .filter(l -> !l.cutAt.plus(settings.reuseWithin()).isBefore(now))
+        .filter(l -> Files.isDirectory(l.snapshot.directory()))
+        .max(Comparator.comparing(l -> l.cutAt));
+  }
+
+  /** Removes expired leases; the caller holds the monitor. Deletion happens outside it. */
+  private void expire(Instant now) {
+    List<Lease> expired = new ArrayList<>();
+    leases
+        .values()
+        .removeIf(
+            lease -> {
+              if (lease != null && lease.expiresAt.isBefore(now)) {
+                expired.add(lease);
+                return true;
+              }
+              return false;
+            });
+    if (!expired.isEmpty()) {
+      // Deleting a few hard links is quick; do it here rather than keep a thread for it.
+      expired.forEach(lease -> delete(lease, "lease expired"));
+    }
+  }
+
+  private static void delete(Lease lease, String why) {
+    Path dir = lease.snapshot.directory();
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+      log.info("deleted lent snapshot {} ({}): {}", lease.id, why, dir);
+    } catch (IOException | UncheckedIOException e) {
+      if (Files.exists(dir)) {
+        log.warn("could not delete lent snapshot {} at {} ({}): {}", lease.id, dir, why, e);
+      }
+    }
+  }
+
+  private static String readManifest(Snapshot snapshot) {
+    try {
+      return Files.readString(snapshot.directory().resolve(SnapshotManifest.FILE_NAME));
+    } catch (IOException e) {
+      throw new FatalBackboneException(
+          "SNAPSHOT_FAILED",
+          "cannot read the manifest of the snapshot just cut at "
+              + snapshot.directory()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  private static RetriableBackboneException gone(String snapshotId) {
+    return new RetriableBackboneException(
+        "SNAPSHOT_GONE",
+        "snapshot "
+            + abbreviate(snapshotId)
+            + " is no longer lent by this node (released, expired, or its task was wiped); ask"
+            + " for a new snapshot");
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+  }
+
+  /** A lent snapshot; mutable fields guarded by the lender's monitor. */
+  private static final class Lease {
+    final String id;
+    final SnapshotStore store;
+    final Snapshot snapshot;
+    final String manifestJson;
+    final Instant cutAt;
+    int borrowers;
+    Instant expiresAt;
+
+    Lease(String id, SnapshotStore store, Snapshot snapshot, String manifestJson, Instant cutAt) {
+      this.id = id;
+      this.store = store;
+      this.snapshot = snapshot;
+      this.manifestJson = manifestJson;
+      this.cutAt = cutAt;
+    }
+
+    Loan loan() {
+      return new Loan(id, snapshot.manifest(), manifestJson, expiresAt);
+    }
+  }
+}
