@@ -1,0 +1,670 @@
+package dev.backbone.bootstrap;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.backbone.bootstrap.internals.Throttle;
+import dev.backbone.errors.FatalBackboneException;
+import dev.backbone.errors.RetriableBackboneException;
+import dev.backbone.store.SnapshotManifest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.apache.kafka.streams.processor.TaskId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies a snapshot of one task's store from a peer into a local staging directory, ready for
+ * {@code SnapshotStore.install()}.
+ *
+ * <p>What must hold: the directory returned holds exactly the files of one peer's snapshot, each of
+ * the manifest's size and CRC32C, and the manifest written last; anything less is deleted and never
+ * returned. Files of two peers' snapshots are never mixed (each peer's attempt starts in a fresh
+ * directory: two snapshots of one task may hold different files under the same name). {@code
+ * install()} verifies it all again, so a bug here can make a bootstrap fail, not install a wrong
+ * state.
+ *
+ * <p>How: the peers are tried in the given order (the caller puts the freshest, then the same rack,
+ * first). From a peer the fetcher borrows a snapshot ({@code GET /internal/v1/snapshots/...}), then
+ * copies its files in parallel, {@code parallelism} at a time, all under one {@link Throttle}. A
+ * transfer that breaks resumes from the bytes it has ({@code Range}); a file whose checksum does
+ * not match is fetched again from the start; a file that fails {@code attemptsPerFile} times, or a
+ * peer that answers with an error, ends that peer's attempt (every transfer of it is cancelled,
+ * Flink's {@code RocksDBStateDownloader} does the same) and the next peer is tried. A local write
+ * failure (disk full) ends the whole fetch at once: another peer would not help. The borrowed
+ * snapshot is released on the peer in every case.
+ */
+public final class PeerSnapshotFetcher {
+  private static final Logger log = LoggerFactory.getLogger(PeerSnapshotFetcher.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SECRET_HEADER = "X-Backbone-Cluster-Secret";
+  private static final int BUFFER_BYTES = 64 * 1024;
+
+  private final Settings settings;
+  private final HttpClient client;
+
+  /**
+   * How a fetch runs.
+   *
+   * @param clusterSecret the cluster secret every peer expects
+   * @param parallelism files copied at once, at least 1
+   * @param throttleBytesPerSecond bytes per second over all files of a fetch; 0 for no limit
+   * @param requestTimeout how long one request may wait for a peer's first byte, and for each next
+   *     chunk
+   * @param attemptsPerFile tries per file from one peer (resumes and re-fetches), at least 1
+   */
+  public record Settings(
+      String clusterSecret,
+      int parallelism,
+      long throttleBytesPerSecond,
+      Duration requestTimeout,
+      int attemptsPerFile) {
+    /** Checks the bounds. */
+    public Settings {
+      Objects.requireNonNull(clusterSecret, "clusterSecret");
+      Objects.requireNonNull(requestTimeout, "requestTimeout");
+      if (parallelism < 1 || attemptsPerFile < 1 || throttleBytesPerSecond < 0) {
+        throw new IllegalArgumentException(
+            "parallelism and attemptsPerFile must be at least 1 and the throttle not negative");
+      }
+    }
+  }
+
+  /**
+   * A replica to copy from.
+   *
+   * @param nodeId the peer's node id, for logs
+   * @param endpoint its HTTP server, e.g. {@code http://10.0.0.7:7070}
+   */
+  public record Peer(String nodeId, URI endpoint) {}
+
+  /**
+   * A complete copy.
+   *
+   * @param directory the staging directory holding the snapshot, manifest last
+   * @param from the peer it came from
+   * @param bytes bytes of the snapshot's files
+   * @param took how long the fetch took, peers that failed included
+   * @param failedPeers peers tried before, which failed
+   * @param refetchedFiles files fetched again after a checksum mismatch or a broken transfer
+   */
+  public record Result(
+      Path directory,
+      Peer from,
+      long bytes,
+      Duration took,
+      List<String> failedPeers,
+      int refetchedFiles) {}
+
+  /** Bytes done and total of the fetch in progress, for metrics and {@code /v1/cluster}. */
+  public static final class Progress {
+    private final AtomicLong done = new AtomicLong();
+    private final AtomicLong total = new AtomicLong();
+    private final long startNanos = System.nanoTime();
+
+    /** Bytes written to the staging directory so far (of the current peer's snapshot). */
+    public long bytesDone() {
+      return done.get();
+    }
+
+    /** Bytes of the snapshot being copied; 0 before a peer lent one. */
+    public long bytesTotal() {
+      return total.get();
+    }
+
+    /** Bytes per second since the fetch started. */
+    public double bytesPerSecond() {
+      double seconds = (System.nanoTime() - startNanos) / 1e9;
+      return seconds <= 0 ? 0 : done.get() / seconds;
+    }
+  }
+
+  /**
+   * @param settings how fetches run
+   */
+  public PeerSnapshotFetcher(Settings settings) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.client =
+        HttpClient.newBuilder()
+            .connectTimeout(settings.requestTimeout())
+            .version(HttpClient.Version.HTTP_1_1)
+            .build();
+  }
+
+  /**
+   * Copies a snapshot of a task's store from the first peer that can serve one.
+   *
+   * @param peers replicas to try, in order
+   * @param applicationId the store's application id
+   * @param taskId its task
+   * @param store its name
+   * @param stagingParent where the staging directory is created (on the store's file system, so the
+   *     install can move it)
+   * @param progress updated as bytes arrive
+   * @return the complete copy
+   * @throws RetriableBackboneException {@code NO_PEER_COULD_SERVE} naming each peer's failure
+   * @throws FatalBackboneException {@code BOOTSTRAP_LOCAL_WRITE_FAILED} if the local disk refused
+   *     (full, read-only); nothing is left in {@code stagingParent}
+   */
+  public Result fetch(
+      List<Peer> peers,
+      String applicationId,
+      TaskId taskId,
+      String store,
+      Path stagingParent,
+      Progress progress)
+      throws InterruptedException {
+    long start = System.nanoTime();
+    List<String> failures = new ArrayList<>();
+    for (Peer peer : peers) {
+      Path staging = stagingParent.resolve(".bootstrap-" + UUID.randomUUID());
+      try {
+        Attempt attempt = new Attempt(peer, applicationId, taskId, store, staging, progress);
+        Result result =
+            attempt.run(Duration.ofNanos(System.nanoTime() - start), List.copyOf(failures));
+        log.info(
+            "bootstrap of store {} task {}: copied {} bytes from {} in {} ms ({} MB/s), after"
+                + " {} failed peers, {} files fetched again",
+            store,
+            taskId,
+            result.bytes(),
+            peer.nodeId(),
+            result.took().toMillis(),
+            String.format("%.1f", result.bytes() / 1e6 / Math.max(0.001, seconds(result.took()))),
+            failures.size(),
+            result.refetchedFiles());
+        return result;
+      } catch (PeerFailed e) {
+        deleteQuietly(staging);
+        failures.add(peer.nodeId() + ": " + e.getMessage());
+        log.warn(
+            "bootstrap of store {} task {}: peer {} could not serve ({}); {}",
+            store,
+            taskId,
+            peer.nodeId(),
+            e.getMessage(),
+            failures.size() < peers.size() ? "trying the next one" : "no peer left");
+      } catch (LocalWriteFailed e) {
+        deleteQuietly(staging);
+        throw new FatalBackboneException(
+            "BOOTSTRAP_LOCAL_WRITE_FAILED",
+            "bootstrap of store "
+                + store
+                + " task "
+                + taskId
+                + " could not write its copy under "
+                + stagingParent
+                + " ("
+                + e.getCause()
+                + "); the partial copy was removed. Free disk space there; the store restores"
+                + " from the changelog meanwhile.",
+            e.getCause());
+      } catch (InterruptedException | RuntimeException e) {
+        deleteQuietly(staging);
+        throw e;
+      }
+    }
+    throw new RetriableBackboneException(
+        "NO_PEER_COULD_SERVE",
+        "no replica could serve a snapshot of store "
+            + store
+            + " task "
+            + taskId
+            + (failures.isEmpty() ? " (none was given)" : ": " + String.join("; ", failures)));
+  }
+
+  private static double seconds(Duration d) {
+    return d.toNanos() / 1e9;
+  }
+
+  /** One peer's try: borrow, copy every file, write the manifest, release. */
+  private final class Attempt {
+    private final Peer peer;
+    private final String applicationId;
+    private final TaskId taskId;
+    private final String store;
+    private final Path staging;
+    private final Progress progress;
+    private final Throttle throttle = new Throttle(settings.throttleBytesPerSecond());
+    private final AtomicInteger refetched = new AtomicInteger();
+    private final long startNanos = System.nanoTime();
+
+    /**
+     * Transfers in flight and when each last received bytes. The JDK client's timeout covers only
+     * the wait for the response head; a peer that stalls mid-body without closing the connection (a
+     * partition, a frozen process) would block the read forever, so a watchdog closes a body that
+     * received nothing for {@code requestTimeout}, which fails the read.
+     */
+    private final Map<InputStream, AtomicLong> inFlight = new ConcurrentHashMap<>();
+
+    Attempt(
+        Peer peer,
+        String applicationId,
+        TaskId taskId,
+        String store,
+        Path staging,
+        Progress progress) {
+      this.peer = peer;
+      this.applicationId = applicationId;
+      this.taskId = taskId;
+      this.store = store;
+      this.staging = staging;
+      this.progress = progress;
+    }
+
+    Result run(Duration before, List<String> failedBefore) throws InterruptedException {
+      JsonNode loan = borrow();
+      String snapshotId = loan.path("snapshotId").asText();
+      try {
+        JsonNode manifest = loan.path("manifest");
+        List<FileToFetch> files = new ArrayList<>();
+        long total = 0;
+        for (JsonNode f : manifest.path("files")) {
+          FileToFetch file =
+              new FileToFetch(
+                  f.path("name").asText(), f.path("size").asLong(), f.path("crc32c").asText());
+          if (!isPlainName(file.name())) {
+            throw new PeerFailed("its manifest names a file '" + file.name() + "'", null);
+          }
+          files.add(file);
+          total += file.size();
+        }
+        progress.done.set(0);
+        progress.total.set(total);
+        try {
+          Files.createDirectories(staging);
+        } catch (IOException e) {
+          throw new LocalWriteFailed(e);
+        }
+        copyAll(snapshotId, files);
+        try {
+          Files.writeString(
+              staging.resolve(SnapshotManifest.FILE_NAME),
+              JSON.writeValueAsString(manifest),
+              StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE);
+        } catch (IOException e) {
+          throw new LocalWriteFailed(e);
+        }
+        return new Result(
+            staging,
+            peer,
+            total,
+            before.plusNanos(System.nanoTime() - startNanos),
+            failedBefore,
+            refetched.get());
+      } finally {
+        release(snapshotId);
+      }
+    }
+
+    private JsonNode borrow() throws InterruptedException {
+      URI uri =
+          peer.endpoint()
+              .resolve(
+                  "/internal/v1/snapshots/"
+                      + taskId
+                      + "/"
+                      + encode(store)
+                      + "?application="
+                      + encode(applicationId));
+      HttpResponse<byte[]> response;
+      try {
+        response = client.send(request(uri).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+      } catch (IOException e) {
+        throw new PeerFailed("unreachable (" + e + ")", e);
+      }
+      if (response.statusCode() != 200) {
+        throw new PeerFailed(errorOf(response.statusCode(), response.body()), null);
+      }
+      try {
+        JsonNode loan = JSON.readTree(response.body());
+        if (!loan.path("manifest").path("files").isArray()
+            || loan.path("snapshotId").asText().isEmpty()) {
+          throw new PeerFailed("its answer is not a snapshot loan", null);
+        }
+        return loan;
+      } catch (IOException e) {
+        throw new PeerFailed("its answer is not JSON", e);
+      }
+    }
+
+    private void release(String snapshotId) {
+      URI uri = snapshotUri(snapshotId);
+      try {
+        client.send(request(uri).DELETE().build(), HttpResponse.BodyHandlers.discarding());
+      } catch (IOException e) {
+        log.debug("could not release snapshot {} on {}: {}", snapshotId, peer.nodeId(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    private void copyAll(String snapshotId, List<FileToFetch> files) throws InterruptedException {
+      ExecutorService pool =
+          Executors.newFixedThreadPool(
+              Math.min(settings.parallelism(), Math.max(1, files.size())),
+              r -> {
+                Thread t = new Thread(r, "backbone-bootstrap-" + taskId + "-" + store);
+                t.setDaemon(true);
+                return t;
+              });
+      ScheduledExecutorService watchdog =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "backbone-bootstrap-watchdog-" + taskId + "-" + store);
+                t.setDaemon(true);
+                return t;
+              });
+      long stallNanos = settings.requestTimeout().toNanos();
+      watchdog.scheduleWithFixedDelay(
+          () ->
+              inFlight.forEach(
+                  (body, last) -> {
+                    long since = last.get();
+                    if (since != Long.MAX_VALUE && System.nanoTime() - since > stallNanos) {
+                      closeQuietly(body);
+                    }
+                  }),
+          200,
+          200,
+          TimeUnit.MILLISECONDS);
+      try {
+        List<Future<?>> futures = new ArrayList<>();
+        // Largest first: the long transfers start at once and the small ones fill in around them.
+        files.stream()
+            .sorted(Comparator.comparingLong(FileToFetch::size).reversed())
+            .forEach(
+                f ->
+                    futures.add(
+                        pool.submit(
+                            () -> {
+                              copy(snapshotId, f);
+                              return null;
+                            })));
+        for (Future<?> future : futures) {
+          try {
+            future.get();
+          } catch (ExecutionException e) {
+            futures.forEach(other -> other.cancel(true));
+            Throwable cause = e.getCause();
+            if (cause instanceof PeerFailed pf) {
+              throw pf;
+            }
+            if (cause instanceof LocalWriteFailed lw) {
+              throw lw;
+            }
+            if (cause instanceof RuntimeException re) {
+              throw re;
+            }
+            throw new IllegalStateException(cause);
+          }
+        }
+      } finally {
+        watchdog.shutdownNow();
+        pool.shutdownNow();
+        inFlight.keySet().forEach(PeerSnapshotFetcher::closeQuietly);
+        pool.awaitTermination(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+
+    /** Copies one file, resuming and re-fetching up to {@code attemptsPerFile} times. */
+    private Void copy(String snapshotId, FileToFetch file) throws InterruptedException {
+      Path target = staging.resolve(file.name());
+      String lastProblem = "";
+      for (int attempt = 1; attempt <= settings.attemptsPerFile(); attempt++) {
+        long have = sizeOf(target);
+        if (have > file.size()) {
+          reset(target, have);
+          have = 0;
+        }
+        if (have < file.size() || file.size() == 0 && !Files.exists(target)) {
+          try {
+            have = transfer(snapshotId, file, target, have);
+          } catch (IOException e) {
+            // A broken transfer: keep what arrived and resume from it.
+            lastProblem = "transfer broke (" + e.getMessage() + ")";
+            if (attempt < settings.attemptsPerFile()) {
+              refetched.incrementAndGet();
+            }
+            continue;
+          }
+        }
+        if (have == file.size()) {
+          String crc = crc32c(target);
+          if (crc.equals(file.crc32c())) {
+            return null;
+          }
+          lastProblem = "checksum " + crc + ", manifest says " + file.crc32c();
+          log.warn(
+              "bootstrap of store {} task {}: file {} from {} has {}; fetching it again",
+              store,
+              taskId,
+              file.name(),
+              peer.nodeId(),
+              lastProblem);
+        } else {
+          lastProblem = "got " + have + " of " + file.size() + " bytes";
+        }
+        reset(target, have);
+        if (attempt < settings.attemptsPerFile()) {
+          refetched.incrementAndGet();
+        }
+      }
+      throw new PeerFailed(
+          "file "
+              + file.name()
+              + " failed "
+              + settings.attemptsPerFile()
+              + " times, last: "
+              + lastProblem,
+          null);
+    }
+
+    /** Appends the file's bytes from {@code from} on; returns the size now on disk. */
+    private long transfer(String snapshotId, FileToFetch file, Path target, long from)
+        throws IOException, InterruptedException {
+      HttpRequest.Builder request =
+          request(snapshotUri(snapshotId).resolve(snapshotId + "/files/" + encode(file.name())))
+              .GET();
+      if (from > 0) {
+        request.header("Range", "bytes=" + from + "-");
+      }
+      HttpResponse<InputStream> response =
+          client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+      AtomicLong lastBytes = new AtomicLong(System.nanoTime());
+      try (InputStream body = response.body()) {
+        inFlight.put(body, lastBytes);
+        int status = response.statusCode();
+        if (status == 200 && from > 0) {
+          // The peer ignored the range: start over.
+          reset(target, from);
+          from = 0;
+        } else if (status != 200 && status != 206) {
+          throw new PeerFailed(errorOf(status, body.readNBytes(4096)), null);
+        }
+        long written = from;
+        try (FileChannel out = openForWrite(target, from == 0)) {
+          byte[] buffer = new byte[BUFFER_BYTES];
+          for (int n = body.read(buffer); n >= 0; n = body.read(buffer)) {
+            // Waiting for the throttle is not a stall of the peer.
+            lastBytes.set(Long.MAX_VALUE);
+            throttle.acquire(n);
+            lastBytes.set(System.nanoTime());
+            write(out, buffer, n);
+            written += n;
+            progress.done.addAndGet(n);
+            if (written > file.size()) {
+              throw new IOException("the peer sent more than the manifest's " + file.size());
+            }
+          }
+        }
+        return written;
+      } finally {
+        inFlight.remove(response.body());
+      }
+    }
+
+    private URI snapshotUri(String snapshotId) {
+      return peer.endpoint()
+          .resolve("/internal/v1/snapshots/" + taskId + "/" + encode(store) + "/" + snapshotId);
+    }
+
+    private void reset(Path target, long had) {
+      try {
+        Files.deleteIfExists(target);
+      } catch (IOException e) {
+        throw new LocalWriteFailed(e);
+      }
+      progress.done.addAndGet(-had);
+    }
+  }
+
+  private HttpRequest.Builder request(URI uri) {
+    return HttpRequest.newBuilder(uri)
+        .timeout(settings.requestTimeout())
+        .header(SECRET_HEADER, settings.clusterSecret());
+  }
+
+  private static FileChannel openForWrite(Path target, boolean fresh) {
+    try {
+      return fresh
+          ? FileChannel.open(
+              target,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING,
+              StandardOpenOption.WRITE)
+          : FileChannel.open(target, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      throw new LocalWriteFailed(e);
+    }
+  }
+
+  private static void write(FileChannel out, byte[] buffer, int n) {
+    try {
+      ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
+      while (bytes.hasRemaining()) {
+        out.write(bytes);
+      }
+    } catch (IOException e) {
+      throw new LocalWriteFailed(e);
+    }
+  }
+
+  private static long sizeOf(Path file) {
+    try {
+      return Files.exists(file) ? Files.size(file) : 0;
+    } catch (IOException e) {
+      throw new LocalWriteFailed(e);
+    }
+  }
+
+  private static String crc32c(Path file) {
+    CRC32C crc = new CRC32C();
+    byte[] buffer = new byte[BUFFER_BYTES];
+    try (InputStream in = Files.newInputStream(file)) {
+      for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+        crc.update(buffer, 0, n);
+      }
+    } catch (IOException e) {
+      throw new LocalWriteFailed(e);
+    }
+    return String.format("%08x", crc.getValue());
+  }
+
+  private static void closeQuietly(InputStream body) {
+    try {
+      body.close();
+    } catch (IOException e) {
+      // closing to abort: nothing to do
+    }
+  }
+
+  private static boolean isPlainName(String name) {
+    return !name.isEmpty()
+        && !name.equals(".")
+        && !name.equals("..")
+        && !name.contains("/")
+        && !name.contains("\\")
+        && !name.equals(SnapshotManifest.FILE_NAME);
+  }
+
+  private static String errorOf(int status, byte[] body) {
+    try {
+      JsonNode error = JSON.readTree(body).path("error");
+      if (!error.isMissingNode()) {
+        return "HTTP "
+            + status
+            + " "
+            + error.path("code").asText()
+            + ": "
+            + error.path("message").asText();
+      }
+    } catch (IOException | RuntimeException e) {
+      // not a JSON error: fall through
+    }
+    return "HTTP " + status;
+  }
+
+  private static String encode(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  private static void deleteQuietly(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException | UncheckedIOException e) {
+      log.warn("could not remove the partial bootstrap copy at {}: {}", dir, e.toString());
+    }
+  }
+
+  private record FileToFetch(String name, long size, String crc32c) {}
+
+  /** This peer cannot serve the snapshot: try the next one. */
+  private static final class PeerFailed extends RuntimeException {
+    PeerFailed(String message, Throwable cause) {
+      super(message, cause, false, false);
+    }
+  }
+
+  /** The local disk refused a write: no peer can help. */
+  private static final class LocalWriteFailed extends RuntimeException {
+    LocalWriteFailed(IOException cause) {
+      super(cause.toString(), cause, false, false);
+    }
+  }
+}

@@ -1,0 +1,337 @@
+package dev.backbone.server.internals;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.backbone.bootstrap.PeerSnapshotFetcher;
+import dev.backbone.bootstrap.SnapshotLender;
+import dev.backbone.config.BackboneConfig;
+import dev.backbone.errors.BackboneException;
+import dev.backbone.store.SnapshotManifest;
+import dev.backbone.store.TestStoreContext;
+import dev.backbone.store.internals.BackboneKeyValueStore;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.TaskId;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Copying a snapshot between two real nodes' HTTP servers, each lending its own replica of one
+ * task's store, and installing the copy into an empty replica: the happy path and the faults a peer
+ * or the local disk can throw at it.
+ */
+class PeerSnapshotFetcherTest {
+  private static final String SECRET = "0123456789abcdef-secret";
+  private static final TaskId TASK = new TaskId(0, 1);
+  private static final TopicPartition CHANGELOG = new TopicPartition("app-s-changelog", 1);
+  private static final int KEYS = 20_000;
+  private static final Duration DAY = Duration.ofDays(1);
+
+  @TempDir Path dir;
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private Peer a;
+  private Peer b;
+
+  /** A node lending its replica of the task's store over HTTP. */
+  private record Peer(
+      String id,
+      BackboneKeyValueStore store,
+      SnapshotLender lender,
+      HttpApi api,
+      NodeMetrics metrics) {
+    PeerSnapshotFetcher.Peer address() {
+      return new PeerSnapshotFetcher.Peer(id, URI.create("http://127.0.0.1:" + api.port()));
+    }
+  }
+
+  @BeforeEach
+  void startPeers() {
+    a = peer("node-a");
+    b = peer("node-b");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      toClose.get(i).close();
+    }
+  }
+
+  private Peer peer(String id) {
+    TestStoreContext context =
+        new TestStoreContext(dir.resolve(id).resolve("task"), TASK, StreamsConfig.AT_LEAST_ONCE);
+    BackboneKeyValueStore store = new BackboneKeyValueStore("s");
+    store.init(context, store);
+    toClose.add(store);
+    SplittableRandom random = new SplittableRandom(7);
+    for (int i = 0; i < KEYS; i++) {
+      byte[] value = new byte[100];
+      random.nextBytes(value);
+      store.put(key(i), value);
+      if (i % 5_000 == 4_999) {
+        // Several commits, so the snapshot holds several SST files once flushed.
+        store.commit(Map.of(CHANGELOG, (long) i));
+        store.snapshot(dir.resolve(id).resolve("flush-" + i));
+      }
+    }
+    store.commit(Map.of(CHANGELOG, (long) KEYS - 1));
+    SnapshotLender lender =
+        new SnapshotLender(
+            context.stores(),
+            new SnapshotLender.Settings(4, Duration.ofMinutes(10), Duration.ofMinutes(5)),
+            Clock.systemUTC());
+    toClose.add(lender);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    NodeMetrics metrics = new NodeMetrics(registry, id, () -> false);
+    toClose.add(metrics);
+    HttpApi api =
+        new HttpApi(
+            new FixedLocalNode(id, List.of()),
+            BackboneConfig.of(
+                Map.of(
+                    "backbone.node.id", id,
+                    "backbone.http.port", "0",
+                    "backbone.cluster.secret", SECRET)),
+            registry,
+            metrics,
+            List.of(),
+            lender);
+    api.start();
+    toClose.add(api);
+    return new Peer(id, store, lender, api, metrics);
+  }
+
+  private static Bytes key(int i) {
+    return Bytes.wrap(ByteBuffer.allocate(4).putInt(i).array());
+  }
+
+  private static PeerSnapshotFetcher fetcher(String secret, long throttle, int attempts) {
+    return new PeerSnapshotFetcher(
+        new PeerSnapshotFetcher.Settings(secret, 3, throttle, Duration.ofSeconds(10), attempts));
+  }
+
+  private PeerSnapshotFetcher.Result fetch(
+      PeerSnapshotFetcher fetcher, PeerSnapshotFetcher.Progress progress, Peer... peers)
+      throws InterruptedException {
+    List<PeerSnapshotFetcher.Peer> addresses = Stream.of(peers).map(Peer::address).toList();
+    return fetcher.fetch(addresses, "app", TASK, "s", staging(), progress);
+  }
+
+  private Path staging() {
+    Path staging = dir.resolve("receiver-staging");
+    try {
+      Files.createDirectories(staging);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return staging;
+  }
+
+  /** Installs the copy into a new, empty replica and checks every key against the source. */
+  private void assertInstallsAsACopyOf(PeerSnapshotFetcher.Result result, Peer source) {
+    TestStoreContext context =
+        new TestStoreContext(
+            dir.resolve("receiver").resolve("task"), TASK, StreamsConfig.AT_LEAST_ONCE);
+    BackboneKeyValueStore replica = new BackboneKeyValueStore("s");
+    replica.init(context, replica);
+    try {
+      replica.install(result.directory(), DAY);
+      assertThat(replica.committedOffset(CHANGELOG)).isEqualTo((long) KEYS - 1);
+      for (int i = 0; i < KEYS; i++) {
+        assertThat(replica.get(key(i))).as("key %d", i).isEqualTo(source.store().get(key(i)));
+      }
+    } finally {
+      replica.close();
+    }
+  }
+
+  @Test
+  void copiesASnapshotThatInstallsAsAnExactReplica() throws Exception {
+    PeerSnapshotFetcher.Progress progress = new PeerSnapshotFetcher.Progress();
+    PeerSnapshotFetcher.Result result = fetch(fetcher(SECRET, 0, 3), progress, a);
+
+    assertThat(result.from().nodeId()).isEqualTo("node-a");
+    assertThat(result.failedPeers()).isEmpty();
+    assertThat(result.refetchedFiles()).isZero();
+    assertThat(result.bytes()).isGreaterThan(KEYS * 100L);
+    assertThat(progress.bytesDone()).isEqualTo(progress.bytesTotal()).isEqualTo(result.bytes());
+    assertThat(result.directory().resolve(SnapshotManifest.FILE_NAME)).isRegularFile();
+    assertThat(a.lender().loans()).as("released on the peer").isEmpty();
+    assertInstallsAsACopyOf(result, a);
+  }
+
+  @Test
+  void aPeerThatIsDownIsSkipped() throws Exception {
+    int deadPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      deadPort = socket.getLocalPort();
+    }
+    PeerSnapshotFetcher.Result result =
+        fetcher(SECRET, 0, 2)
+            .fetch(
+                List.of(
+                    new PeerSnapshotFetcher.Peer(
+                        "node-dead", URI.create("http://127.0.0.1:" + deadPort)),
+                    b.address()),
+                "app",
+                TASK,
+                "s",
+                staging(),
+                new PeerSnapshotFetcher.Progress());
+
+    assertThat(result.from().nodeId()).isEqualTo("node-b");
+    assertThat(result.failedPeers())
+        .singleElement()
+        .asString()
+        .startsWith("node-dead: unreachable");
+    assertInstallsAsACopyOf(result, b);
+  }
+
+  @Test
+  void aCorruptedFileIsFetchedAgainAndAPeerThatKeepsServingItIsLeft() throws Exception {
+    // Lend A's snapshot now (the fetch reuses it) and flip one byte of its largest file. The
+    // file is a hard link of the live store's: replace it with a corrupted copy instead.
+    SnapshotLender.Loan loan = a.lender().lend("app", TASK, "s");
+    SnapshotManifest.SnapshotFile largest =
+        loan.manifest().files().stream()
+            .max((x, y) -> Long.compare(x.size(), y.size()))
+            .orElseThrow();
+    Path file = a.lender().file(loan.id(), largest.name(), TASK, "s").path();
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[bytes.length / 2] ^= 0x01;
+    Files.delete(file);
+    Files.write(file, bytes);
+
+    PeerSnapshotFetcher.Result result =
+        fetch(fetcher(SECRET, 0, 2), new PeerSnapshotFetcher.Progress(), a, b);
+
+    assertThat(result.from().nodeId()).isEqualTo("node-b");
+    assertThat(result.failedPeers())
+        .singleElement()
+        .asString()
+        .contains(largest.name())
+        .contains("checksum");
+    assertInstallsAsACopyOf(result, b);
+    assertThat(Files.list(staging()).toList())
+        .as("only the good copy is left in the staging area")
+        .containsExactly(result.directory());
+  }
+
+  /** Starts a fetch from A through the proxy (then the other peers), returns once a third is in. */
+  private CompletableFuture<PeerSnapshotFetcher.Result> fetchAsyncUntilAThirdIsCopied(
+      PeerSnapshotFetcher fetcher,
+      PeerSnapshotFetcher.Progress progress,
+      KillableTcpProxy toA,
+      PeerSnapshotFetcher.Peer... others) {
+    List<PeerSnapshotFetcher.Peer> peers = new ArrayList<>();
+    peers.add(new PeerSnapshotFetcher.Peer("node-a", URI.create("http://127.0.0.1:" + toA.port())));
+    peers.addAll(List.of(others));
+    Path staging = staging();
+    CompletableFuture<PeerSnapshotFetcher.Result> fetching =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return fetcher.fetch(peers, "app", TASK, "s", staging, progress);
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    await("a third of A's snapshot copied")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> progress.bytesTotal() > 0 && progress.bytesDone() > progress.bytesTotal() / 3);
+    return fetching;
+  }
+
+  @Test
+  void aPeerKilledMidTransferIsLeftForTheNextOne() throws Exception {
+    // A dies mid-transfer: its connections are reset (a proxy in front of it is killed; Jetty's
+    // own stop is graceful and would finish the transfer first).
+    KillableTcpProxy toA = new KillableTcpProxy(a.api().port(), 1_000_000);
+    toClose.add(toA);
+    PeerSnapshotFetcher.Progress progress = new PeerSnapshotFetcher.Progress();
+    CompletableFuture<PeerSnapshotFetcher.Result> fetching =
+        fetchAsyncUntilAThirdIsCopied(fetcher(SECRET, 0, 2), progress, toA, b.address());
+    toA.kill();
+
+    PeerSnapshotFetcher.Result result = fetching.get(60, TimeUnit.SECONDS);
+    assertThat(result.from().nodeId()).isEqualTo("node-b");
+    assertThat(result.failedPeers()).singleElement().asString().startsWith("node-a");
+    assertInstallsAsACopyOf(result, b);
+  }
+
+  @Test
+  void aBrokenConnectionResumesFromTheBytesAlreadyCopied() throws Exception {
+    KillableTcpProxy toA = new KillableTcpProxy(a.api().port(), 1_000_000);
+    toClose.add(toA);
+    PeerSnapshotFetcher.Progress progress = new PeerSnapshotFetcher.Progress();
+    CompletableFuture<PeerSnapshotFetcher.Result> fetching =
+        fetchAsyncUntilAThirdIsCopied(fetcher(SECRET, 0, 3), progress, toA);
+    long before = progress.bytesDone();
+    toA.dropConnections();
+
+    PeerSnapshotFetcher.Result result = fetching.get(60, TimeUnit.SECONDS);
+    assertThat(result.from().nodeId()).isEqualTo("node-a");
+    assertThat(result.failedPeers()).isEmpty();
+    assertThat(result.refetchedFiles()).as("transfers resumed").isPositive();
+    assertThat(toA.rangeRequests()).as("resumed by range, not from the start").isPositive();
+    assertThat(before).isPositive();
+    assertInstallsAsACopyOf(result, a);
+  }
+
+  @Test
+  void aWrongSecretGetsNothingAndSaysSo() throws Exception {
+    PeerSnapshotFetcher wrong = fetcher("not-the-cluster-secret", 0, 2);
+    assertThatThrownBy(() -> fetch(wrong, new PeerSnapshotFetcher.Progress(), a))
+        .isInstanceOf(BackboneException.class)
+        .hasMessageContaining("node-a: HTTP 403 FORBIDDEN")
+        .extracting(e -> ((BackboneException) e).code())
+        .isEqualTo("NO_PEER_COULD_SERVE");
+    assertThat(a.lender().loans()).isEmpty();
+    assertThat(Files.list(staging()).toList()).isEmpty();
+  }
+
+  @Test
+  void aLocalWriteFailureEndsTheFetchCleanlyAndReleasesThePeersSnapshot() throws Exception {
+    Path notADirectory = dir.resolve("a-file");
+    Files.writeString(notADirectory, "x", StandardCharsets.UTF_8);
+    assertThatThrownBy(
+            () ->
+                fetcher(SECRET, 0, 2)
+                    .fetch(
+                        List.of(a.address(), b.address()),
+                        "app",
+                        TASK,
+                        "s",
+                        notADirectory,
+                        new PeerSnapshotFetcher.Progress()))
+        .isInstanceOf(BackboneException.class)
+        .hasMessageContaining("could not write its copy")
+        .extracting(e -> ((BackboneException) e).code())
+        .isEqualTo("BOOTSTRAP_LOCAL_WRITE_FAILED");
+    assertThat(a.lender().loans()).as("released on the peer").isEmpty();
+    assertThat(b.lender().loans()).as("no other peer asked: it would not help").isEmpty();
+  }
+}
