@@ -2,13 +2,13 @@ package dev.backbone.bootstrap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.backbone.bootstrap.internals.Directories;
 import dev.backbone.bootstrap.internals.Throttle;
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
 import dev.backbone.store.SnapshotManifest;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -36,7 +36,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.apache.kafka.streams.processor.TaskId;
 import org.slf4j.Logger;
@@ -640,15 +639,9 @@ public final class PeerSnapshotFetcher {
   }
 
   private static void deleteQuietly(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException | UncheckedIOException e) {
-      log.warn("could not remove the partial bootstrap copy at {}: {}", dir, e.toString());
+    Exception failure = Directories.deleteRecursively(dir);
+    if (failure != null) {
+      log.warn("could not remove the partial bootstrap copy at {}: {}", dir, failure.toString());
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.backbone.bootstrap;
 
+import dev.backbone.bootstrap.internals.Directories;
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
 import dev.backbone.store.Snapshot;
@@ -7,7 +8,6 @@ import dev.backbone.store.SnapshotManifest;
 import dev.backbone.store.SnapshotStore;
 import dev.backbone.store.SnapshotStores;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.stream.Stream;
 import org.apache.kafka.streams.processor.TaskId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -303,15 +302,11 @@ public final class SnapshotLender implements AutoCloseable {
 
   private static void delete(Lease lease, String why) {
     Path dir = lease.snapshot.directory();
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    Exception failure = Directories.deleteRecursively(dir);
+    if (failure == null) {
       log.info("deleted lent snapshot {} ({}): {}", lease.id, why, dir);
-    } catch (IOException | UncheckedIOException e) {
-      if (Files.exists(dir)) {
-        log.warn("could not delete lent snapshot {} at {} ({}): {}", lease.id, dir, why, e);
-      }
+    } else {
+      log.warn("could not delete lent snapshot {} at {} ({}): {}", lease.id, dir, why, failure);
     }
   }
 

@@ -9,8 +9,8 @@
  *       deletes it once released or expired, holding at most a bounded number at once.
  *   <li>{@link dev.backbone.bootstrap.PeerSnapshotFetcher}: the borrowing side. Copies one peer's
  *       snapshot into a staging directory, files in parallel under one throttle, resuming broken
- *       transfers by byte range, re-fetching a file whose checksum does not match, moving on to
- *       the next peer when one fails; returns only a complete, verified copy.
+ *       transfers by byte range, re-fetching a file whose checksum does not match, moving on to the
+ *       next peer when one fails; returns only a complete, verified copy.
  * </ul>
  *
  * <p>The HTTP endpoints that expose the lender to peers live in {@code backbone-server}; every one

@@ -1,5 +1,8 @@
 package dev.backbone.store.internals;
 
+import dev.backbone.bootstrap.BootstrapSource;
+import dev.backbone.bootstrap.ColdBootstrap;
+import dev.backbone.errors.BackboneException;
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
 import dev.backbone.store.BackboneClientSupplier;
@@ -15,6 +18,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,6 +30,7 @@ import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.errors.LockException;
 import org.apache.kafka.streams.errors.ProcessorStateException;
 import org.apache.kafka.streams.processor.BatchingStateRestoreCallback;
 import org.apache.kafka.streams.processor.StateStore;
@@ -112,6 +117,9 @@ public class BackboneKeyValueStore
   public static final String SNAPSHOTS_DIR = "backbone-snapshots";
 
   static final String DB_DIR = "backbone";
+
+  /** Where, inside the task directory, cold bootstrap stages the copies it fetches. */
+  static final String BOOTSTRAP_DIR = "backbone-bootstrap";
 
   private static final Logger LOG = LoggerFactory.getLogger(BackboneKeyValueStore.class);
 
@@ -241,10 +249,61 @@ public class BackboneKeyValueStore
     } finally {
       lifecycle.writeLock().unlock();
     }
+    ColdBootstrap.in(appConfigs).ifPresent(this::bootstrapIfEmpty);
     context.register(root, (BatchingStateRestoreCallback) this::restoreAll);
     metrics = StoreMetrics.create(context.metrics(), taskId, name);
     registry = SnapshotStores.in(appConfigs);
     registry.ifPresent(r -> r.register(this));
+  }
+
+  /**
+   * Cold bootstrap, inside {@code init()} and before Kafka Streams asks the committed offset: a
+   * store whose local state holds no committed offset is filled from a peer's snapshot. The copy
+   * runs off the stream thread ({@link ColdBootstrap}); until it is complete this {@code init()}
+   * closes RocksDB again and fails with {@link LockException}, which Kafka Streams retries.
+   */
+  private void bootstrapIfEmpty(ColdBootstrap cold) {
+    if (!committedOffsets().isEmpty()) {
+      return;
+    }
+    BootstrapSource.Request request =
+        new BootstrapSource.Request(applicationId, taskId, name, OptionalLong.empty());
+    ColdBootstrap.Outcome outcome =
+        cold.poll(request, taskDir.resolve(BOOTSTRAP_DIR).resolve(name));
+    if (outcome instanceof ColdBootstrap.Outcome.InProgress progress) {
+      lifecycle.writeLock().lock();
+      try {
+        closeDb();
+      } finally {
+        lifecycle.writeLock().unlock();
+      }
+      throw new LockException(
+          "store "
+              + name
+              + " of task "
+              + taskId
+              + " is being filled from a peer's snapshot ("
+              + progress.status()
+              + "); Kafka Streams retries its initialization until the copy is in");
+    }
+    if (outcome instanceof ColdBootstrap.Outcome.Ready ready) {
+      try {
+        install(ready.snapshot(), ready.changelogDeleteRetention());
+      } catch (BackboneException e) {
+        cold.installFailed(request, ready, e);
+        return;
+      }
+      cold.installed(request, ready);
+      LOG.info(
+          "store {} of task {}: installed a snapshot from {} ({} bytes in {} ms); Kafka Streams"
+              + " restores the changelog from offset {} on",
+          name,
+          taskId,
+          ready.result().from().nodeId(),
+          ready.result().bytes(),
+          ready.result().took().toMillis(),
+          committedOffsets().values());
+    }
   }
 
   /**

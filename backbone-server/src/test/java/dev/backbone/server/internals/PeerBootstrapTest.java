@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.backbone.bootstrap.BootstrapSource;
+import dev.backbone.bootstrap.ColdBootstrap;
 import dev.backbone.bootstrap.PeerSnapshotFetcher;
 import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.config.BackboneConfig;
@@ -25,13 +27,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.LockException;
 import org.apache.kafka.streams.processor.TaskId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
  * task's store, and installing the copy into an empty replica: the happy path and the faults a peer
  * or the local disk can throw at it.
  */
-class PeerSnapshotFetcherTest {
+class PeerBootstrapTest {
   private static final String SECRET = "0123456789abcdef-secret";
   private static final TaskId TASK = new TaskId(0, 1);
   private static final TopicPartition CHANGELOG = new TopicPartition("app-s-changelog", 1);
@@ -333,5 +338,137 @@ class PeerSnapshotFetcherTest {
         .isEqualTo("BOOTSTRAP_LOCAL_WRITE_FAILED");
     assertThat(a.lender().loans()).as("released on the peer").isEmpty();
     assertThat(b.lender().loans()).as("no other peer asked: it would not help").isEmpty();
+  }
+
+  /** A source that always plans a copy from the given peers. */
+  private static BootstrapSource source(PeerSnapshotFetcher fetcher, Peer... peers) {
+    return new BootstrapSource() {
+      @Override
+      public Optional<Plan> plan(Request request) {
+        return peers.length == 0
+            ? Optional.empty()
+            : Optional.of(new Plan(Stream.of(peers).map(Peer::address).toList(), DAY, "test plan"));
+      }
+
+      @Override
+      public PeerSnapshotFetcher fetcher() {
+        return fetcher;
+      }
+    };
+  }
+
+  private record Receiver(TestStoreContext context, BackboneKeyValueStore store) {}
+
+  private Receiver receiver(ColdBootstrap cold) {
+    TestStoreContext context =
+        new TestStoreContext(
+            dir.resolve("receiver").resolve("task"), TASK, StreamsConfig.AT_LEAST_ONCE);
+    context.configs.put(ColdBootstrap.CONFIG, cold);
+    return new Receiver(context, new BackboneKeyValueStore("s"));
+  }
+
+  /** Calls init() as Kafka Streams does for a pending task: again after each LockException. */
+  private static int initAsKafkaStreamsRetries(Receiver receiver) {
+    AtomicInteger refusals = new AtomicInteger();
+    await("init() succeeds")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              try {
+                receiver.store().init(receiver.context(), receiver.store());
+                return true;
+              } catch (LockException e) {
+                refusals.incrementAndGet();
+                assertThat(receiver.store().isOpen()).as("closed again while pending").isFalse();
+                return false;
+              }
+            });
+    return refusals.get();
+  }
+
+  @Test
+  void anEmptyStoreIsFilledFromAPeerWhileItsInitNeverBlocksOnTheCopy() {
+    try (ColdBootstrap cold = new ColdBootstrap(source(fetcher(SECRET, 1_000_000, 3), a), 1)) {
+      Receiver receiver = receiver(cold);
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> receiver.store().init(receiver.context(), receiver.store()))
+          .isInstanceOf(LockException.class)
+          .hasMessageContaining("is being filled from a peer's snapshot");
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("the first init returns while the copy (about 2 s at 1 MB/s) runs")
+          .isLessThan(Duration.ofSeconds(2));
+
+      assertThat(initAsKafkaStreamsRetries(receiver)).isPositive();
+      try {
+        assertThat(receiver.store().committedOffset(CHANGELOG)).isEqualTo((long) KEYS - 1);
+        for (int i = 0; i < KEYS; i++) {
+          assertThat(receiver.store().get(key(i))).as("key %d", i).isEqualTo(a.store().get(key(i)));
+        }
+        assertThat(cold.completed()).isEqualTo(1);
+        assertThat(cold.running()).isZero();
+        assertThat(
+                dir.resolve("receiver").resolve("task").resolve("backbone-bootstrap").resolve("s"))
+            .isEmptyDirectory();
+        assertThat(a.lender().loans()).as("released on the peer").isEmpty();
+      } finally {
+        receiver.store().close();
+      }
+    }
+  }
+
+  @Test
+  void withNobodyToCopyFromInitGoesOnAtOnce() {
+    try (ColdBootstrap cold = new ColdBootstrap(source(fetcher(SECRET, 0, 3)), 1)) {
+      Receiver receiver = receiver(cold);
+      receiver.store().init(receiver.context(), receiver.store());
+      try {
+        assertThat(receiver.store().committedOffset(CHANGELOG)).isNull();
+        assertThat(cold.completed()).isZero();
+        assertThat(cold.fellBack()).isZero();
+      } finally {
+        receiver.store().close();
+      }
+    }
+  }
+
+  @Test
+  void aCopyThatFailsFallsBackToAChangelogRestore() throws Exception {
+    int deadPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      deadPort = socket.getLocalPort();
+    }
+    PeerSnapshotFetcher fetcher = fetcher(SECRET, 0, 2);
+    BootstrapSource deadOnly =
+        new BootstrapSource() {
+          @Override
+          public Optional<Plan> plan(Request request) {
+            return Optional.of(
+                new Plan(
+                    List.of(
+                        new PeerSnapshotFetcher.Peer(
+                            "node-dead", URI.create("http://127.0.0.1:" + deadPort))),
+                    DAY,
+                    "test plan"));
+          }
+
+          @Override
+          public PeerSnapshotFetcher fetcher() {
+            return fetcher;
+          }
+        };
+    try (ColdBootstrap cold = new ColdBootstrap(deadOnly, 1)) {
+      Receiver receiver = receiver(cold);
+      initAsKafkaStreamsRetries(receiver);
+      try {
+        assertThat(receiver.store().committedOffset(CHANGELOG))
+            .as("empty: Kafka Streams restores it from the changelog")
+            .isNull();
+        assertThat(cold.fellBack()).isEqualTo(1);
+        assertThat(cold.completed()).isZero();
+      } finally {
+        receiver.store().close();
+      }
+    }
   }
 }

@@ -1,0 +1,63 @@
+package dev.backbone.bootstrap;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.apache.kafka.streams.processor.TaskId;
+
+/**
+ * Where a store without local state can copy a snapshot from: the node's view of the routing table
+ * (which replicas hold the task, on which racks, how fresh) and of the changelog (its tombstone
+ * retention, how long a replay would be). Implemented by the node; consulted by {@link
+ * ColdBootstrap} off the stream thread.
+ */
+public interface BootstrapSource {
+
+  /**
+   * What a store asks for.
+   *
+   * @param applicationId the store's application id
+   * @param taskId its task
+   * @param storeName its name
+   * @param localOffset the changelog offset its local state holds, empty when it holds none
+   */
+  record Request(String applicationId, TaskId taskId, String storeName, OptionalLong localOffset) {
+    /** Checks that the names are there. */
+    public Request {
+      Objects.requireNonNull(applicationId, "applicationId");
+      Objects.requireNonNull(taskId, "taskId");
+      Objects.requireNonNull(storeName, "storeName");
+      Objects.requireNonNull(localOffset, "localOffset");
+    }
+  }
+
+  /**
+   * A decision to copy.
+   *
+   * @param peers replicas to try, best first
+   * @param changelogDeleteRetention the changelog's {@code delete.retention.ms}: no snapshot older
+   *     than that is installed
+   * @param reason why a copy beats a replay here, for the log
+   */
+  record Plan(
+      List<PeerSnapshotFetcher.Peer> peers, Duration changelogDeleteRetention, String reason) {
+    /** Copies the list. */
+    public Plan {
+      peers = List.copyOf(peers);
+      Objects.requireNonNull(changelogDeleteRetention, "changelogDeleteRetention");
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  /**
+   * Whether and from where to copy; empty to restore from the changelog (no peer holds the task, a
+   * replay is short enough, the store is not logged). Runs off the stream thread and may take a
+   * moment (metadata lookups).
+   */
+  Optional<Plan> plan(Request request);
+
+  /** The fetcher that copies, with the node's secret, parallelism and throttle. */
+  PeerSnapshotFetcher fetcher();
+}

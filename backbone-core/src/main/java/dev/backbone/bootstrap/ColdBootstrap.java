@@ -1,0 +1,257 @@
+package dev.backbone.bootstrap;
+
+import dev.backbone.bootstrap.internals.Directories;
+import dev.backbone.errors.BackboneException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.streams.processor.TaskId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the cold bootstraps of one node, off the stream threads.
+ *
+ * <p>Why off the stream thread: a store learns that it has no local state inside {@code init()},
+ * which Kafka Streams calls on the stream thread that also processes the thread's other tasks and
+ * must poll within {@code max.poll.interval.ms}. Copying gigabytes there would stall them all. So
+ * the first {@code init()} of an empty store only starts the copy here and then fails with Kafka
+ * Streams' {@code LockException}; Kafka Streams keeps the task pending and retries its
+ * initialization with a backoff of 1 s doubling to 10 s ({@code TaskManager#addTaskToStateUpdater},
+ * {@code BackoffRecord}), with no deadline, while the thread goes on with its other tasks. (A
+ * {@code TimeoutException} would be retried too, but counts against {@code task.timeout.ms}.) The
+ * store is not registered with Kafka Streams until an {@code init()} returns, and Kafka Streams
+ * calls {@code init()} again only for stores it has not registered ({@code
+ * ProcessorStateManager#registerStateStores}), so each retry is a fresh start of that one store.
+ * Once the copy is complete, the next {@code init()} installs it and returns; Kafka Streams then
+ * reads the snapshot's offset as the store's committed offset and replays only the tail.
+ *
+ * <p>A copy that fails (no peer could serve, the disk refused) is reported once: that {@code
+ * init()} goes on with the empty store, and Kafka Streams restores it from the changelog.
+ *
+ * <p>The node passes its instance to its stages under {@link #CONFIG}.
+ */
+public final class ColdBootstrap implements AutoCloseable {
+  /** The Kafka Streams configuration key under which a node passes its instance. */
+  public static final String CONFIG = "dev.backbone.bootstrap.cold";
+
+  private static final Logger log = LoggerFactory.getLogger(ColdBootstrap.class);
+  private static final Duration PLAN_WAIT = Duration.ofMillis(500);
+
+  private final BootstrapSource source;
+  private final ExecutorService executor;
+  private final Map<Key, Job> jobs = new ConcurrentHashMap<>();
+  private final AtomicLong completed = new AtomicLong();
+  private final AtomicLong fellBack = new AtomicLong();
+
+  /**
+   * @param source where copies come from
+   * @param concurrentBootstraps stores copied at once on this node
+   */
+  public ColdBootstrap(BootstrapSource source, int concurrentBootstraps) {
+    this.source = Objects.requireNonNull(source, "source");
+    this.executor =
+        Executors.newFixedThreadPool(
+            concurrentBootstraps,
+            r -> {
+              Thread t = new Thread(r, "backbone-cold-bootstrap");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** The instance a node passed in a store's application configs, if any. */
+  public static Optional<ColdBootstrap> in(Map<String, Object> appConfigs) {
+    return appConfigs.get(CONFIG) instanceof ColdBootstrap b ? Optional.of(b) : Optional.empty();
+  }
+
+  /** Where a store stands. */
+  public sealed interface Outcome {
+    /** No copy: go on and restore from the changelog (no plan, or the copy failed). */
+    record Restore(String why) implements Outcome {}
+
+    /** The copy runs; fail {@code init()} so Kafka Streams retries it later. */
+    record InProgress(String status) implements Outcome {}
+
+    /**
+     * A complete copy to install, then {@link ColdBootstrap#installed} or {@link
+     * ColdBootstrap#installFailed}.
+     */
+    record Ready(
+        Path snapshot, Duration changelogDeleteRetention, PeerSnapshotFetcher.Result result)
+        implements Outcome {}
+  }
+
+  /**
+   * Called from a store's {@code init()} when its local state holds no committed offset: starts a
+   * copy if none runs, else says how the running one stands. Never blocks on the transfer.
+   *
+   * @param request the store
+   * @param stagingParent where the copy goes (inside the task directory, on the store's disk)
+   */
+  public Outcome poll(BootstrapSource.Request request, Path stagingParent) {
+    Key key = new Key(request.applicationId(), request.taskId(), request.storeName());
+    Job job = jobs.computeIfAbsent(key, k -> start(request, stagingParent));
+    // Most empty stores have nobody to copy from (a new application, a new task): the plan says
+    // so from memory at once, and init() should not fail for it. Wait a moment for the plan.
+    job.awaitPlan(PLAN_WAIT);
+    Outcome outcome = job.outcome();
+    if (outcome instanceof Outcome.Restore) {
+      jobs.remove(key, job);
+    }
+    return outcome;
+  }
+
+  /** The copy was installed: forget the job and delete the staging copy. */
+  public void installed(BootstrapSource.Request request, Outcome.Ready ready) {
+    jobs.remove(new Key(request.applicationId(), request.taskId(), request.storeName()));
+    deleteQuietly(ready.snapshot());
+    completed.incrementAndGet();
+  }
+
+  /** The install refused the copy (too old, invalid): the store restores from the changelog. */
+  public void installFailed(BootstrapSource.Request request, Outcome.Ready ready, Exception e) {
+    jobs.remove(new Key(request.applicationId(), request.taskId(), request.storeName()));
+    deleteQuietly(ready.snapshot());
+    fellBack.incrementAndGet();
+    log.warn(
+        "cold bootstrap of store {} task {}: the copy from {} could not be installed ({});"
+            + " restoring from the changelog instead",
+        request.storeName(),
+        request.taskId(),
+        ready.result().from().nodeId(),
+        e.getMessage());
+  }
+
+  /** Stores filled from a peer's snapshot since the node started. */
+  public long completed() {
+    return completed.get();
+  }
+
+  /** Stores that needed a copy and restored from the changelog instead. */
+  public long fellBack() {
+    return fellBack.get();
+  }
+
+  /** Copies running now. */
+  public int running() {
+    return (int)
+        jobs.values().stream().filter(j -> j.outcome() instanceof Outcome.InProgress).count();
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+
+  private Job start(BootstrapSource.Request request, Path stagingParent) {
+    Job job = new Job();
+    executor.execute(() -> job.run(request, stagingParent));
+    return job;
+  }
+
+  private record Key(String applicationId, TaskId taskId, String store) {}
+
+  /** One store's copy; its outcome is published once, with the fields it reads. */
+  private final class Job {
+    private final PeerSnapshotFetcher.Progress progress = new PeerSnapshotFetcher.Progress();
+    private volatile Outcome outcome = new Outcome.InProgress("planning");
+    private final CountDownLatch planned = new CountDownLatch(1);
+
+    void awaitPlan(Duration wait) {
+      try {
+        planned.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    Outcome outcome() {
+      Outcome now = outcome;
+      if (now instanceof Outcome.InProgress) {
+        long total = progress.bytesTotal();
+        return total == 0
+            ? now
+            : new Outcome.InProgress(
+                String.format(
+                    "copied %d of %d bytes (%.0f %%) at %.1f MB/s",
+                    progress.bytesDone(),
+                    total,
+                    100.0 * progress.bytesDone() / total,
+                    progress.bytesPerSecond() / 1e6));
+      }
+      return now;
+    }
+
+    void run(BootstrapSource.Request request, Path stagingParent) {
+      try {
+        Optional<BootstrapSource.Plan> plan;
+        try {
+          plan = source.plan(request);
+          if (plan.isEmpty()) {
+            outcome = new Outcome.Restore("no peer to copy from");
+            return;
+          }
+          outcome = new Outcome.InProgress("copying from " + plan.get().peers().get(0).nodeId());
+        } finally {
+          planned.countDown();
+        }
+        log.info(
+            "cold bootstrap of store {} task {}: copying from {} ({})",
+            request.storeName(),
+            request.taskId(),
+            plan.get().peers().stream().map(PeerSnapshotFetcher.Peer::nodeId).toList(),
+            plan.get().reason());
+        Files.createDirectories(stagingParent);
+        PeerSnapshotFetcher.Result result =
+            source
+                .fetcher()
+                .fetch(
+                    plan.get().peers(),
+                    request.applicationId(),
+                    request.taskId(),
+                    request.storeName(),
+                    stagingParent,
+                    progress);
+        outcome =
+            new Outcome.Ready(result.directory(), plan.get().changelogDeleteRetention(), result);
+      } catch (BackboneException | IOException e) {
+        fellBack.incrementAndGet();
+        log.warn(
+            "cold bootstrap of store {} task {} failed, restoring from the changelog instead: {}",
+            request.storeName(),
+            request.taskId(),
+            e.getMessage());
+        outcome = new Outcome.Restore(e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        outcome = new Outcome.Restore("the node is closing");
+      } catch (RuntimeException e) {
+        fellBack.incrementAndGet();
+        log.error(
+            "cold bootstrap of store {} task {} failed unexpectedly; restoring from the changelog",
+            request.storeName(),
+            request.taskId(),
+            e);
+        outcome = new Outcome.Restore(e.toString());
+      }
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    Exception failure = Directories.deleteRecursively(dir);
+    if (failure != null) {
+      log.warn("could not delete the bootstrap copy at {}: {}", dir, failure.toString());
+    }
+  }
+}

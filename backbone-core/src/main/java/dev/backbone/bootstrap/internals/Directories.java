@@ -1,0 +1,32 @@
+package dev.backbone.bootstrap.internals;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/** Removing the directories bootstrap creates (staging copies, lent snapshots). */
+public final class Directories {
+  private Directories() {}
+
+  /**
+   * Deletes a directory and everything under it, if it exists.
+   *
+   * @return null once it is gone, else the failure (the caller logs it with its context)
+   */
+  public static Exception deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return null;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+      return null;
+    } catch (IOException | UncheckedIOException e) {
+      return Files.exists(dir) ? e : null;
+    }
+  }
+}
