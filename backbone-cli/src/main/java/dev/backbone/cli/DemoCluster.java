@@ -1,5 +1,6 @@
 package dev.backbone.cli;
 
+import dev.backbone.config.BackboneConfig;
 import dev.backbone.examples.load.LoadGenerator;
 import dev.backbone.examples.load.LoadReport;
 import dev.backbone.examples.load.LoadSpec;
@@ -108,6 +109,9 @@ final class DemoCluster implements AutoCloseable {
 
   private void startNodesAndLoad(PrintWriter out) throws Exception {
     pipeline.createTopics(admin);
+    Properties shared = new Properties();
+    shared.put(
+        BackboneConfig.CLUSTER_SECRET_CONFIG, ClusterSecret.loadOrCreate(settings.dataDir()));
     for (int i = 0; i < settings.nodes(); i++) {
       String rack = "rack-" + (char) ('a' + (i % settings.racks()));
       int port = settings.httpPort() == 0 ? 0 : settings.httpPort() + i;
@@ -122,7 +126,8 @@ final class DemoCluster implements AutoCloseable {
                   port,
                   settings.dataDir().resolve("node-" + i),
                   settings.nodes() > 1 ? 1 : 0,
-                  1));
+                  1),
+              shared);
       nodes.add(node);
       node.start();
       out.printf(

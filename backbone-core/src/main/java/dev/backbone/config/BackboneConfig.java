@@ -81,6 +81,33 @@ public final class BackboneConfig extends AbstractConfig {
       "A snapshot cut at most this long ago is lent again instead of cutting a new one (several"
           + " peers bootstrapping the same task at once); 0 always cuts a new one.";
 
+  public static final String BOOTSTRAP_MIN_LAG_RECORDS_CONFIG =
+      "backbone.bootstrap.min.lag.records";
+  private static final String BOOTSTRAP_MIN_LAG_RECORDS_DOC =
+      "A store without local state is copied from a peer only if its changelog partition holds at"
+          + " least this many records (end offset minus start offset); a smaller one restores from"
+          + " the changelog, which is then about as fast as a copy. 0 copies every empty store"
+          + " that has a peer.";
+
+  public static final String BOOTSTRAP_PARALLELISM_CONFIG = "backbone.bootstrap.parallelism";
+  private static final String BOOTSTRAP_PARALLELISM_DOC =
+      "Files of one snapshot copied at once during cold bootstrap.";
+
+  public static final String BOOTSTRAP_CONCURRENT_CONFIG = "backbone.bootstrap.concurrent.stores";
+  private static final String BOOTSTRAP_CONCURRENT_DOC =
+      "Stores this node fills from peers at once; the others wait their turn.";
+
+  public static final String BOOTSTRAP_THROTTLE_BYTES_PER_SEC_CONFIG =
+      "backbone.bootstrap.throttle.bytes.per.sec";
+  private static final String BOOTSTRAP_THROTTLE_BYTES_PER_SEC_DOC =
+      "Bytes per second one store's copy may take from the network; 0 for no limit.";
+
+  public static final String BOOTSTRAP_REQUEST_TIMEOUT_MS_CONFIG =
+      "backbone.bootstrap.request.timeout.ms";
+  private static final String BOOTSTRAP_REQUEST_TIMEOUT_MS_DOC =
+      "How long a copy waits for a peer's answer, and for each next chunk of a file, before it"
+          + " gives the transfer up (and resumes it, or moves to the next peer).";
+
   private static final ConfigDef CONFIG =
       new ConfigDef()
           .define(NODE_ID_CONFIG, Type.STRING, "node-1", Importance.HIGH, NODE_ID_DOC)
@@ -150,7 +177,42 @@ public final class BackboneConfig extends AbstractConfig {
               10_000L,
               Range.atLeast(0),
               Importance.LOW,
-              BOOTSTRAP_SNAPSHOT_REUSE_MS_DOC);
+              BOOTSTRAP_SNAPSHOT_REUSE_MS_DOC)
+          .define(
+              BOOTSTRAP_MIN_LAG_RECORDS_CONFIG,
+              Type.LONG,
+              500_000L,
+              Range.atLeast(0),
+              Importance.MEDIUM,
+              BOOTSTRAP_MIN_LAG_RECORDS_DOC)
+          .define(
+              BOOTSTRAP_PARALLELISM_CONFIG,
+              Type.INT,
+              4,
+              Range.between(1, 64),
+              Importance.LOW,
+              BOOTSTRAP_PARALLELISM_DOC)
+          .define(
+              BOOTSTRAP_CONCURRENT_CONFIG,
+              Type.INT,
+              2,
+              Range.between(1, 64),
+              Importance.LOW,
+              BOOTSTRAP_CONCURRENT_DOC)
+          .define(
+              BOOTSTRAP_THROTTLE_BYTES_PER_SEC_CONFIG,
+              Type.LONG,
+              0L,
+              Range.atLeast(0),
+              Importance.MEDIUM,
+              BOOTSTRAP_THROTTLE_BYTES_PER_SEC_DOC)
+          .define(
+              BOOTSTRAP_REQUEST_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              30_000L,
+              Range.atLeast(1),
+              Importance.LOW,
+              BOOTSTRAP_REQUEST_TIMEOUT_MS_DOC);
 
   /** Settings that earlier versions had, with what to use instead. */
   private static final Map<String, String> REPLACED =
@@ -258,6 +320,31 @@ public final class BackboneConfig extends AbstractConfig {
   /** {@link #BOOTSTRAP_SNAPSHOT_REUSE_MS_CONFIG}. */
   public Duration bootstrapSnapshotReuse() {
     return Duration.ofMillis(getLong(BOOTSTRAP_SNAPSHOT_REUSE_MS_CONFIG));
+  }
+
+  /** {@link #BOOTSTRAP_MIN_LAG_RECORDS_CONFIG}. */
+  public long bootstrapMinLagRecords() {
+    return getLong(BOOTSTRAP_MIN_LAG_RECORDS_CONFIG);
+  }
+
+  /** {@link #BOOTSTRAP_PARALLELISM_CONFIG}. */
+  public int bootstrapParallelism() {
+    return getInt(BOOTSTRAP_PARALLELISM_CONFIG);
+  }
+
+  /** {@link #BOOTSTRAP_CONCURRENT_CONFIG}. */
+  public int bootstrapConcurrentStores() {
+    return getInt(BOOTSTRAP_CONCURRENT_CONFIG);
+  }
+
+  /** {@link #BOOTSTRAP_THROTTLE_BYTES_PER_SEC_CONFIG}. */
+  public long bootstrapThrottleBytesPerSecond() {
+    return getLong(BOOTSTRAP_THROTTLE_BYTES_PER_SEC_CONFIG);
+  }
+
+  /** {@link #BOOTSTRAP_REQUEST_TIMEOUT_MS_CONFIG}. */
+  public Duration bootstrapRequestTimeout() {
+    return Duration.ofMillis(getLong(BOOTSTRAP_REQUEST_TIMEOUT_MS_CONFIG));
   }
 
   /** {@link #REBALANCE_RETRY_AFTER_SECONDS_CONFIG}. */

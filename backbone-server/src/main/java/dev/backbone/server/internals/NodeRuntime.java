@@ -1,5 +1,7 @@
 package dev.backbone.server.internals;
 
+import dev.backbone.bootstrap.ColdBootstrap;
+import dev.backbone.bootstrap.PeerSnapshotFetcher;
 import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.errors.FatalBackboneException;
@@ -20,6 +22,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -69,6 +73,17 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
   /** The snapshots this node lends to peers; deleted when the node closes. */
   private final SnapshotLender lender;
 
+  /** The copies that fill this node's empty stores from peers; null without a cluster secret. */
+  private final ColdBootstrap coldBootstrap;
+
+  /** An admin client for the bootstrap's changelog lookups, created on first use. */
+  private Admin bootstrapAdmin;
+
+  private boolean bootstrapAdminClosed;
+
+  /** Guards the two fields above (not the node's monitor, which close() holds for long). */
+  private final Object bootstrapAdminLock = new Object();
+
   private volatile Phase phase = Phase.NEW;
 
   /**
@@ -105,6 +120,13 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
                 config.bootstrapSnapshotReuse()),
             Clock.systemUTC());
     this.http = new HttpApi(this, config, registry, metrics, stores, lender);
+    this.coldBootstrap = config.clusterSecret().map(this::coldBootstrap).orElse(null);
+    if (coldBootstrap == null) {
+      log.info(
+          "Node {}: cold bootstrap is off (no {}); empty stores restore from their changelogs",
+          config.nodeId(),
+          BackboneConfig.CLUSTER_SECRET_CONFIG);
+    }
   }
 
   /**
@@ -169,6 +191,9 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
                       restores)));
     }
     properties.put(SnapshotStores.CONFIG, snapshotStores);
+    if (coldBootstrap != null) {
+      properties.put(ColdBootstrap.CONFIG, coldBootstrap);
+    }
     KafkaStreams streams = new KafkaStreams(stage.topology(), properties);
     streams.setGlobalStateRestoreListener(restores);
     String nodeId = config.nodeId();
@@ -203,6 +228,64 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
   /** This node's open Backbone stores (a peer's snapshot request finds them here). */
   public SnapshotStores snapshotStores() {
     return snapshotStores;
+  }
+
+  private ColdBootstrap coldBootstrap(String secret) {
+    PeerSnapshotFetcher fetcher =
+        new PeerSnapshotFetcher(
+            new PeerSnapshotFetcher.Settings(
+                secret,
+                config.bootstrapParallelism(),
+                config.bootstrapThrottleBytesPerSecond(),
+                config.bootstrapRequestTimeout(),
+                3));
+    RoutingBootstrapSource source =
+        new RoutingBootstrapSource(
+            config.nodeId(),
+            app ->
+                routing.values().stream()
+                    .map(NodeRouting::cache)
+                    .filter(c -> c.applicationId().equals(app))
+                    .findFirst(),
+            this::bootstrapAdmin,
+            fetcher,
+            config.bootstrapMinLagRecords());
+    return new ColdBootstrap(source, config.bootstrapConcurrentStores());
+  }
+
+  private Admin bootstrapAdmin() {
+    synchronized (bootstrapAdminLock) {
+      if (bootstrapAdminClosed) {
+        throw new IllegalStateException("node " + config.nodeId() + " is closing");
+      }
+      if (bootstrapAdmin == null) {
+        Properties adminProperties = new Properties();
+        nodeProperties.forEach(
+            (k, v) -> {
+              if (AdminClientConfig.configNames().contains(String.valueOf(k))) {
+                adminProperties.put(k, v);
+              }
+            });
+        adminProperties.put(AdminClientConfig.CLIENT_ID_CONFIG, config.nodeId() + "-bootstrap");
+        bootstrapAdmin = Admin.create(adminProperties);
+      }
+      return bootstrapAdmin;
+    }
+  }
+
+  private void closeBootstrap() {
+    if (coldBootstrap != null) {
+      coldBootstrap.close();
+    }
+    Admin admin;
+    synchronized (bootstrapAdminLock) {
+      admin = bootstrapAdmin;
+      bootstrapAdmin = null;
+      bootstrapAdminClosed = true;
+    }
+    if (admin != null) {
+      admin.close(Duration.ofSeconds(5));
+    }
   }
 
   /** Closes the stages in reverse order, then the HTTP server. Idempotent. */
@@ -250,6 +333,7 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
         http.close();
       } finally {
         lender.close();
+        closeBootstrap();
       }
     }
     log.info("Node {} closed", config.nodeId());

@@ -1,0 +1,191 @@
+package dev.backbone.server.internals;
+
+import dev.backbone.bootstrap.BootstrapSource;
+import dev.backbone.bootstrap.PeerSnapshotFetcher;
+import dev.backbone.routing.Member;
+import dev.backbone.routing.MemberState;
+import dev.backbone.routing.RoutedMember;
+import dev.backbone.routing.RoutingCache;
+import dev.backbone.routing.RoutingTable;
+import dev.backbone.routing.TaskRoute;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's answer to "where can this empty store copy a snapshot from": the task's active replica
+ * in the stage's routing table, if it is another node that is up, and only if the changelog is long
+ * enough that a copy beats a replay.
+ *
+ * <p>Why only the active: an install refuses a snapshot that cannot show its data is younger than
+ * the changelog's {@code delete.retention.ms} ({@code SnapshotAge}), and only a store that commits
+ * processing writes knows when its data was current; a standby only restores, so its snapshots
+ * carry no {@code dataAsOf}. Standbys as sources, and the same-rack preference among them, come
+ * with a standby-side {@code dataAsOf}.
+ *
+ * <p>The changelog is {@code <application.id>-<store>-changelog}, partition = the task's partition,
+ * as Kafka Streams names it for a store that is not fed from a source topic ({@code
+ * ProcessorStateManager#getStorePartition}); no such topic means the store is not logged, and there
+ * is nothing to restore either way.
+ */
+final class RoutingBootstrapSource implements BootstrapSource {
+  private static final Logger log = LoggerFactory.getLogger(RoutingBootstrapSource.class);
+  private static final long ADMIN_TIMEOUT_MS = 10_000;
+
+  private final String selfNodeId;
+  private final Function<String, Optional<RoutingCache>> routingByApplication;
+  private final Supplier<Admin> admin;
+  private final PeerSnapshotFetcher fetcher;
+  private final long minLagRecords;
+
+  /**
+   * @param selfNodeId this node, never a source for itself
+   * @param routingByApplication the routing cache of a stage, by its application id
+   * @param admin the node's admin client (created on first use)
+   * @param fetcher the copier
+   * @param minLagRecords {@code backbone.bootstrap.min.lag.records}
+   */
+  RoutingBootstrapSource(
+      String selfNodeId,
+      Function<String, Optional<RoutingCache>> routingByApplication,
+      Supplier<Admin> admin,
+      PeerSnapshotFetcher fetcher,
+      long minLagRecords) {
+    this.selfNodeId = selfNodeId;
+    this.routingByApplication = routingByApplication;
+    this.admin = admin;
+    this.fetcher = fetcher;
+    this.minLagRecords = minLagRecords;
+  }
+
+  @Override
+  public PeerSnapshotFetcher fetcher() {
+    return fetcher;
+  }
+
+  @Override
+  public Optional<Plan> plan(Request request) {
+    Optional<RoutingCache> cache = routingByApplication.apply(request.applicationId());
+    if (cache.isEmpty() || !cache.get().hasTable()) {
+      return none(request, "no routing table for the application yet");
+    }
+    RoutingTable table = cache.get().table();
+    Optional<TaskRoute> route = table.route(request.taskId());
+    if (route.isEmpty() || route.get().active().isEmpty()) {
+      return none(request, "the routing table names no active for the task");
+    }
+    Optional<RoutedMember> active = table.member(route.get().active().get());
+    if (active.isEmpty() || active.get().nodeId().equals(selfNodeId)) {
+      return none(request, "the task's active is this node or unknown");
+    }
+    Optional<Member> member = cache.get().membership().member(active.get().nodeId());
+    if (member.isEmpty()
+        || member.get().state() != MemberState.UP
+        || member.get().endpoint().isBlank()) {
+      return none(request, "the active's node " + active.get().nodeId() + " is not up");
+    }
+    TopicPartition changelog =
+        new TopicPartition(
+            request.applicationId() + "-" + request.storeName() + "-changelog",
+            request.taskId().partition());
+    Optional<Duration> retention;
+    long records;
+    try {
+      retention = deleteRetention(changelog.topic());
+      if (retention.isEmpty()) {
+        return none(request, "the store has no changelog topic " + changelog.topic());
+      }
+      records = records(changelog);
+    } catch (ExecutionException | TimeoutException e) {
+      return none(request, "the changelog " + changelog + " cannot be described now: " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+    if (records < minLagRecords) {
+      return none(
+          request,
+          "its changelog holds "
+              + records
+              + " records, fewer than backbone.bootstrap.min.lag.records="
+              + minLagRecords
+              + ": a replay is as quick");
+    }
+    List<PeerSnapshotFetcher.Peer> peers = new ArrayList<>();
+    peers.add(
+        new PeerSnapshotFetcher.Peer(
+            active.get().nodeId(), URI.create("http://" + member.get().endpoint())));
+    return Optional.of(
+        new Plan(
+            peers,
+            retention.get(),
+            "the changelog "
+                + changelog
+                + " holds "
+                + records
+                + " records to replay otherwise; copying from the active on "
+                + active.get().nodeId()
+                + " (rack '"
+                + active.get().rack()
+                + "')"));
+  }
+
+  private Optional<Plan> none(Request request, String why) {
+    log.info(
+        "store {} task {} restores from the changelog: {}",
+        request.storeName(),
+        request.taskId(),
+        why);
+    return Optional.empty();
+  }
+
+  private Optional<Duration> deleteRetention(String topic)
+      throws ExecutionException, InterruptedException, TimeoutException {
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    try {
+      Map<ConfigResource, Config> configs =
+          admin
+              .get()
+              .describeConfigs(List.of(resource))
+              .all()
+              .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      ConfigEntry entry = configs.get(resource).get(TopicConfig.DELETE_RETENTION_MS_CONFIG);
+      return Optional.of(Duration.ofMillis(Long.parseLong(entry.value())));
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  private long records(TopicPartition changelog)
+      throws ExecutionException, InterruptedException, TimeoutException {
+    ListOffsetsResult end = admin.get().listOffsets(Map.of(changelog, OffsetSpec.latest()));
+    ListOffsetsResult start = admin.get().listOffsets(Map.of(changelog, OffsetSpec.earliest()));
+    long endOffset =
+        end.partitionResult(changelog).get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS).offset();
+    long startOffset =
+        start.partitionResult(changelog).get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS).offset();
+    return Math.max(0, endOffset - startOffset);
+  }
+}

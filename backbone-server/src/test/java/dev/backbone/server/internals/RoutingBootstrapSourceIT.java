@@ -1,0 +1,142 @@
+package dev.backbone.server.internals;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.backbone.bootstrap.BootstrapSource;
+import dev.backbone.bootstrap.PeerSnapshotFetcher;
+import dev.backbone.routing.Member;
+import dev.backbone.routing.MemberState;
+import dev.backbone.routing.RoutedMember;
+import dev.backbone.routing.RoutingCache;
+import dev.backbone.routing.RoutingTable;
+import dev.backbone.routing.TaskRoute;
+import dev.backbone.testkit.BackboneKafkaCluster;
+import dev.backbone.testkit.TestKafkaCluster;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.processor.TaskId;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The node's bootstrap plan against a real broker: the active from the routing table, the
+ * changelog's delete.retention.ms and length read with Admin, and every reason not to copy.
+ */
+@BackboneKafkaCluster(brokers = 1)
+class RoutingBootstrapSourceIT {
+  private static final TaskId TASK = new TaskId(0, 1);
+  private static final UUID SELF = new UUID(0, 1);
+  private static final UUID OTHER = new UUID(0, 2);
+  private static final PeerSnapshotFetcher FETCHER =
+      new PeerSnapshotFetcher(
+          new PeerSnapshotFetcher.Settings("0123456789abcdef", 1, 0, Duration.ofSeconds(5), 1));
+
+  private static RoutingCache routing(String app, UUID active, MemberState otherState) {
+    RoutingCache cache = new RoutingCache(app);
+    cache.accept(
+        new RoutingTable(
+            app,
+            1,
+            1,
+            List.of(
+                new RoutedMember(SELF, "node-self", "rack-a"),
+                new RoutedMember(OTHER, "node-other", "rack-b")),
+            List.of(
+                TaskRoute.unassigned(new TaskId(0, 0)),
+                new TaskRoute(
+                    TASK, Optional.of(active), List.of(active.equals(SELF) ? OTHER : SELF)))));
+    cache.accept(new Member("node-other", "rack-b", "127.0.0.1:7999", otherState, 1));
+    return cache;
+  }
+
+  private static RoutingBootstrapSource source(
+      TestKafkaCluster kafka, RoutingCache cache, long minLag) {
+    return new RoutingBootstrapSource(
+        "node-self",
+        app -> app.equals(cache.applicationId()) ? Optional.of(cache) : Optional.empty(),
+        kafka::admin,
+        FETCHER,
+        minLag);
+  }
+
+  private static String changelogWithRecords(TestKafkaCluster kafka, String app, int records)
+      throws Exception {
+    String topic = app + "-s-changelog";
+    kafka
+        .admin()
+        .createTopics(
+            List.of(
+                new NewTopic(topic, 2, (short) 1)
+                    .configs(
+                        Map.of(
+                            TopicConfig.CLEANUP_POLICY_CONFIG, "compact",
+                            TopicConfig.DELETE_RETENTION_MS_CONFIG, "3600000"))))
+        .all()
+        .get();
+    try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
+      for (int i = 0; i < records; i++) {
+        producer.send(new ProducerRecord<>(topic, TASK.partition(), "k" + i, "v")).get();
+      }
+    }
+    return topic;
+  }
+
+  private static BootstrapSource.Request request(String app) {
+    return new BootstrapSource.Request(app, TASK, "s", OptionalLong.empty());
+  }
+
+  @Test
+  void plansACopyFromTheActiveWithTheChangelogsRetention(TestKafkaCluster kafka) throws Exception {
+    String app = kafka.uniqueName("plan");
+    changelogWithRecords(kafka, app, 50);
+    Optional<BootstrapSource.Plan> plan =
+        source(kafka, routing(app, OTHER, MemberState.UP), 10).plan(request(app));
+
+    assertThat(plan).isPresent();
+    assertThat(plan.get().peers())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.nodeId()).isEqualTo("node-other");
+              assertThat(p.endpoint().toString()).isEqualTo("http://127.0.0.1:7999");
+            });
+    assertThat(plan.get().changelogDeleteRetention()).isEqualTo(Duration.ofHours(1));
+    assertThat(plan.get().reason()).contains("50 records");
+  }
+
+  @Test
+  void aShortChangelogIsReplayedNotCopied(TestKafkaCluster kafka) throws Exception {
+    String app = kafka.uniqueName("short");
+    changelogWithRecords(kafka, app, 5);
+    assertThat(source(kafka, routing(app, OTHER, MemberState.UP), 10).plan(request(app))).isEmpty();
+  }
+
+  @Test
+  void noCopyFromItselfFromANodeThatLeftOrWithoutAChangelog(TestKafkaCluster kafka)
+      throws Exception {
+    String app = kafka.uniqueName("none");
+    assertThat(source(kafka, routing(app, OTHER, MemberState.UP), 0).plan(request(app)))
+        .as("no changelog topic: the store is not logged")
+        .isEmpty();
+    changelogWithRecords(kafka, app, 20);
+    assertThat(source(kafka, routing(app, SELF, MemberState.UP), 0).plan(request(app)))
+        .as("this node is the active")
+        .isEmpty();
+    assertThat(source(kafka, routing(app, OTHER, MemberState.LEFT), 0).plan(request(app)))
+        .as("the active's node left")
+        .isEmpty();
+    assertThat(source(kafka, new RoutingCache(app), 0).plan(request(app)))
+        .as("no routing table yet")
+        .isEmpty();
+    assertThat(source(kafka, routing(app, OTHER, MemberState.UP), 0).plan(request(app)))
+        .as("and with all that in order, a plan")
+        .isPresent();
+  }
+}
