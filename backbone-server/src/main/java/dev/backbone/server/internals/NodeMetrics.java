@@ -1,6 +1,8 @@
 package dev.backbone.server.internals;
 
 import dev.backbone.assignment.AssignmentMetrics;
+import dev.backbone.bootstrap.ColdBootstrap;
+import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.routing.RoutingPublisher;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -46,6 +48,18 @@ public final class NodeMetrics implements AutoCloseable {
 
   /** The generation of the last routing table this node published (0 before any). */
   public static final String ROUTING_PUBLISHED_GENERATION = "backbone.routing.published.generation";
+
+  /** Stores filled from a peer's snapshot since the node started ({@code ..._total}). */
+  public static final String BOOTSTRAP_COPIED = "backbone.bootstrap.copied";
+
+  /** Stores that needed a copy and restored from the changelog instead ({@code ..._total}). */
+  public static final String BOOTSTRAP_FELL_BACK = "backbone.bootstrap.fell.back";
+
+  /** Copies from peers running now. */
+  public static final String BOOTSTRAP_RUNNING = "backbone.bootstrap.running";
+
+  /** Snapshots this node lends to peers now. */
+  public static final String BOOTSTRAP_LENT = "backbone.bootstrap.snapshots.lent";
 
   private static final Logger log = LoggerFactory.getLogger(NodeMetrics.class);
 
@@ -130,6 +144,34 @@ public final class NodeMetrics implements AutoCloseable {
                 ROUTING_PUBLISHED_GENERATION, publisher, p -> p.status().publishedGeneration())
             .description("Generation of the last routing table this node published, 0 before any")
             .tag("stage", stageName)
+            .strongReference(true)
+            .register(registry));
+  }
+
+  /**
+   * Binds cold bootstrap: copies done, fallen back and running on this node, and the snapshots it
+   * lends. Without a cluster secret there is no {@code cold} and only the lending gauge is bound.
+   */
+  public synchronized void bindBootstrap(ColdBootstrap cold, SnapshotLender lender) {
+    stageMeters.add(
+        Gauge.builder(BOOTSTRAP_LENT, lender, l -> l.loans().size())
+            .description("Snapshots this node lends to peers now")
+            .strongReference(true)
+            .register(registry));
+    if (cold == null) {
+      return;
+    }
+    stageMeters.add(
+        FunctionCounter.builder(BOOTSTRAP_COPIED, cold, ColdBootstrap::completed)
+            .description("Stores filled from a peer's snapshot (then only the changelog tail)")
+            .register(registry));
+    stageMeters.add(
+        FunctionCounter.builder(BOOTSTRAP_FELL_BACK, cold, ColdBootstrap::fellBack)
+            .description("Stores that needed a copy and restored from the changelog instead")
+            .register(registry));
+    stageMeters.add(
+        Gauge.builder(BOOTSTRAP_RUNNING, cold, ColdBootstrap::running)
+            .description("Copies from peers running now")
             .strongReference(true)
             .register(registry));
   }

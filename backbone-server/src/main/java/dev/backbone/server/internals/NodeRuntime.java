@@ -127,6 +127,7 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
           config.nodeId(),
           BackboneConfig.CLUSTER_SECRET_CONFIG);
     }
+    metrics.bindBootstrap(coldBootstrap, lender);
   }
 
   /**

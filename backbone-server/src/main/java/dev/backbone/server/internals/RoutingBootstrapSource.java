@@ -50,6 +50,7 @@ import org.slf4j.LoggerFactory;
 final class RoutingBootstrapSource implements BootstrapSource {
   private static final Logger log = LoggerFactory.getLogger(RoutingBootstrapSource.class);
   private static final long ADMIN_TIMEOUT_MS = 10_000;
+  private static final Duration TABLE_WAIT = Duration.ofSeconds(5);
 
   private final String selfNodeId;
   private final Function<String, Optional<RoutingCache>> routingByApplication;
@@ -85,6 +86,19 @@ final class RoutingBootstrapSource implements BootstrapSource {
   @Override
   public Optional<Plan> plan(Request request) {
     Optional<RoutingCache> cache = routingByApplication.apply(request.applicationId());
+    if (cache.isPresent() && !cache.get().hasTable()) {
+      // A node that just started reads the routing topic while it joins the group; give it a
+      // moment (this runs off the stream thread).
+      long deadline = System.nanoTime() + TABLE_WAIT.toNanos();
+      while (!cache.get().hasTable() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return Optional.empty();
+        }
+      }
+    }
     if (cache.isEmpty() || !cache.get().hasTable()) {
       return none(request, "no routing table for the application yet");
     }
