@@ -99,11 +99,7 @@ class ColdBootstrapIT {
     events.forEach(e -> oracle.accept(e.getValue()));
     int half = events.size() / 2;
     ReadChecker<JsonNode> checker = new ReadChecker<>(oracle);
-    ProfileFixtures.produce(kafka, pipeline.settings().inputTopic(), events.subList(0, half));
-    ProfileFixtures.awaitCommitted(kafka, pipeline);
-    ProfileOracle firstHalf = new ProfileOracle();
-    events.subList(0, half).forEach(e -> firstHalf.accept(e.getValue()));
-    firstHalf.profiles().keySet().forEach(checker::mustExist);
+    ProfileFixtures.produceCommitted(kafka, pipeline, events.subList(0, half), checker);
 
     try (ContinuousReads reads =
         ProfileFixtures.readContinuously(

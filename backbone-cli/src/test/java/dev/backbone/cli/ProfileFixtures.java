@@ -59,6 +59,22 @@ final class ProfileFixtures {
    * that, so it holds every event ingest wrote). From then on every customer with a valid event
    * among them must exist.
    */
+  /**
+   * Produces events, waits until the pipeline committed them all, and tells the checker that every
+   * customer they name must exist from now on.
+   */
+  static void produceCommitted(
+      TestKafkaCluster kafka,
+      CustomerProfilePipeline pipeline,
+      List<Map.Entry<String, String>> events,
+      ReadChecker<JsonNode> checker) {
+    produce(kafka, pipeline.settings().inputTopic(), events);
+    awaitCommitted(kafka, pipeline);
+    ProfileOracle produced = new ProfileOracle();
+    events.forEach(e -> produced.accept(e.getValue()));
+    produced.profiles().keySet().forEach(checker::mustExist);
+  }
+
   static void awaitCommitted(TestKafkaCluster kafka, CustomerProfilePipeline pipeline) {
     await("both stages committed every event")
         .atMost(Duration.ofSeconds(120))
