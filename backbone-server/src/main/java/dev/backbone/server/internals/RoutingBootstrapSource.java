@@ -7,6 +7,7 @@ import dev.backbone.routing.MemberState;
 import dev.backbone.routing.RoutedMember;
 import dev.backbone.routing.RoutingCache;
 import dev.backbone.routing.RoutingTable;
+import dev.backbone.routing.RoutingTopics;
 import dev.backbone.routing.TaskRoute;
 import java.net.URI;
 import java.time.Duration;
@@ -86,9 +87,10 @@ final class RoutingBootstrapSource implements BootstrapSource {
   @Override
   public Optional<Plan> plan(Request request) {
     Optional<RoutingCache> cache = routingByApplication.apply(request.applicationId());
-    if (cache.isPresent() && !cache.get().hasTable()) {
+    if (cache.isPresent() && !cache.get().hasTable() && tablePublished(request.applicationId())) {
       // A node that just started reads the routing topic while it joins the group; give it a
-      // moment (this runs off the stream thread).
+      // moment (this runs off the stream thread). A new application has no table at all, and its
+      // stores go on at once.
       long deadline = System.nanoTime() + TABLE_WAIT.toNanos();
       while (!cache.get().hasTable() && System.nanoTime() < deadline) {
         try {
@@ -161,6 +163,27 @@ final class RoutingBootstrapSource implements BootstrapSource {
                 + " (rack '"
                 + active.get().rack()
                 + "')"));
+  }
+
+  /** Whether any routing table of the application was ever published. */
+  private boolean tablePublished(String applicationId) {
+    TopicPartition routingTopic = new TopicPartition(RoutingTopics.routingTopic(applicationId), 0);
+    try {
+      return admin
+              .get()
+              .listOffsets(Map.of(routingTopic, OffsetSpec.latest()))
+              .partitionResult(routingTopic)
+              .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+              .offset()
+          > 0;
+    } catch (ExecutionException e) {
+      return !(e.getCause() instanceof UnknownTopicOrPartitionException);
+    } catch (TimeoutException e) {
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private Optional<Plan> none(Request request, String why) {
