@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -143,6 +145,38 @@ public final class ColdBootstrap implements AutoCloseable {
     return fellBack.get();
   }
 
+  /**
+   * Where one store's bootstrap stands, for {@code /v1/cluster?lags=true}.
+   *
+   * @param applicationId the store's application
+   * @param task its task
+   * @param store its name
+   * @param phase {@code planning}, {@code copying} or {@code installing} (complete, waiting for
+   *     Kafka Streams' next {@code init()} retry)
+   * @param from the peer copied from, null while planning
+   * @param bytesDone bytes copied
+   * @param bytesTotal bytes of the snapshot, 0 while planning
+   * @param bytesPerSecond rate since the copy started
+   * @param etaSeconds seconds left at that rate, null when unknown
+   */
+  public record Status(
+      String applicationId,
+      String task,
+      String store,
+      String phase,
+      String from,
+      long bytesDone,
+      long bytesTotal,
+      double bytesPerSecond,
+      Long etaSeconds) {}
+
+  /** Every bootstrap of this node not yet installed or given up, in no particular order. */
+  public List<Status> statuses() {
+    List<Status> out = new ArrayList<>();
+    jobs.forEach((key, job) -> out.add(job.status(key)));
+    return out;
+  }
+
   /** Copies running now. */
   public int running() {
     return (int)
@@ -166,6 +200,33 @@ public final class ColdBootstrap implements AutoCloseable {
   private final class Job {
     private final PeerSnapshotFetcher.Progress progress = new PeerSnapshotFetcher.Progress();
     private volatile Outcome outcome = new Outcome.InProgress("planning");
+    private volatile String from;
+
+    Status status(Key key) {
+      Outcome now = outcome;
+      String phase =
+          now instanceof Outcome.Ready ? "installing" : from == null ? "planning" : "copying";
+      long done = progress.bytesDone();
+      long total = progress.bytesTotal();
+      double rate = progress.bytesPerSecond();
+      Long eta =
+          now instanceof Outcome.Ready
+              ? Long.valueOf(0)
+              : total > 0 && rate > 0
+                  ? Long.valueOf((long) Math.ceil((total - done) / rate))
+                  : null;
+      return new Status(
+          key.applicationId(),
+          key.taskId().toString(),
+          key.store(),
+          phase,
+          from,
+          done,
+          total,
+          rate,
+          eta);
+    }
+
     private final CountDownLatch planned = new CountDownLatch(1);
 
     void awaitPlan(Duration wait) {
@@ -202,7 +263,8 @@ public final class ColdBootstrap implements AutoCloseable {
             outcome = new Outcome.Restore("no peer to copy from");
             return;
           }
-          outcome = new Outcome.InProgress("copying from " + plan.get().peers().get(0).nodeId());
+          from = plan.get().peers().get(0).nodeId();
+          outcome = new Outcome.InProgress("copying from " + from);
         } finally {
           planned.countDown();
         }
@@ -223,6 +285,7 @@ public final class ColdBootstrap implements AutoCloseable {
                     request.storeName(),
                     stagingParent,
                     progress);
+        from = result.from().nodeId();
         outcome =
             new Outcome.Ready(result.directory(), plan.get().changelogDeleteRetention(), result);
       } catch (BackboneException | IOException e) {

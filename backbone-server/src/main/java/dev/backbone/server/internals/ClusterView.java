@@ -1,6 +1,7 @@
 package dev.backbone.server.internals;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.backbone.bootstrap.ColdBootstrap;
 import dev.backbone.routing.Member;
 import dev.backbone.routing.Membership;
 import dev.backbone.routing.RoutingCache;
@@ -63,7 +64,13 @@ final class ClusterView {
               name, streams.state().name(), threads, withLags ? storeLags(streams) : null));
     }
     List<NodeEntry> nodeEntries = nodes.values().stream().map(NodeBuilder::build).toList();
-    return new ClusterAnswer(node.nodeId(), generations, nodeEntries, tasks, stages);
+    return new ClusterAnswer(
+        node.nodeId(),
+        generations,
+        nodeEntries,
+        tasks,
+        stages,
+        withLags ? List.copyOf(node.bootstraps()) : null);
   }
 
   private static void addRouting(
@@ -174,13 +181,16 @@ final class ClusterView {
    * @param nodes every node known from routing and membership, by id
    * @param tasks every routed task with its active and standby nodes
    * @param stages this node's stages
+   * @param bootstraps with {@code ?lags=true}: this node's stores being filled from a peer's
+   *     snapshot (phase, peer, bytes, rate, ETA), else null (left out of the JSON)
    */
   record ClusterAnswer(
       String node,
       Map<String, Long> generations,
       List<NodeEntry> nodes,
       List<TaskEntry> tasks,
-      List<StageEntry> stages) {}
+      List<StageEntry> stages,
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<ColdBootstrap.Status> bootstraps) {}
 
   /**
    * One node of the cluster.

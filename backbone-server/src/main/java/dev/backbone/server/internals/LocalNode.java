@@ -1,5 +1,6 @@
 package dev.backbone.server.internals;
 
+import dev.backbone.bootstrap.ColdBootstrap;
 import dev.backbone.routing.RoutingCache;
 import java.util.List;
 import java.util.Optional;
@@ -21,6 +22,11 @@ public interface LocalNode {
    */
   default Optional<RoutingCache> routing(String stageName) {
     return Optional.empty();
+  }
+
+  /** This node's cold bootstraps not yet installed or given up; empty without bootstrap. */
+  default List<ColdBootstrap.Status> bootstraps() {
+    return List.of();
   }
 
   /** Whether every stage is RUNNING. */

@@ -231,6 +231,11 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
     return snapshotStores;
   }
 
+  @Override
+  public List<ColdBootstrap.Status> bootstraps() {
+    return coldBootstrap == null ? List.of() : coldBootstrap.statuses();
+  }
+
   private ColdBootstrap coldBootstrap(String secret) {
     PeerSnapshotFetcher fetcher =
         new PeerSnapshotFetcher(

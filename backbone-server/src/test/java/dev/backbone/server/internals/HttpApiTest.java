@@ -2,6 +2,8 @@ package dev.backbone.server.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.backbone.bootstrap.ColdBootstrap;
 import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.server.HttpProbe;
@@ -22,7 +24,11 @@ import org.junit.jupiter.api.Test;
 
 /** The HTTP surface of a node whose stages have not started: everything that needs no broker. */
 class HttpApiTest {
-  private static final LocalNode NODE = new FixedLocalNode("node-t", List.of("ingest", "state"));
+  private static final ColdBootstrap.Status COPYING =
+      new ColdBootstrap.Status(
+          "app", "0_1", "numbers", "copying", "node-b", 250_000, 1_000_000, 500_000.0, 2L);
+  private static final LocalNode NODE =
+      new FixedLocalNode("node-t", List.of("ingest", "state"), List.of(COPYING));
 
   private static PrometheusMeterRegistry registry;
   private static NodeMetrics metrics;
@@ -177,6 +183,24 @@ class HttpApiTest {
     assertThat(reply.json().path("nodes").isArray()).isTrue();
     assertThat(reply.json().path("stages").findValuesAsText("state"))
         .containsExactly("NOT_STARTED", "NOT_STARTED");
+  }
+
+  @Test
+  void theClusterViewWithLagsShowsTheBootstrapsInProgress() {
+    Reply withLags = http.get("/v1/cluster?lags=true");
+    assertThat(withLags.status()).isEqualTo(200);
+    JsonNode copy = withLags.json().path("bootstraps").path(0);
+    assertThat(copy.path("task").asText()).isEqualTo("0_1");
+    assertThat(copy.path("store").asText()).isEqualTo("numbers");
+    assertThat(copy.path("phase").asText()).isEqualTo("copying");
+    assertThat(copy.path("from").asText()).isEqualTo("node-b");
+    assertThat(copy.path("bytesDone").asLong()).isEqualTo(250_000);
+    assertThat(copy.path("bytesTotal").asLong()).isEqualTo(1_000_000);
+    assertThat(copy.path("etaSeconds").asLong()).isEqualTo(2);
+
+    assertThat(http.get("/v1/cluster").json().has("bootstraps"))
+        .as("only with ?lags=true")
+        .isFalse();
   }
 
   @Test

@@ -398,6 +398,19 @@ class PeerBootstrapTest {
       assertThat(Duration.ofNanos(System.nanoTime() - start))
           .as("the first init returns while the copy (about 2 s at 1 MB/s) runs")
           .isLessThan(Duration.ofSeconds(2));
+      await("the copy shows its progress")
+          .atMost(Duration.ofSeconds(10))
+          .pollInterval(Duration.ofMillis(20))
+          .until(
+              () ->
+                  cold.statuses().stream()
+                      .anyMatch(
+                          s ->
+                              s.phase().equals("copying")
+                                  && "node-a".equals(s.from())
+                                  && s.bytesTotal() > 0
+                                  && s.bytesDone() > 0
+                                  && s.task().equals("0_1")));
 
       assertThat(initAsKafkaStreamsRetries(receiver)).isPositive();
       try {
@@ -407,6 +420,7 @@ class PeerBootstrapTest {
         }
         assertThat(cold.completed()).isEqualTo(1);
         assertThat(cold.running()).isZero();
+        assertThat(cold.statuses()).as("nothing left in progress once installed").isEmpty();
         assertThat(
                 dir.resolve("receiver").resolve("task").resolve("backbone-bootstrap").resolve("s"))
             .isEmptyDirectory();
