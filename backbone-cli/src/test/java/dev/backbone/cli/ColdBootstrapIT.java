@@ -28,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,11 +38,12 @@ import org.junit.jupiter.api.io.TempDir;
  * state is lost (node closed, its directory deleted), a new node with an empty disk joins on the
  * same rack, and its standby of the state stage's store is filled by copying a snapshot from the
  * active over HTTP (the {@code backbone_bootstrap_copied_total} counter on its {@code /metrics})
- * and then replaying only the changelog after the snapshot's offset; processing continues, every
- * profile through every node ends equal to an independent oracle, and every answer the readers got
- * on the way is checked ({@link ReadChecker}). (A task whose active moves to the new node at once,
- * because an empty replica is within {@code acceptable.recovery.lag} of this small changelog, has
- * no source yet: only actives lend installable snapshots, see docs/bootstrap.md.)
+ * and then replaying only the changelog after the snapshot's offset (its store's {@code
+ * backbone-restored-records-total} stays under a tenth of the partition); processing continues,
+ * every profile through every node ends equal to an independent oracle, and every answer the
+ * readers got on the way is checked ({@link ReadChecker}). (A task whose active moves to the new
+ * node at once, because an empty replica is within {@code acceptable.recovery.lag} of this small
+ * changelog, has no source yet: only actives lend installable snapshots, see docs/bootstrap.md.)
  */
 @BackboneKafkaCluster(brokers = 1)
 class ColdBootstrapIT {
@@ -66,7 +68,46 @@ class ColdBootstrapIT {
     return extra;
   }
 
+  private static final Pattern RESTORED =
+      Pattern.compile(
+          "(?m)^kafka_stream_state_backbone_restored_records_total\\{([^}]*)\\} ([0-9.E+]+)$");
+  private static final Pattern TASK = Pattern.compile("task_id=\"\\d+_(\\d+)\"");
+
   private static double copiedOn(BackboneNode node) throws IOException, InterruptedException {
+    Matcher m = COPIED.matcher(metricsOf(node));
+    return m.find() ? Double.parseDouble(m.group(1)) : -1;
+  }
+
+  /**
+   * Whether some store partition of the node restored fewer than a tenth of its changelog's
+   * records: a replica filled from a snapshot replays only the tail, one restored from the
+   * changelog all.
+   */
+  private static boolean someReplicaRestoredOnlyATail(
+      BackboneNode node, Map<TopicPartition, Long> changelogEnds)
+      throws IOException, InterruptedException {
+    Matcher m = RESTORED.matcher(metricsOf(node));
+    while (m.find()) {
+      Matcher task = TASK.matcher(m.group(1));
+      if (!m.group(1).contains("customer-profiles") || !task.find()) {
+        continue;
+      }
+      int partition = Integer.parseInt(task.group(1));
+      long end =
+          changelogEnds.entrySet().stream()
+              .filter(e -> e.getKey().partition() == partition)
+              .mapToLong(Map.Entry::getValue)
+              .findFirst()
+              .orElse(0);
+      double restored = Double.parseDouble(m.group(2));
+      if (end > 100 && restored < end / 10.0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String metricsOf(BackboneNode node) throws IOException, InterruptedException {
     HttpResponse<String> metrics =
         HttpClient.newHttpClient()
             .send(
@@ -75,8 +116,7 @@ class ColdBootstrapIT {
                     .timeout(Duration.ofSeconds(10))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
-    Matcher m = COPIED.matcher(metrics.body());
-    return m.find() ? Double.parseDouble(m.group(1)) : -1;
+    return metrics.body();
   }
 
   @Test
@@ -129,6 +169,12 @@ class ColdBootstrapIT {
           .untilAsserted(
               () -> ProfileFixtures.assertEveryProfileThroughEveryNode(nodes, oracle, checker));
       assertThat(reads.completed()).isPositive();
+      Map<TopicPartition, Long> changelogEnds =
+          kafka.endOffsets(appId + "-" + CustomerProfilePipeline.PROFILE_STORE + "-changelog");
+      await("a replica on the joined node restored only a changelog tail")
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> someReplicaRestoredOnlyATail(joined, changelogEnds));
     }
     checker.assertNoViolations();
   }

@@ -647,6 +647,9 @@ public class BackboneKeyValueStore
     } catch (RocksDBException e) {
       throw new ProcessorStateException("cannot restore into store " + name, e);
     }
+    if (metrics != null) {
+      metrics.recordRestored(records.size());
+    }
   }
 
   // ---------------------------------------------------------------- reads

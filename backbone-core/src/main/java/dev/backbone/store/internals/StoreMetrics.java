@@ -8,6 +8,7 @@ import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.metrics.stats.Avg;
 import org.apache.kafka.common.metrics.stats.CumulativeCount;
+import org.apache.kafka.common.metrics.stats.CumulativeSum;
 import org.apache.kafka.common.metrics.stats.Max;
 import org.apache.kafka.common.metrics.stats.Value;
 import org.apache.kafka.streams.StreamsMetrics;
@@ -43,6 +44,7 @@ final class StoreMetrics {
   private final Sensor liveSstBytes;
   private final Sensor committedOffset;
   private final Sensor dirty;
+  private final Sensor restored;
 
   private StoreMetrics(StreamsMetrics metrics, String thread, TaskId task, String store) {
     this.metrics = metrics;
@@ -72,6 +74,19 @@ final class StoreMetrics {
     dirty =
         valueSensor(
             prefix, "backbone-dirty", "1 while the store is marked dirty, to be rebuilt", tags);
+    restored = sensor(prefix + "restored-records");
+    restored.add(
+        name(
+            "backbone-restored-records-total",
+            "Changelog records restored into the store since it opened (after a snapshot install:"
+                + " only the tail after the snapshot's offset)",
+            tags),
+        new CumulativeSum());
+  }
+
+  /** A batch of changelog records was restored into the store. */
+  void recordRestored(int records) {
+    restored.record(records, System.currentTimeMillis());
   }
 
   /**
