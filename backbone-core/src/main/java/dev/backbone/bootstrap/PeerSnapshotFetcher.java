@@ -7,6 +7,7 @@ import dev.backbone.bootstrap.internals.Throttle;
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
 import dev.backbone.store.SnapshotManifest;
+import dev.backbone.store.SnapshotManifest.SnapshotFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -36,7 +37,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.zip.CRC32C;
 import org.apache.kafka.streams.processor.TaskId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -285,14 +285,19 @@ public final class PeerSnapshotFetcher {
       String snapshotId = loan.path("snapshotId").asText();
       try {
         JsonNode manifest = loan.path("manifest");
-        List<FileToFetch> files = new ArrayList<>();
+        List<SnapshotFile> files = new ArrayList<>();
         long total = 0;
         for (JsonNode f : manifest.path("files")) {
-          FileToFetch file =
-              new FileToFetch(
-                  f.path("name").asText(), f.path("size").asLong(), f.path("crc32c").asText());
-          if (!isPlainName(file.name())) {
-            throw new PeerFailed("its manifest names a file '" + file.name() + "'", null);
+          String name = f.path("name").asText();
+          SnapshotFile file;
+          try {
+            // The record refuses names with separators or a leading dot (SnapshotFile).
+            file = new SnapshotFile(name, f.path("size").asLong(), f.path("crc32c").asText());
+          } catch (IllegalArgumentException e) {
+            throw new PeerFailed("its manifest names a file '" + name + "'", null);
+          }
+          if (name.equals(SnapshotManifest.FILE_NAME)) {
+            throw new PeerFailed("its manifest lists the manifest itself", null);
           }
           files.add(file);
           total += file.size();
@@ -368,7 +373,7 @@ public final class PeerSnapshotFetcher {
       }
     }
 
-    private void copyAll(String snapshotId, List<FileToFetch> files) throws InterruptedException {
+    private void copyAll(String snapshotId, List<SnapshotFile> files) throws InterruptedException {
       ExecutorService pool =
           Executors.newFixedThreadPool(
               Math.min(settings.parallelism(), Math.max(1, files.size())),
@@ -401,7 +406,7 @@ public final class PeerSnapshotFetcher {
         List<Future<?>> futures = new ArrayList<>();
         // Largest first: the long transfers start at once and the small ones fill in around them.
         files.stream()
-            .sorted(Comparator.comparingLong(FileToFetch::size).reversed())
+            .sorted(Comparator.comparingLong(SnapshotFile::size).reversed())
             .forEach(
                 f ->
                     futures.add(
@@ -437,7 +442,7 @@ public final class PeerSnapshotFetcher {
     }
 
     /** Copies one file, resuming and re-fetching up to {@code attemptsPerFile} times. */
-    private Void copy(String snapshotId, FileToFetch file) throws InterruptedException {
+    private void copy(String snapshotId, SnapshotFile file) throws InterruptedException {
       Path target = staging.resolve(file.name());
       String lastProblem = "";
       for (int attempt = 1; attempt <= settings.attemptsPerFile(); attempt++) {
@@ -459,9 +464,9 @@ public final class PeerSnapshotFetcher {
           }
         }
         if (have == file.size()) {
-          String crc = crc32c(target);
+          String crc = checksumOf(target);
           if (crc.equals(file.crc32c())) {
-            return null;
+            return;
           }
           lastProblem = "checksum " + crc + ", manifest says " + file.crc32c();
           log.warn(
@@ -490,7 +495,7 @@ public final class PeerSnapshotFetcher {
     }
 
     /** Appends the file's bytes from {@code from} on; returns the size now on disk. */
-    private long transfer(String snapshotId, FileToFetch file, Path target, long from)
+    private long transfer(String snapshotId, SnapshotFile file, Path target, long from)
         throws IOException, InterruptedException {
       HttpRequest.Builder request =
           request(snapshotUri(snapshotId).resolve(snapshotId + "/files/" + encode(file.name())))
@@ -587,17 +592,12 @@ public final class PeerSnapshotFetcher {
     }
   }
 
-  private static String crc32c(Path file) {
-    CRC32C crc = new CRC32C();
-    byte[] buffer = new byte[BUFFER_BYTES];
-    try (InputStream in = Files.newInputStream(file)) {
-      for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-        crc.update(buffer, 0, n);
-      }
+  private static String checksumOf(Path file) {
+    try {
+      return SnapshotFile.checksumOf(file);
     } catch (IOException e) {
       throw new LocalWriteFailed(e);
     }
-    return String.format("%08x", crc.getValue());
   }
 
   private static void closeQuietly(InputStream body) {
@@ -606,15 +606,6 @@ public final class PeerSnapshotFetcher {
     } catch (IOException e) {
       // closing to abort: nothing to do
     }
-  }
-
-  private static boolean isPlainName(String name) {
-    return !name.isEmpty()
-        && !name.equals(".")
-        && !name.equals("..")
-        && !name.contains("/")
-        && !name.contains("\\")
-        && !name.equals(SnapshotManifest.FILE_NAME);
   }
 
   private static String errorOf(int status, byte[] body) {
@@ -644,8 +635,6 @@ public final class PeerSnapshotFetcher {
       log.warn("could not remove the partial bootstrap copy at {}: {}", dir, failure.toString());
     }
   }
-
-  private record FileToFetch(String name, long size, String crc32c) {}
 
   /** This peer cannot serve the snapshot: try the next one. */
   private static final class PeerFailed extends RuntimeException {

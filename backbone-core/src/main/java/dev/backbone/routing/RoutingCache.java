@@ -1,7 +1,9 @@
 package dev.backbone.routing;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The routing a node (or a client) holds in memory for one application: the latest table and the
@@ -46,6 +48,23 @@ public final class RoutingCache {
     return !table.tasks().isEmpty();
   }
 
+  /**
+   * Waits until a table with tasks is in use, at most {@code timeout}.
+   *
+   * @return whether one is
+   */
+  public synchronized boolean awaitTable(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!hasTable()) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+    return true;
+  }
+
   /** The membership in use. */
   public Membership membership() {
     return membership;
@@ -66,6 +85,7 @@ public final class RoutingCache {
     latest = newer;
     if (pinned == null) {
       table = newer;
+      notifyAll();
     }
   }
 
@@ -84,6 +104,7 @@ public final class RoutingCache {
   public synchronized void unpin() {
     pinned = null;
     table = latest;
+    notifyAll();
   }
 
   /** The pinned table, if the view is frozen. */

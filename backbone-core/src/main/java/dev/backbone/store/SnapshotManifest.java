@@ -1,9 +1,14 @@
 package dev.backbone.store;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.zip.CRC32C;
 
 /**
  * What a snapshot directory holds, written as {@value #FILE_NAME} inside it, last: a directory
@@ -95,6 +100,22 @@ public record SnapshotManifest(
       if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.startsWith(".")) {
         throw new IllegalArgumentException("a snapshot file name must be a plain name: " + name);
       }
+    }
+
+    /**
+     * The checksum a manifest records for a file's content: CRC32C, 8 lower-case hex digits. One
+     * definition for the snapshot that writes it, the install that checks it and the peer copy that
+     * verifies each file it receives.
+     */
+    public static String checksumOf(Path file) throws IOException {
+      CRC32C crc = new CRC32C();
+      byte[] buffer = new byte[1 << 16];
+      try (InputStream in = Files.newInputStream(file)) {
+        for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+          crc.update(buffer, 0, n);
+        }
+      }
+      return String.format("%08x", crc.getValue());
     }
   }
 }

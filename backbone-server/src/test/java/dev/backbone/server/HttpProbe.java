@@ -78,13 +78,20 @@ public final class HttpProbe {
    * over a raw socket with {@code Connection: close}.
    */
   public Reply getRaw(String rawPath) {
+    return getRaw(rawPath, Map.of());
+  }
+
+  /** As {@link #getRaw(String)}, with extra request headers. */
+  public Reply getRaw(String rawPath, Map<String, String> requestHeaders) {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), (int) TIMEOUT.toMillis());
       socket.setSoTimeout((int) TIMEOUT.toMillis());
       OutputStream out = socket.getOutputStream();
-      out.write(
-          ("GET " + rawPath + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-              .getBytes(StandardCharsets.ISO_8859_1));
+      StringBuilder request =
+          new StringBuilder("GET " + rawPath + " HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+      requestHeaders.forEach((k, v) -> request.append(k).append(": ").append(v).append("\r\n"));
+      request.append("Connection: close\r\n\r\n");
+      out.write(request.toString().getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       InputStream in = socket.getInputStream();
       String raw = new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import dev.backbone.bootstrap.internals.Directories;
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
 import dev.backbone.store.Snapshot;
@@ -15,7 +16,6 @@ import dev.backbone.store.SnapshotManifest;
 import dev.backbone.store.SnapshotManifest.ChangelogOffset;
 import dev.backbone.store.SnapshotManifest.SnapshotFile;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -25,13 +25,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.processor.TaskId;
 import org.rocksdb.Checkpoint;
@@ -211,23 +209,12 @@ final class SnapshotFiles {
       String key = name + ":" + size;
       String cached = sstChecksums.get(key);
       if (cached == null) {
-        cached = crc32c(file);
+        cached = SnapshotFile.checksumOf(file);
         sstChecksums.put(key, cached);
       }
       return new SnapshotFile(name, size, cached);
     }
-    return new SnapshotFile(name, size, crc32c(file));
-  }
-
-  static String crc32c(Path file) throws IOException {
-    CRC32C crc = new CRC32C();
-    byte[] buffer = new byte[1 << 16];
-    try (InputStream in = Files.newInputStream(file)) {
-      for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-        crc.update(buffer, 0, n);
-      }
-    }
-    return String.format("%08x", crc.getValue());
+    return new SnapshotFile(name, size, SnapshotFile.checksumOf(file));
   }
 
   /** Reads and checks a snapshot's manifest and files; throws naming the first problem found. */
@@ -281,7 +268,7 @@ final class SnapshotFiles {
           throw invalid(
               dir, "file " + f.name() + " has " + size + " bytes, the manifest says " + f.size());
         }
-        String crc = crc32c(file);
+        String crc = SnapshotFile.checksumOf(file);
         if (!crc.equals(f.crc32c())) {
           throw invalid(
               dir,
@@ -329,15 +316,11 @@ final class SnapshotFiles {
   }
 
   static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + dir, e);
+    Exception failure = Directories.deleteRecursively(dir);
+    if (failure != null) {
+      throw new UncheckedIOException(
+          "cannot delete " + dir,
+          failure instanceof IOException io ? io : new IOException(failure.getMessage(), failure));
     }
   }
 }

@@ -23,7 +23,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -265,15 +264,12 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
         throw new IllegalStateException("node " + config.nodeId() + " is closing");
       }
       if (bootstrapAdmin == null) {
-        Properties adminProperties = new Properties();
-        nodeProperties.forEach(
-            (k, v) -> {
-              if (AdminClientConfig.configNames().contains(String.valueOf(k))) {
-                adminProperties.put(k, v);
-              }
-            });
-        adminProperties.put(AdminClientConfig.CLIENT_ID_CONFIG, config.nodeId() + "-bootstrap");
-        bootstrapAdmin = Admin.create(adminProperties);
+        // The admin settings as Kafka Streams derives them for a stage (admin.* prefixes,
+        // security), as NodeRouting does.
+        StreamsConfig stage =
+            new StreamsConfig(
+                StageProperties.resolve(nodeProperties, stages.get(0), Optional.empty()));
+        bootstrapAdmin = Admin.create(stage.getAdminConfigs(config.nodeId() + "-bootstrap"));
       }
       return bootstrapAdmin;
     }

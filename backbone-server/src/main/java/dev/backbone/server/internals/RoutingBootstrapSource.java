@@ -11,7 +11,6 @@ import dev.backbone.routing.RoutingTopics;
 import dev.backbone.routing.TaskRoute;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -91,14 +90,11 @@ final class RoutingBootstrapSource implements BootstrapSource {
       // A node that just started reads the routing topic while it joins the group; give it a
       // moment (this runs off the stream thread). A new application has no table at all, and its
       // stores go on at once.
-      long deadline = System.nanoTime() + TABLE_WAIT.toNanos();
-      while (!cache.get().hasTable() && System.nanoTime() < deadline) {
-        try {
-          Thread.sleep(100);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return Optional.empty();
-        }
+      try {
+        cache.get().awaitTable(TABLE_WAIT);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.empty();
       }
     }
     if (cache.isEmpty() || !cache.get().hasTable()) {
@@ -146,13 +142,12 @@ final class RoutingBootstrapSource implements BootstrapSource {
               + minLagRecords
               + ": a replay is as quick");
     }
-    List<PeerSnapshotFetcher.Peer> peers = new ArrayList<>();
-    peers.add(
+    PeerSnapshotFetcher.Peer peer =
         new PeerSnapshotFetcher.Peer(
-            active.get().nodeId(), URI.create("http://" + member.get().endpoint())));
+            active.get().nodeId(), URI.create("http://" + member.get().endpoint()));
     return Optional.of(
         new Plan(
-            peers,
+            List.of(peer),
             retention.get(),
             "the changelog "
                 + changelog

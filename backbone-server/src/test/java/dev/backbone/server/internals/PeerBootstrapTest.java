@@ -391,13 +391,13 @@ class PeerBootstrapTest {
   void anEmptyStoreIsFilledFromAPeerWhileItsInitNeverBlocksOnTheCopy() {
     try (ColdBootstrap cold = new ColdBootstrap(source(fetcher(SECRET, 1_000_000, 3), a), 1)) {
       Receiver receiver = receiver(cold);
-      long start = System.nanoTime();
       assertThatThrownBy(() -> receiver.store().init(receiver.context(), receiver.store()))
           .isInstanceOf(LockException.class)
           .hasMessageContaining("is being filled from a peer's snapshot");
-      assertThat(Duration.ofNanos(System.nanoTime() - start))
-          .as("the first init returns while the copy (about 2 s at 1 MB/s) runs")
-          .isLessThan(Duration.ofSeconds(2));
+      // init() came back while the copy runs (it takes over a second at 1 MB/s): not blocked on it.
+      assertThat(cold.statuses())
+          .singleElement()
+          .satisfies(s -> assertThat(s.phase()).isIn("planning", "copying"));
       await("the copy shows its progress")
           .atMost(Duration.ofSeconds(10))
           .pollInterval(Duration.ofMillis(20))

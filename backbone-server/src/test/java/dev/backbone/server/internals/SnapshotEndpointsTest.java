@@ -6,16 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.config.BackboneConfig;
+import dev.backbone.server.HttpProbe;
 import dev.backbone.store.TestStoreContext;
 import dev.backbone.store.internals.BackboneKeyValueStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -257,7 +254,8 @@ class SnapshotEndpointsTest {
             "/internal/v1/snapshots/0_1/s/" + id + "/files/%2E%2E%2F" + listed,
             "/internal/v1/snapshots/0_1/s/" + id + "/files/../../../../secret.txt",
             "/internal/v1/snapshots/0_1/s/" + id + "/files/%2Fetc%2Fpasswd")) {
-      RawReply reply = rawGet(raw);
+      HttpProbe.Reply reply =
+          new HttpProbe(api.port()).getRaw(raw, Map.of(SnapshotEndpoints.SECRET_HEADER, SECRET));
       assertThat(reply.status()).as(raw).isIn(400, 404);
       assertThat(reply.body()).as(raw).doesNotContain("not for peers").doesNotContain("root:");
     }
@@ -296,31 +294,5 @@ class SnapshotEndpointsTest {
     assertThat(after.statusCode()).isEqualTo(503);
     assertThat(code(after)).isEqualTo("SNAPSHOT_GONE");
     assertThat(after.headers().firstValue("Retry-After")).isPresent();
-  }
-
-  private record RawReply(int status, String body) {}
-
-  private RawReply rawGet(String rawPath) {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", api.port()), 20_000);
-      socket.setSoTimeout(20_000);
-      OutputStream out = socket.getOutputStream();
-      out.write(
-          ("GET "
-                  + rawPath
-                  + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                  + SnapshotEndpoints.SECRET_HEADER
-                  + ": "
-                  + SECRET
-                  + "\r\nConnection: close\r\n\r\n")
-              .getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      InputStream in = socket.getInputStream();
-      String raw = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
-      int status = Integer.parseInt(raw.substring(0, raw.indexOf("\r\n")).split(" ")[1]);
-      return new RawReply(status, raw.substring(raw.indexOf("\r\n\r\n") + 4));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }
