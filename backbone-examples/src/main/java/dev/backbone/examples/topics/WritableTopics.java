@@ -65,6 +65,7 @@ public final class WritableTopics {
   public static final Duration DEFAULT_PATIENCE = Duration.ofSeconds(30);
 
   private static final Duration RETRY_BACKOFF = Duration.ofMillis(100);
+  private static final Duration NOT_FOUND_GRACE = Duration.ofSeconds(1);
 
   private final Admin admin;
   private final Duration patience;
@@ -122,7 +123,8 @@ public final class WritableTopics {
    * Waits until every partition of an existing topic accepts writes.
    *
    * @return the topic's partition count
-   * @throws FatalBackboneException {@link #TOPIC_NOT_FOUND} at once if the topic does not exist
+   * @throws FatalBackboneException {@link #TOPIC_NOT_FOUND} if the topic does not exist (after a
+   *     grace of 1 s: a broker answers "unknown" for a moment after a topic was created)
    * @throws RetriableBackboneException {@code KAFKA_UNAVAILABLE} if the brokers did not answer,
    *     {@code TOPIC_NOT_WRITABLE} if a partition's leader did not accept writes in time
    */
@@ -159,12 +161,15 @@ public final class WritableTopics {
   }
 
   private TopicDescription describe(String topic, boolean known, long deadline) {
+    // A broker learns of a new topic from the controller a moment after it was created, and
+    // answers "unknown" until then: a topic created elsewhere just before is not missing.
+    long notFoundAfter = System.nanoTime() + NOT_FOUND_GRACE.toNanos();
     while (true) {
       try {
         return await(admin.describeTopics(List.of(topic)).allTopicNames(), topic).get(topic);
       } catch (ExecutionException e) {
         boolean unknown = e.getCause() instanceof UnknownTopicOrPartitionException;
-        if (unknown && !known) {
+        if (unknown && !known && System.nanoTime() - notFoundAfter > 0) {
           throw new FatalBackboneException(
               TOPIC_NOT_FOUND,
               "topic " + topic + " does not exist; create it first, then run again",
