@@ -2,10 +2,12 @@ package dev.backbone.cli;
 
 import dev.backbone.bench.assignment.AssignmentSizeBenchmark;
 import dev.backbone.bench.assignor.AssignorBenchmark;
+import dev.backbone.bench.bootstrap.BootstrapBench;
 import dev.backbone.bench.snapshot.SnapshotBench;
 import dev.backbone.bench.store.StoreBench;
 import dev.backbone.bench.throughput.ThroughputBenchmark;
 import dev.backbone.examples.profiles.StoreKind;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -25,7 +27,8 @@ import picocli.CommandLine.Spec;
       BenchCommand.Store.class,
       BenchCommand.Assignor.class,
       BenchCommand.AssignmentSize.class,
-      BenchCommand.SnapshotTime.class
+      BenchCommand.SnapshotTime.class,
+      BenchCommand.Bootstrap.class
     })
 final class BenchCommand implements Runnable {
   @Spec private CommandLine.Model.CommandSpec spec;
@@ -291,6 +294,52 @@ final class BenchCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       SnapshotBench.run(sizes, System.out);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "bootstrap",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Time to rebuild one replica of a task holding --state-mb of state, on an embedded",
+        "broker, in one run: stock Kafka Streams' changelog restore, Backbone's peer bootstrap",
+        "(snapshot copy from a live peer + changelog tail), and cp -r + sync of the same files."
+      })
+  static final class Bootstrap implements Callable<Integer> {
+    @Spec private CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = "--state-mb",
+        defaultValue = "1024",
+        description = "State of the task in MB of keys and values (default ${DEFAULT-VALUE}).")
+    int stateMb;
+
+    @Option(
+        names = "--updates-per-key",
+        defaultValue = "10",
+        description = "Updates of every key through the pipeline (default ${DEFAULT-VALUE}).")
+    int updatesPerKey;
+
+    @Option(
+        names = "--dir",
+        description = "Where the broker and the nodes keep their data (default: a temp dir).")
+    Path dir;
+
+    @Option(
+        names = "--timeout",
+        defaultValue = "60m",
+        converter = DurationConverter.class,
+        description = "Give up after this long (default ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Override
+    public Integer call() throws Exception {
+      if (stateMb < 1 || updatesPerKey < 1) {
+        throw new ParameterException(
+            spec.commandLine(), "--state-mb and --updates-per-key must be at least 1");
+      }
+      BootstrapBench.run(new BootstrapBench.Spec(stateMb, updatesPerKey, dir, timeout), System.out);
       return 0;
     }
   }

@@ -28,6 +28,9 @@ class BackboneCliTest {
         "load --bootstrap-servers x:1 --events 5 --create-topic --partitions 0",
         "bench throughput --events 0",
         "bench snapshot --sizes 12q",
+        "bench bootstrap --state-mb 0",
+        "bench bootstrap --updates-per-key -1",
+        "bench bootstrap --timeout soon",
         "bench",
         "frobnicate"
       })
@@ -50,7 +53,8 @@ class BackboneCliTest {
         "load --help",
         "bench --help",
         "bench throughput --help",
-        "bench snapshot --help"
+        "bench snapshot --help",
+        "bench bootstrap --help"
       })
   void everyCommandHasHelp(String args) {
     CliRun run = CliRun.run(args.split(" "));

@@ -15,6 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.streams.processor.TaskId;
@@ -50,18 +52,48 @@ public final class ColdBootstrap implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ColdBootstrap.class);
   private static final Duration PLAN_WAIT = Duration.ofMillis(500);
 
+  /**
+   * A job no {@code init()} asked about for this long belongs to a task that moved away (Kafka
+   * Streams retries a pending task's initialization at least every 15 s): it is cancelled, its
+   * finished copy deleted.
+   */
+  public static final Duration DEFAULT_ABANDON_AFTER = Duration.ofMinutes(2);
+
   private final BootstrapSource source;
   private final ExecutorService executor;
   private final Map<Key, Job> jobs = new ConcurrentHashMap<>();
   private final AtomicLong completed = new AtomicLong();
   private final AtomicLong fellBack = new AtomicLong();
+  private final AtomicLong abandoned = new AtomicLong();
+  private final Duration abandonAfter;
+  private final ScheduledExecutorService sweeper;
 
   /**
    * @param source where copies come from
    * @param concurrentBootstraps stores copied at once on this node
    */
   public ColdBootstrap(BootstrapSource source, int concurrentBootstraps) {
+    this(source, concurrentBootstraps, DEFAULT_ABANDON_AFTER);
+  }
+
+  /**
+   * @param source where copies come from
+   * @param concurrentBootstraps stores copied at once on this node
+   * @param abandonAfter a job no {@code init()} polled for this long is cancelled and its copy
+   *     deleted
+   */
+  public ColdBootstrap(BootstrapSource source, int concurrentBootstraps, Duration abandonAfter) {
     this.source = Objects.requireNonNull(source, "source");
+    this.abandonAfter = Objects.requireNonNull(abandonAfter, "abandonAfter");
+    this.sweeper =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "backbone-cold-bootstrap-sweeper");
+              t.setDaemon(true);
+              return t;
+            });
+    long every = Math.max(100, Math.min(10_000, abandonAfter.toMillis() / 2));
+    sweeper.scheduleWithFixedDelay(this::abandonUnpolled, every, every, TimeUnit.MILLISECONDS);
     this.executor =
         Executors.newFixedThreadPool(
             concurrentBootstraps,
@@ -104,6 +136,7 @@ public final class ColdBootstrap implements AutoCloseable {
   public Outcome poll(BootstrapSource.Request request, Path stagingParent) {
     Key key = new Key(request.applicationId(), request.taskId(), request.storeName());
     Job job = jobs.computeIfAbsent(key, k -> start(request, stagingParent));
+    job.lastPolledNanos = System.nanoTime();
     // Most empty stores have nobody to copy from (a new application, a new task): the plan says
     // so from memory at once, and init() should not fail for it. Wait a moment for the plan.
     job.awaitPlan(PLAN_WAIT);
@@ -138,6 +171,11 @@ public final class ColdBootstrap implements AutoCloseable {
   /** Stores filled from a peer's snapshot since the node started. */
   public long completed() {
     return completed.get();
+  }
+
+  /** Jobs cancelled (or finished copies deleted) because no {@code init()} asked for them. */
+  public long abandoned() {
+    return abandoned.get();
   }
 
   /** Stores that needed a copy and restored from the changelog instead. */
@@ -185,13 +223,45 @@ public final class ColdBootstrap implements AutoCloseable {
 
   @Override
   public void close() {
+    sweeper.shutdownNow();
     executor.shutdownNow();
   }
 
   private Job start(BootstrapSource.Request request, Path stagingParent) {
     Job job = new Job();
-    executor.execute(() -> job.run(request, stagingParent));
+    job.future = executor.submit(() -> job.run(request, stagingParent));
     return job;
+  }
+
+  /**
+   * Drops the jobs of tasks that moved away: nobody would install their copy. An {@code init()}
+   * that comes back later starts a fresh job; one that raced with this sweep and got the deleted
+   * copy fails its install's checks and restores from the changelog.
+   */
+  private void abandonUnpolled() {
+    long now = System.nanoTime();
+    jobs.forEach(
+        (key, job) -> {
+          if (now - job.lastPolledNanos > abandonAfter.toNanos() && jobs.remove(key, job)) {
+            Future<?> future = job.future;
+            if (future != null) {
+              future.cancel(true);
+            }
+            if (job.outcome instanceof Outcome.Ready ready) {
+              deleteQuietly(ready.snapshot());
+            }
+            abandoned.incrementAndGet();
+            log.info(
+                "cold bootstrap of store {} task {}: no init() asked for it in {} s (the task moved"
+                    + " away); {}",
+                key.store(),
+                key.taskId(),
+                abandonAfter.toSeconds(),
+                job.outcome instanceof Outcome.Ready
+                    ? "deleted its finished copy"
+                    : "cancelled the copy");
+          }
+        });
   }
 
   private record Key(String applicationId, TaskId taskId, String store) {}
@@ -201,6 +271,8 @@ public final class ColdBootstrap implements AutoCloseable {
     private final PeerSnapshotFetcher.Progress progress = new PeerSnapshotFetcher.Progress();
     private volatile Outcome outcome = new Outcome.InProgress("planning");
     private volatile String from;
+    private volatile long lastPolledNanos = System.nanoTime();
+    private volatile Future<?> future;
 
     Status status(Key key) {
       Outcome now = outcome;

@@ -10,6 +10,7 @@ import dev.backbone.store.SnapshotManifest;
 import dev.backbone.store.SnapshotManifest.SnapshotFile;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -25,18 +26,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32C;
 import org.apache.kafka.streams.processor.TaskId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,7 +67,7 @@ public final class PeerSnapshotFetcher {
   private static final Logger log = LoggerFactory.getLogger(PeerSnapshotFetcher.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String SECRET_HEADER = "X-Backbone-Cluster-Secret";
-  private static final int BUFFER_BYTES = 64 * 1024;
+  private static final int BUFFER_BYTES = 256 * 1024;
 
   private final Settings settings;
   private final HttpClient client;
@@ -257,13 +258,8 @@ public final class PeerSnapshotFetcher {
     private final AtomicInteger refetched = new AtomicInteger();
     private final long startNanos = System.nanoTime();
 
-    /**
-     * Transfers in flight and when each last received bytes. The JDK client's timeout covers only
-     * the wait for the response head; a peer that stalls mid-body without closing the connection (a
-     * partition, a frozen process) would block the read forever, so a watchdog closes a body that
-     * received nothing for {@code requestTimeout}, which fails the read.
-     */
-    private final Map<InputStream, AtomicLong> inFlight = new ConcurrentHashMap<>();
+    /** How to abort each transfer in flight (closes its connection, failing its read). */
+    private final Set<Runnable> inFlight = ConcurrentHashMap.newKeySet();
 
     Attempt(
         Peer peer,
@@ -382,26 +378,6 @@ public final class PeerSnapshotFetcher {
                 t.setDaemon(true);
                 return t;
               });
-      ScheduledExecutorService watchdog =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "backbone-bootstrap-watchdog-" + taskId + "-" + store);
-                t.setDaemon(true);
-                return t;
-              });
-      long stallNanos = settings.requestTimeout().toNanos();
-      watchdog.scheduleWithFixedDelay(
-          () ->
-              inFlight.forEach(
-                  (body, last) -> {
-                    long since = last.get();
-                    if (since != Long.MAX_VALUE && System.nanoTime() - since > stallNanos) {
-                      closeQuietly(body);
-                    }
-                  }),
-          200,
-          200,
-          TimeUnit.MILLISECONDS);
       try {
         List<Future<?>> futures = new ArrayList<>();
         // Largest first: the long transfers start at once and the small ones fill in around them.
@@ -434,9 +410,8 @@ public final class PeerSnapshotFetcher {
           }
         }
       } finally {
-        watchdog.shutdownNow();
         pool.shutdownNow();
-        inFlight.keySet().forEach(PeerSnapshotFetcher::closeQuietly);
+        inFlight.forEach(Runnable::run);
         pool.awaitTermination(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
       }
     }
@@ -451,9 +426,12 @@ public final class PeerSnapshotFetcher {
           reset(target, have);
           have = 0;
         }
+        String crc = null;
         if (have < file.size() || file.size() == 0 && !Files.exists(target)) {
           try {
-            have = transfer(snapshotId, file, target, have);
+            Transferred t = transfer(snapshotId, file, target, have);
+            have = t.size();
+            crc = t.crc32c();
           } catch (IOException e) {
             // A broken transfer: keep what arrived and resume from it.
             lastProblem = "transfer broke (" + e.getMessage() + ")";
@@ -464,7 +442,7 @@ public final class PeerSnapshotFetcher {
           }
         }
         if (have == file.size()) {
-          String crc = checksumOf(target);
+          crc = crc != null ? crc : checksumOf(target);
           if (crc.equals(file.crc32c())) {
             return;
           }
@@ -494,49 +472,74 @@ public final class PeerSnapshotFetcher {
           null);
     }
 
-    /** Appends the file's bytes from {@code from} on; returns the size now on disk. */
-    private long transfer(String snapshotId, SnapshotFile file, Path target, long from)
+    /**
+     * Appends the file's bytes from {@code from} on; returns the size now on disk and, for a
+     * transfer of the whole file, its CRC32C computed as the bytes arrived (a resumed one is read
+     * again from disk by the caller).
+     *
+     * <p>File bodies go over {@link HttpURLConnection}, not the JDK's {@code HttpClient} (which the
+     * small calls use): the blocking client reads the socket straight into one large buffer, where
+     * {@code HttpClient} hands a body over in 16 KiB pieces through a queue between threads (its
+     * {@code jdk.httpclient.bufsize}, a JVM-wide setting). Measured on loopback, 2 cores, a 306 MB
+     * snapshot in 4 parallel transfers: 160-280 MB/s with {@code HttpClient}, 390-410 MB/s with it
+     * set to 256 KiB, and curl on the same endpoint 780-1,300 MB/s.
+     */
+    private Transferred transfer(String snapshotId, SnapshotFile file, Path target, long from)
         throws IOException, InterruptedException {
-      HttpRequest.Builder request =
-          request(snapshotUri(snapshotId).resolve(snapshotId + "/files/" + encode(file.name())))
-              .GET();
+      URI uri = snapshotUri(snapshotId).resolve(snapshotId + "/files/" + encode(file.name()));
+      HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();
+      int timeout = (int) Math.min(Integer.MAX_VALUE, settings.requestTimeout().toMillis());
+      connection.setConnectTimeout(timeout);
+      // A read that waits this long for a byte fails: a peer that stalls mid-body without closing
+      // the connection (a partition, a frozen process) does not block the transfer forever.
+      connection.setReadTimeout(timeout);
+      connection.setUseCaches(false);
+      connection.setRequestProperty(SECRET_HEADER, settings.clusterSecret());
       if (from > 0) {
-        request.header("Range", "bytes=" + from + "-");
+        connection.setRequestProperty("Range", "bytes=" + from + "-");
       }
-      HttpResponse<InputStream> response =
-          client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-      AtomicLong lastBytes = new AtomicLong(System.nanoTime());
-      try (InputStream body = response.body()) {
-        inFlight.put(body, lastBytes);
-        int status = response.statusCode();
+      Runnable abort = connection::disconnect;
+      inFlight.add(abort);
+      try {
+        int status = connection.getResponseCode();
+        if (status != 200 && status != 206) {
+          InputStream error = connection.getErrorStream();
+          byte[] text = error == null ? new byte[0] : error.readNBytes(4096);
+          throw new PeerFailed(errorOf(status, text), null);
+        }
         if (status == 200 && from > 0) {
           // The peer ignored the range: start over.
           reset(target, from);
           from = 0;
-        } else if (status != 200 && status != 206) {
-          throw new PeerFailed(errorOf(status, body.readNBytes(4096)), null);
         }
         long written = from;
-        try (FileChannel out = openForWrite(target, from == 0)) {
+        CRC32C crc = from == 0 ? new CRC32C() : null;
+        try (InputStream body = connection.getInputStream();
+            FileChannel out = openForWrite(target, from == 0)) {
           byte[] buffer = new byte[BUFFER_BYTES];
           for (int n = body.read(buffer); n >= 0; n = body.read(buffer)) {
-            // Waiting for the throttle is not a stall of the peer.
-            lastBytes.set(Long.MAX_VALUE);
             throttle.acquire(n);
-            lastBytes.set(System.nanoTime());
             write(out, buffer, n);
+            if (crc != null) {
+              crc.update(buffer, 0, n);
+            }
             written += n;
             progress.done.addAndGet(n);
             if (written > file.size()) {
               throw new IOException("the peer sent more than the manifest's " + file.size());
             }
+            if (Thread.currentThread().isInterrupted()) {
+              throw new InterruptedException("the copy was cancelled");
+            }
           }
         }
-        return written;
+        return new Transferred(written, crc == null ? null : SnapshotFile.checksumText(crc));
       } finally {
-        inFlight.remove(response.body());
+        inFlight.remove(abort);
       }
     }
+
+    private record Transferred(long size, String crc32c) {}
 
     private URI snapshotUri(String snapshotId) {
       return peer.endpoint()
@@ -597,14 +600,6 @@ public final class PeerSnapshotFetcher {
       return SnapshotFile.checksumOf(file);
     } catch (IOException e) {
       throw new LocalWriteFailed(e);
-    }
-  }
-
-  private static void closeQuietly(InputStream body) {
-    try {
-      body.close();
-    } catch (IOException e) {
-      // closing to abort: nothing to do
     }
   }
 

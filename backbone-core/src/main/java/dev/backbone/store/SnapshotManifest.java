@@ -115,6 +115,11 @@ public record SnapshotManifest(
           crc.update(buffer, 0, n);
         }
       }
+      return checksumText(crc);
+    }
+
+    /** The manifest's text of a CRC32C computed elsewhere (as bytes stream in). */
+    public static String checksumText(CRC32C crc) {
       return String.format("%08x", crc.getValue());
     }
   }

@@ -288,7 +288,9 @@ public class BackboneKeyValueStore
     }
     if (outcome instanceof ColdBootstrap.Outcome.Ready ready) {
       try {
-        install(ready.snapshot(), ready.changelogDeleteRetention());
+        // PeerSnapshotFetcher checked every file's CRC32C against the manifest as it arrived, off
+        // this thread; here only the manifest, the sizes and the age, not another read of it all.
+        install(ready.snapshot(), ready.changelogDeleteRetention(), false);
       } catch (BackboneException e) {
         cold.installFailed(request, ready, e);
         return;
@@ -844,8 +846,12 @@ public class BackboneKeyValueStore
 
   @Override
   public void install(Path snapshotDirectory, Duration changelogDeleteRetention) {
+    install(snapshotDirectory, changelogDeleteRetention, true);
+  }
+
+  private void install(Path snapshotDirectory, Duration changelogDeleteRetention, boolean crcs) {
     SnapshotManifest manifest =
-        snapshotFiles.verify(snapshotDirectory, applicationId, taskId, name);
+        snapshotFiles.verify(snapshotDirectory, applicationId, taskId, name, crcs);
     SnapshotAge.check(manifest, snapshotDirectory, changelogDeleteRetention, Instant.now());
     lifecycle.writeLock().lock();
     try {

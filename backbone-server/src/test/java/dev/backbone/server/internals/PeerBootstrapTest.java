@@ -3,6 +3,7 @@ package dev.backbone.server.internals;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.backbone.bootstrap.BootstrapSource;
 import dev.backbone.bootstrap.ColdBootstrap;
@@ -16,6 +17,7 @@ import dev.backbone.store.internals.BackboneKeyValueStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -274,7 +276,7 @@ class PeerBootstrapTest {
   void aPeerKilledMidTransferIsLeftForTheNextOne() throws Exception {
     // A dies mid-transfer: its connections are reset (a proxy in front of it is killed; Jetty's
     // own stop is graceful and would finish the transfer first).
-    KillableTcpProxy toA = new KillableTcpProxy(a.api().port(), 1_000_000);
+    KillableTcpProxy toA = new KillableTcpProxy(a.api().port(), 300_000);
     toClose.add(toA);
     PeerSnapshotFetcher.Progress progress = new PeerSnapshotFetcher.Progress();
     CompletableFuture<PeerSnapshotFetcher.Result> fetching =
@@ -289,7 +291,7 @@ class PeerBootstrapTest {
 
   @Test
   void aBrokenConnectionResumesFromTheBytesAlreadyCopied() throws Exception {
-    KillableTcpProxy toA = new KillableTcpProxy(a.api().port(), 1_000_000);
+    KillableTcpProxy toA = new KillableTcpProxy(a.api().port(), 300_000);
     toClose.add(toA);
     PeerSnapshotFetcher.Progress progress = new PeerSnapshotFetcher.Progress();
     CompletableFuture<PeerSnapshotFetcher.Result> fetching =
@@ -322,6 +324,11 @@ class PeerBootstrapTest {
   void aLocalWriteFailureEndsTheFetchCleanlyAndReleasesThePeersSnapshot() throws Exception {
     Path notADirectory = dir.resolve("a-file");
     Files.writeString(notADirectory, "x", StandardCharsets.UTF_8);
+    assertTheFetchEndsWithALocalWriteFailure(notADirectory, "could not write its copy");
+  }
+
+  /** A fetch from A then B into {@code staging} ends at A with the local-write error. */
+  private void assertTheFetchEndsWithALocalWriteFailure(Path staging, String message) {
     assertThatThrownBy(
             () ->
                 fetcher(SECRET, 0, 2)
@@ -330,14 +337,93 @@ class PeerBootstrapTest {
                         "app",
                         TASK,
                         "s",
-                        notADirectory,
+                        staging,
                         new PeerSnapshotFetcher.Progress()))
         .isInstanceOf(BackboneException.class)
-        .hasMessageContaining("could not write its copy")
+        .hasMessageContaining(message)
         .extracting(e -> ((BackboneException) e).code())
         .isEqualTo("BOOTSTRAP_LOCAL_WRITE_FAILED");
     assertThat(a.lender().loans()).as("released on the peer").isEmpty();
     assertThat(b.lender().loans()).as("no other peer asked: it would not help").isEmpty();
+  }
+
+  /**
+   * A copy whose task moved away before Kafka Streams' next init() retry: nobody polls it, so after
+   * the abandon time its finished copy is deleted and the job forgotten; when the task comes back,
+   * a fresh copy fills it.
+   */
+  @Test
+  void aFinishedCopyNobodyInstallsIsDeletedAndAReturningTaskCopiesAfresh() throws Exception {
+    PeerSnapshotFetcher fetcher = fetcher(SECRET, 2_000_000, 3);
+    try (ColdBootstrap cold = new ColdBootstrap(source(fetcher, a), 1, Duration.ofSeconds(3))) {
+      Receiver receiver = receiver(cold);
+      assertThatThrownBy(() -> receiver.store().init(receiver.context(), receiver.store()))
+          .isInstanceOf(LockException.class);
+      Path bootstrapDir = dir.resolve("receiver").resolve("task").resolve("backbone-bootstrap");
+      await("the copy finished, waiting for an init() that does not come")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> cold.statuses().stream().anyMatch(st -> st.phase().equals("installing")));
+      assertThat(regularFilesUnder(bootstrapDir)).isNotEmpty();
+
+      await("the unclaimed copy is dropped")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> cold.abandoned() == 1);
+      assertThat(cold.statuses()).isEmpty();
+      assertThat(regularFilesUnder(bootstrapDir)).as("its copy deleted").isEmpty();
+      assertThat(cold.completed()).isZero();
+      assertThat(cold.fellBack()).as("not a fallback: nobody asked").isZero();
+
+      // The task comes back: a fresh copy, installed as usual.
+      initAsKafkaStreamsRetries(receiver);
+      try {
+        assertThat(receiver.store().committedOffset(CHANGELOG)).isEqualTo((long) KEYS - 1);
+        assertThat(receiver.store().get(key(7))).isEqualTo(a.store().get(key(7)));
+        assertThat(cold.completed()).isEqualTo(1);
+      } finally {
+        receiver.store().close();
+      }
+    }
+  }
+
+  /**
+   * A real full disk: the receiver's bootstrap directory is a 256 KiB tmpfs, far smaller than the
+   * snapshot. The copy must end with the local-write error (not try another peer, which would not
+   * help), leave no partial file on that disk, release the peer's snapshot, and the store must go
+   * on empty, restorable from the changelog.
+   */
+  @Test
+  void aFullDiskEndsTheCopyCleanlyAndTheStoreRestoresFromTheChangelog() throws Exception {
+    Path small = dir.resolve("receiver").resolve("task").resolve("backbone-bootstrap");
+    Files.createDirectories(small);
+    int mounted = run("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", small.toString());
+    assumeTrue(mounted == 0, "mounting a small tmpfs needs root (CI runs as root)");
+    try {
+      assertThat(Files.getFileStore(small).getTotalSpace()).isLessThan(1024 * 1024);
+      Path staging = Files.createDirectories(small.resolve("fetch"));
+      assertTheFetchEndsWithALocalWriteFailure(staging, "No space left on device");
+      assertThat(regularFilesUnder(small)).as("no partial copy left on the full disk").isEmpty();
+
+      PeerSnapshotFetcher fetcher = fetcher(SECRET, 0, 2);
+      try (ColdBootstrap cold = new ColdBootstrap(source(fetcher, a), 1)) {
+        assertFallsBackToAnEmptyStore(cold);
+        assertThat(regularFilesUnder(small)).as("no partial copy left").isEmpty();
+        assertThat(a.lender().loans()).as("released on the peer").isEmpty();
+      }
+    } finally {
+      assertThat(run("umount", small.toString())).as("umount").isZero();
+    }
+  }
+
+  private static int run(String... command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    p.getInputStream().transferTo(OutputStream.nullOutputStream());
+    return p.waitFor();
+  }
+
+  private static List<Path> regularFilesUnder(Path root) throws IOException {
+    try (Stream<Path> files = Files.walk(root)) {
+      return files.filter(Files::isRegularFile).toList();
+    }
   }
 
   /** A source that always plans a copy from the given peers. */
@@ -472,17 +558,23 @@ class PeerBootstrapTest {
           }
         };
     try (ColdBootstrap cold = new ColdBootstrap(deadOnly, 1)) {
-      Receiver receiver = receiver(cold);
-      initAsKafkaStreamsRetries(receiver);
-      try {
-        assertThat(receiver.store().committedOffset(CHANGELOG))
-            .as("empty: Kafka Streams restores it from the changelog")
-            .isNull();
-        assertThat(cold.fellBack()).isEqualTo(1);
-        assertThat(cold.completed()).isZero();
-      } finally {
-        receiver.store().close();
-      }
+      assertFallsBackToAnEmptyStore(cold);
+    }
+  }
+
+  /** An empty store's init() retried until it succeeds: empty, counted as a fallback. */
+  private void assertFallsBackToAnEmptyStore(ColdBootstrap cold) {
+    Receiver receiver = receiver(cold);
+    initAsKafkaStreamsRetries(receiver);
+    try {
+      assertThat(receiver.store().committedOffset(CHANGELOG))
+          .as("empty: Kafka Streams restores it from the changelog")
+          .isNull();
+      assertThat(receiver.store().get(key(0))).isNull();
+      assertThat(cold.fellBack()).isEqualTo(1);
+      assertThat(cold.completed()).isZero();
+    } finally {
+      receiver.store().close();
     }
   }
 }
