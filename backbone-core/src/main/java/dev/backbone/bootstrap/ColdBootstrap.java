@@ -66,6 +66,7 @@ public final class ColdBootstrap implements AutoCloseable {
   private final AtomicLong fellBack = new AtomicLong();
   private final AtomicLong abandoned = new AtomicLong();
   private final Duration abandonAfter;
+  private final Duration finishWait;
   private final ScheduledExecutorService sweeper;
 
   /**
@@ -73,7 +74,7 @@ public final class ColdBootstrap implements AutoCloseable {
    * @param concurrentBootstraps stores copied at once on this node
    */
   public ColdBootstrap(BootstrapSource source, int concurrentBootstraps) {
-    this(source, concurrentBootstraps, DEFAULT_ABANDON_AFTER);
+    this(source, concurrentBootstraps, DEFAULT_ABANDON_AFTER, Duration.ZERO);
   }
 
   /**
@@ -81,10 +82,17 @@ public final class ColdBootstrap implements AutoCloseable {
    * @param concurrentBootstraps stores copied at once on this node
    * @param abandonAfter a job no {@code init()} polled for this long is cancelled and its copy
    *     deleted
+   * @param finishWait how long one poll may wait, once per copy, for a copy whose ETA is within it
+   *     (see {@link dev.backbone.config.BackboneConfig#BOOTSTRAP_INIT_WAIT_MS_CONFIG}); zero never
    */
-  public ColdBootstrap(BootstrapSource source, int concurrentBootstraps, Duration abandonAfter) {
+  public ColdBootstrap(
+      BootstrapSource source,
+      int concurrentBootstraps,
+      Duration abandonAfter,
+      Duration finishWait) {
     this.source = Objects.requireNonNull(source, "source");
     this.abandonAfter = Objects.requireNonNull(abandonAfter, "abandonAfter");
+    this.finishWait = Objects.requireNonNull(finishWait, "finishWait");
     this.sweeper =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -141,6 +149,12 @@ public final class ColdBootstrap implements AutoCloseable {
     // so from memory at once, and init() should not fail for it. Wait a moment for the plan.
     job.awaitPlan(PLAN_WAIT);
     Outcome outcome = job.outcome();
+    if (outcome instanceof Outcome.InProgress && job.aboutToFinish(finishWait)) {
+      // Failing now would wait for Kafka Streams' next retry, 1-5 s away (TaskManager's
+      // BackoffRecord); a copy this close to done is worth one bounded wait instead.
+      job.awaitFinished(finishWait);
+      outcome = job.outcome();
+    }
     if (outcome instanceof Outcome.Restore) {
       jobs.remove(key, job);
     }
@@ -300,6 +314,34 @@ public final class ColdBootstrap implements AutoCloseable {
     }
 
     private final CountDownLatch planned = new CountDownLatch(1);
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private boolean waitedForFinish;
+
+    /** Whether the copy's ETA is within {@code wait}; true once per job at most. */
+    synchronized boolean aboutToFinish(Duration wait) {
+      if (waitedForFinish || wait.isZero() || from == null) {
+        return false;
+      }
+      long total = progress.bytesTotal();
+      double rate = progress.bytesPerSecond();
+      if (total == 0 || rate <= 0) {
+        return false;
+      }
+      double etaMillis = (total - progress.bytesDone()) / rate * 1000;
+      if (etaMillis > wait.toMillis()) {
+        return false;
+      }
+      waitedForFinish = true;
+      return true;
+    }
+
+    void awaitFinished(Duration wait) {
+      try {
+        finished.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
 
     void awaitPlan(Duration wait) {
       try {
@@ -379,6 +421,8 @@ public final class ColdBootstrap implements AutoCloseable {
             request.taskId(),
             e);
         outcome = new Outcome.Restore(e.toString());
+      } finally {
+        finished.countDown();
       }
     }
   }

@@ -307,11 +307,14 @@ public final class PeerSnapshotFetcher {
         }
         copyAll(snapshotId, files);
         try {
-          Files.writeString(
-              staging.resolve(SnapshotManifest.FILE_NAME),
-              JSON.writeValueAsString(manifest),
-              StandardOpenOption.CREATE_NEW,
-              StandardOpenOption.WRITE);
+          Path written =
+              Files.writeString(
+                  staging.resolve(SnapshotManifest.FILE_NAME),
+                  JSON.writeValueAsString(manifest),
+                  StandardOpenOption.CREATE_NEW,
+                  StandardOpenOption.WRITE);
+          Directories.force(written);
+          Directories.force(staging);
         } catch (IOException e) {
           throw new LocalWriteFailed(e);
         }
@@ -532,6 +535,11 @@ public final class PeerSnapshotFetcher {
               throw new InterruptedException("the copy was cancelled");
             }
           }
+          if (written == file.size()) {
+            // Durable before it is installed: after a machine crash RocksDB must find every byte
+            // of the files its MANIFEST names (it syncs the files it writes itself, too).
+            force(out);
+          }
         }
         return new Transferred(written, crc == null ? null : SnapshotFile.checksumText(crc));
       } finally {
@@ -571,6 +579,14 @@ public final class PeerSnapshotFetcher {
               StandardOpenOption.TRUNCATE_EXISTING,
               StandardOpenOption.WRITE)
           : FileChannel.open(target, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      throw new LocalWriteFailed(e);
+    }
+  }
+
+  private static void force(FileChannel out) {
+    try {
+      out.force(true);
     } catch (IOException e) {
       throw new LocalWriteFailed(e);
     }

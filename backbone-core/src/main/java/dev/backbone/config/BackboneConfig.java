@@ -108,6 +108,13 @@ public final class BackboneConfig extends AbstractConfig {
       "How long a copy waits for a peer's answer, and for each next chunk of a file, before it"
           + " gives the transfer up (and resumes it, or moves to the next peer).";
 
+  public static final String BOOTSTRAP_INIT_WAIT_MS_CONFIG = "backbone.bootstrap.init.wait.ms";
+  private static final String BOOTSTRAP_INIT_WAIT_MS_DOC =
+      "How long a store's initialization may wait, once, for a copy that is about to finish (its"
+          + " ETA within this bound), instead of failing and waiting for Kafka Streams' next retry,"
+          + " which comes 1-5 s later. The wait stalls the stream thread's other tasks for at most"
+          + " this long; 0 never waits.";
+
   private static final ConfigDef CONFIG =
       new ConfigDef()
           .define(NODE_ID_CONFIG, Type.STRING, "node-1", Importance.HIGH, NODE_ID_DOC)
@@ -212,7 +219,14 @@ public final class BackboneConfig extends AbstractConfig {
               30_000L,
               Range.atLeast(1),
               Importance.LOW,
-              BOOTSTRAP_REQUEST_TIMEOUT_MS_DOC);
+              BOOTSTRAP_REQUEST_TIMEOUT_MS_DOC)
+          .define(
+              BOOTSTRAP_INIT_WAIT_MS_CONFIG,
+              Type.LONG,
+              1_000L,
+              Range.between(0, 10_000),
+              Importance.LOW,
+              BOOTSTRAP_INIT_WAIT_MS_DOC);
 
   /** Settings that earlier versions had, with what to use instead. */
   private static final Map<String, String> REPLACED =
@@ -340,6 +354,11 @@ public final class BackboneConfig extends AbstractConfig {
   /** {@link #BOOTSTRAP_THROTTLE_BYTES_PER_SEC_CONFIG}. */
   public long bootstrapThrottleBytesPerSecond() {
     return getLong(BOOTSTRAP_THROTTLE_BYTES_PER_SEC_CONFIG);
+  }
+
+  /** {@link #BOOTSTRAP_INIT_WAIT_MS_CONFIG}. */
+  public Duration bootstrapInitWait() {
+    return Duration.ofMillis(getLong(BOOTSTRAP_INIT_WAIT_MS_CONFIG));
   }
 
   /** {@link #BOOTSTRAP_REQUEST_TIMEOUT_MS_CONFIG}. */

@@ -1,5 +1,6 @@
 package dev.backbone.store.internals;
 
+import dev.backbone.bootstrap.internals.Directories;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,6 +93,11 @@ final class DirectorySwap {
         throw new SwapFailed(e, false);
       }
     }
+  }
+
+  /** Forces the renames of a swap to the disk: they survive a machine crash once this returns. */
+  void forceRenames() throws IOException {
+    Directories.force(live.getParent());
   }
 
   /** Undoes a completed {@link #swapIn}: the new data goes, the previous comes back. */

@@ -314,7 +314,11 @@ final class SnapshotFiles {
         }
       }
       Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+      // The hard-linked SST files are the snapshot's, durable already (a RocksDB checkpoint
+      // syncs them, a peer copy forces each file it received); the copied ones are not.
+      Directories.force(to);
     }
+    Directories.force(target);
   }
 
   private static void move(Path from, Path to) throws IOException {

@@ -71,6 +71,17 @@ final class SnapshotInstall {
       throw installFailed(snapshotDirectory, "opening it failed: " + e.getMessage(), e);
     }
     swap.commit();
+    try {
+      swap.forceRenames();
+    } catch (IOException e) {
+      // Installed and open; only a machine crash before the disk catches up could lose it, and
+      // the store would then find no committed offset and bootstrap or restore again.
+      LOG.warn(
+          "store {} of task {}: could not sync the install to disk: {}",
+          name,
+          taskId,
+          e.toString());
+    }
     LOG.info(
         "store {} of task {} installed snapshot {} (offsets {}, data as of {})",
         name,

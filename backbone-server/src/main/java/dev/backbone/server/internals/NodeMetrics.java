@@ -55,6 +55,9 @@ public final class NodeMetrics implements AutoCloseable {
   /** Stores that needed a copy and restored from the changelog instead ({@code ..._total}). */
   public static final String BOOTSTRAP_FELL_BACK = "backbone.bootstrap.fell.back";
 
+  /** Copies dropped because their task moved away before installing them ({@code ..._total}). */
+  public static final String BOOTSTRAP_ABANDONED = "backbone.bootstrap.abandoned";
+
   /** Copies from peers running now. */
   public static final String BOOTSTRAP_RUNNING = "backbone.bootstrap.running";
 
@@ -168,6 +171,10 @@ public final class NodeMetrics implements AutoCloseable {
     stageMeters.add(
         FunctionCounter.builder(BOOTSTRAP_FELL_BACK, cold, ColdBootstrap::fellBack)
             .description("Stores that needed a copy and restored from the changelog instead")
+            .register(registry));
+    stageMeters.add(
+        FunctionCounter.builder(BOOTSTRAP_ABANDONED, cold, ColdBootstrap::abandoned)
+            .description("Copies dropped because their task moved away before installing them")
             .register(registry));
     stageMeters.add(
         Gauge.builder(BOOTSTRAP_RUNNING, cold, ColdBootstrap::running)

@@ -255,7 +255,11 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
             this::bootstrapAdmin,
             fetcher,
             config.bootstrapMinLagRecords());
-    return new ColdBootstrap(source, config.bootstrapConcurrentStores());
+    return new ColdBootstrap(
+        source,
+        config.bootstrapConcurrentStores(),
+        ColdBootstrap.DEFAULT_ABANDON_AFTER,
+        config.bootstrapInitWait());
   }
 
   private Admin bootstrapAdmin() {

@@ -348,6 +348,31 @@ class PeerBootstrapTest {
   }
 
   /**
+   * With an init wait, an init() that finds the copy about to finish waits for it (once) instead of
+   * failing and leaving the install to Kafka Streams' next retry, 1-5 s later. Without it, each
+   * retry here (every 100 ms) fails until the ~1 s copy is in.
+   */
+  @Test
+  void aCopyAboutToFinishIsWaitedForOnceInsteadOfKafkaStreamsNextRetry() throws Exception {
+    PeerSnapshotFetcher fetcher = fetcher(SECRET, 2_000_000, 3);
+    try (ColdBootstrap cold =
+        new ColdBootstrap(
+            source(fetcher, a), 1, ColdBootstrap.DEFAULT_ABANDON_AFTER, Duration.ofSeconds(5))) {
+      Receiver receiver = receiver(cold);
+      assertThat(initAsKafkaStreamsRetries(receiver))
+          .as("refused at most once, before the copy's size was known")
+          .isLessThanOrEqualTo(1);
+      try {
+        assertThat(receiver.store().committedOffset(CHANGELOG)).isEqualTo((long) KEYS - 1);
+        assertThat(receiver.store().get(key(11))).isEqualTo(a.store().get(key(11)));
+        assertThat(cold.completed()).isEqualTo(1);
+      } finally {
+        receiver.store().close();
+      }
+    }
+  }
+
+  /**
    * A copy whose task moved away before Kafka Streams' next init() retry: nobody polls it, so after
    * the abandon time its finished copy is deleted and the job forgotten; when the task comes back,
    * a fresh copy fills it.
@@ -355,7 +380,8 @@ class PeerBootstrapTest {
   @Test
   void aFinishedCopyNobodyInstallsIsDeletedAndAReturningTaskCopiesAfresh() throws Exception {
     PeerSnapshotFetcher fetcher = fetcher(SECRET, 2_000_000, 3);
-    try (ColdBootstrap cold = new ColdBootstrap(source(fetcher, a), 1, Duration.ofSeconds(3))) {
+    try (ColdBootstrap cold =
+        new ColdBootstrap(source(fetcher, a), 1, Duration.ofSeconds(3), Duration.ZERO)) {
       Receiver receiver = receiver(cold);
       assertThatThrownBy(() -> receiver.store().init(receiver.context(), receiver.store()))
           .isInstanceOf(LockException.class);
