@@ -29,6 +29,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -175,6 +176,63 @@ class ColdBootstrapIT {
           .atMost(Duration.ofSeconds(30))
           .pollInterval(Duration.ofMillis(500))
           .until(() -> someReplicaRestoredOnlyATail(joined, changelogEnds));
+    }
+    checker.assertNoViolations();
+  }
+
+  /**
+   * A node joins a healthy cluster: the assignor moves a task to it, and since its empty replica is
+   * further behind than {@code acceptable.recovery.lag}, first as a warm-up (a standby to Kafka
+   * Streams) while the active stays put. The warm-up is filled from the active's snapshot and
+   * replays only a tail, not the whole changelog; every answer on the way is checked.
+   */
+  @Test
+  void aNodeJoiningAHealthyClusterGetsItsWarmUpByBootstrap(TestKafkaCluster kafka)
+      throws Exception {
+    String appId = kafka.uniqueName("warmup");
+    CustomerProfilePipeline pipeline =
+        new CustomerProfilePipeline(
+            new PipelineSettings(
+                appId, appId + "-events", appId + "-dlq", 3, (short) 1, "exactly_once_v2"));
+    pipeline.createTopics(kafka.admin());
+    Properties settings = bootstrapSettings();
+    // Any replica that lacks more than a few records is warmed up before it takes the active.
+    settings.put(StreamsConfig.ACCEPTABLE_RECOVERY_LAG_CONFIG, "10");
+    nodes.add(ProfileFixtures.startNode(pipeline, kafka, stateRoot, 0, "rack-a", 0, settings));
+    nodes.add(ProfileFixtures.startNode(pipeline, kafka, stateRoot, 1, "rack-b", 0, settings));
+
+    List<Map.Entry<String, String>> events =
+        ProfileFixtures.knownEvents(pipeline.settings().inputTopic(), CUSTOMERS, EVENTS, 13L, 0.0);
+    ProfileOracle oracle = new ProfileOracle();
+    events.forEach(e -> oracle.accept(e.getValue()));
+    ReadChecker<JsonNode> checker = new ReadChecker<>(oracle);
+    ProfileFixtures.produceCommitted(kafka, pipeline, events, checker);
+
+    try (ContinuousReads reads =
+        ProfileFixtures.readContinuously(
+            checker,
+            () -> nodes.stream().filter(n -> n != null).map(BackboneNode::httpPort).toList(),
+            oracle.profiles().keySet())) {
+      BackboneNode joined =
+          ProfileFixtures.startNode(pipeline, kafka, stateRoot, 2, "rack-c", 0, settings);
+      nodes.add(joined);
+
+      await("the joined node warmed a replica up from a peer's snapshot")
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> copiedOn(joined) >= 1);
+      Map<TopicPartition, Long> changelogEnds =
+          kafka.endOffsets(appId + "-" + CustomerProfilePipeline.PROFILE_STORE + "-changelog");
+      await("the warmed-up replica restored only a changelog tail")
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> someReplicaRestoredOnlyATail(joined, changelogEnds));
+      await("every profile through every node")
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(500))
+          .untilAsserted(
+              () -> ProfileFixtures.assertEveryProfileThroughEveryNode(nodes, oracle, checker));
+      assertThat(reads.completed()).isPositive();
     }
     checker.assertNoViolations();
   }

@@ -105,6 +105,18 @@ final class ProfileFixtures {
       int i,
       String rack,
       Properties extra) {
+    return startNode(pipeline, kafka, stateRoot, i, rack, 1, extra);
+  }
+
+  /** As {@link #startNode}, with {@code standbys} standby replicas and extra settings. */
+  static BackboneNode startNode(
+      CustomerProfilePipeline pipeline,
+      TestKafkaCluster kafka,
+      Path stateRoot,
+      int i,
+      String rack,
+      int standbys,
+      Properties extra) {
     BackboneNode node =
         ProfileNodes.build(
             pipeline,
@@ -115,7 +127,7 @@ final class ProfileFixtures {
                 "127.0.0.1",
                 0,
                 stateRoot.resolve("node-" + i),
-                1,
+                standbys,
                 1),
             extra);
     node.start();

@@ -19,6 +19,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import org.apache.kafka.streams.processor.TaskId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -389,6 +390,7 @@ public final class ColdBootstrap implements AutoCloseable {
             plan.get().peers().stream().map(PeerSnapshotFetcher.Peer::nodeId).toList(),
             plan.get().reason());
         Files.createDirectories(stagingParent);
+        deleteLeftovers(stagingParent);
         PeerSnapshotFetcher.Result result =
             source
                 .fetcher()
@@ -423,6 +425,22 @@ public final class ColdBootstrap implements AutoCloseable {
         outcome = new Outcome.Restore(e.toString());
       } finally {
         finished.countDown();
+      }
+    }
+  }
+
+  /**
+   * Copies in the store's staging directory when its job starts are an earlier process's (this one
+   * runs one job per store at a time, and every job deletes its own copy when it ends): a node
+   * killed mid-copy would otherwise keep a copy of the whole store there for as long as the task
+   * stays on it.
+   */
+  private static void deleteLeftovers(Path stagingParent) throws IOException {
+    try (Stream<Path> entries = Files.list(stagingParent)) {
+      for (Path leftover :
+          entries.filter(p -> p.getFileName().toString().startsWith(".")).toList()) {
+        log.info("deleting {}, a copy an earlier run of this node left behind", leftover);
+        deleteQuietly(leftover);
       }
     }
   }

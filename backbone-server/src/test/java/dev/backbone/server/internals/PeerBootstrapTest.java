@@ -500,7 +500,12 @@ class PeerBootstrapTest {
   }
 
   @Test
-  void anEmptyStoreIsFilledFromAPeerWhileItsInitNeverBlocksOnTheCopy() {
+  void anEmptyStoreIsFilledFromAPeerWhileItsInitNeverBlocksOnTheCopy() throws IOException {
+    // A copy an earlier run of the node left when it was killed mid-copy: deleted, not kept.
+    Path leftover =
+        dir.resolve("receiver/task/backbone-bootstrap/s/.bootstrap-from-a-killed-run/000042.sst");
+    Files.createDirectories(leftover.getParent());
+    Files.write(leftover, new byte[4096]);
     try (ColdBootstrap cold = new ColdBootstrap(source(fetcher(SECRET, 1_000_000, 3), a), 1)) {
       Receiver receiver = receiver(cold);
       assertThatThrownBy(() -> receiver.store().init(receiver.context(), receiver.store()))
