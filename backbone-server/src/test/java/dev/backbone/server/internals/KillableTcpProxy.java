@@ -24,6 +24,7 @@ final class KillableTcpProxy implements AutoCloseable {
   private final Thread acceptor;
   private final AtomicInteger rangeRequests = new AtomicInteger();
   private final long answerBytesPerSecond;
+  private volatile boolean frozen;
 
   /**
    * @param targetPort the loopback port to forward to
@@ -77,6 +78,9 @@ final class KillableTcpProxy implements AutoCloseable {
                           .contains("\r\nrange: bytes=")) {
                     rangeRequests.incrementAndGet();
                   }
+                  while (!requests && frozen && !to.isClosed()) {
+                    Thread.sleep(20);
+                  }
                   out.write(buffer, 0, n);
                   if (!requests) {
                     Thread.sleep(n * 1000L / answerBytesPerSecond);
@@ -94,6 +98,14 @@ final class KillableTcpProxy implements AutoCloseable {
             "test-proxy-pump");
     t.setDaemon(true);
     t.start();
+  }
+
+  /**
+   * Stops passing answers on without closing anything: a peer that hangs mid-body (a network
+   * partition, a frozen process). Requests still reach the server; their answers wait.
+   */
+  void freeze() {
+    frozen = true;
   }
 
   /** Closes the listener and every connection, with a reset rather than a clean close. */

@@ -290,6 +290,25 @@ class PeerBootstrapTest {
   }
 
   @Test
+  void aPeerThatHangsMidBodyIsLeftAfterTheRequestTimeout() throws Exception {
+    KillableTcpProxy toA = new KillableTcpProxy(a.api().port(), 300_000);
+    toClose.add(toA);
+    PeerSnapshotFetcher.Progress progress = new PeerSnapshotFetcher.Progress();
+    PeerSnapshotFetcher fetcher =
+        new PeerSnapshotFetcher(
+            new PeerSnapshotFetcher.Settings(SECRET, 3, 0, Duration.ofSeconds(2), 2));
+    CompletableFuture<PeerSnapshotFetcher.Result> fetching =
+        fetchAsyncUntilAThirdIsCopied(fetcher, progress, toA, b.address());
+    // A stops answering without closing its connections; each read gives up after 2 s.
+    toA.freeze();
+
+    PeerSnapshotFetcher.Result result = fetching.get(60, TimeUnit.SECONDS);
+    assertThat(result.from().nodeId()).isEqualTo("node-b");
+    assertThat(result.failedPeers()).singleElement().asString().startsWith("node-a");
+    assertInstallsAsACopyOf(result, b);
+  }
+
+  @Test
   void aBrokenConnectionResumesFromTheBytesAlreadyCopied() throws Exception {
     KillableTcpProxy toA = new KillableTcpProxy(a.api().port(), 300_000);
     toClose.add(toA);
