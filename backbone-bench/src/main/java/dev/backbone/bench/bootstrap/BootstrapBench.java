@@ -68,6 +68,10 @@ import org.apache.kafka.streams.state.Stores;
  * the changelog holds what Kafka Streams wrote, at the topic configs Kafka Streams gives a
  * changelog (compacted, broker defaults otherwise). Keys are 16 bytes, values 100 random bytes.
  *
+ * <p>The rebuilds start once node A's RocksDB has finished the load's compactions (its store
+ * directory unchanged for 15 s): a snapshot holds RocksDB's live files, which right after a bulk
+ * load can be twice the compacted size, and the raw copy must move the same files.
+ *
  * <p>A second task (input partition 1) gets a probe record every 10 ms while a replica is rebuilt;
  * the receiving instance processes it on the same stream thread, and the highest probe latency
  * (produce to process) is the stall the rebuild cost the thread's other tasks. Only probes sent
@@ -83,6 +87,7 @@ public final class BootstrapBench {
   static final int VALUE_BYTES = 100;
   private static final String SECRET = "bench-bootstrap-cluster-secret";
   private static final Duration POLL = Duration.ofMillis(10);
+  private static final Duration SETTLED = Duration.ofSeconds(15);
 
   /** What to run. */
   public record Spec(int stateMb, int updatesPerKey, Path dir, Duration timeout) {
@@ -100,6 +105,7 @@ public final class BootstrapBench {
       long changelogOffsets,
       long stateBytes,
       double buildSeconds,
+      double settleSeconds,
       double restoreSeconds,
       long restoredRecords,
       ProbeRecorder.Stats restoreProbe,
@@ -165,6 +171,7 @@ public final class BootstrapBench {
     report.summary("input_records", r.inputRecords());
     report.summary("changelog_offsets", r.changelogOffsets());
     report.summary("build_seconds", round(r.buildSeconds()));
+    report.summary("settle_seconds", round(r.settleSeconds()));
     report.summary("probe_on_receiving_thread", r.probeOnReceivingThread());
     report.summary("probe_max_ms_steady", r.steadyProbe().maxMillis());
     report.summary("probe_max_ms_during_bootstrap", r.bootstrapProbe().maxMillis());
@@ -235,6 +242,11 @@ public final class BootstrapBench {
               "built in %.1f s (%,.0f records/s); changelog offsets %,d%n",
               buildSeconds, records / buildSeconds, changelogOffsets);
 
+          // A replica is rebuilt in steady state, not in the middle of the load's compactions: a
+          // snapshot holds RocksDB's live files, which right after a bulk load can be twice the
+          // compacted size, and the raw copy below must move the same files.
+          double settleSeconds = awaitCompactionsSettled(storeDirectory(root.resolve("node-a")));
+
           // The probe's latency with nothing being rebuilt, for comparison.
           ProbeRecorder.Stats steady = steadyProbe(probeA);
           out.printf(
@@ -281,6 +293,7 @@ public final class BootstrapBench {
               changelogOffsets,
               stateBytes,
               buildSeconds,
+              settleSeconds,
               stock.seconds(),
               stock.records(),
               stock.probe(),
@@ -346,6 +359,29 @@ public final class BootstrapBench {
         probes.stop();
       }
       return probe.statsSince(before);
+    }
+
+    /**
+     * Waits until the size of node A's store directory has not changed for {@link #SETTLED}
+     * (RocksDB's compactions are done: obsolete files are deleted as each one ends).
+     */
+    private double awaitCompactionsSettled(Path store) throws IOException {
+      long t0 = System.nanoTime();
+      long size = sizeOf(store);
+      long stableSince = System.nanoTime();
+      out.printf("waiting for node A's compactions to settle (store %,d bytes) ...%n", size);
+      while (System.nanoTime() - stableSince < SETTLED.toNanos()) {
+        checkDeadline("node A's RocksDB compactions did not settle");
+        sleep(Duration.ofMillis(500));
+        long now = sizeOf(store);
+        if (now != size) {
+          size = now;
+          stableSince = System.nanoTime();
+        }
+      }
+      double waited = seconds(System.nanoTime() - t0);
+      out.printf("settled after %.0f s: store %,d bytes%n", waited, size);
+      return waited;
     }
 
     private void awaitCommitted(Admin admin, long records) {

@@ -76,6 +76,7 @@ class BootstrapBenchTest {
             40_000_000,
             1_100_000_000,
             600,
+            20,
             90,
             40_000_000,
             new ProbeRecorder.Stats(900, 40, 80),
