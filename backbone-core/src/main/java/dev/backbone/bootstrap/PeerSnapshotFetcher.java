@@ -484,8 +484,9 @@ public final class PeerSnapshotFetcher {
      * small calls use): the blocking client reads the socket straight into one large buffer, where
      * {@code HttpClient} hands a body over in 16 KiB pieces through a queue between threads (its
      * {@code jdk.httpclient.bufsize}, a JVM-wide setting). Measured on loopback, 2 cores, a 306 MB
-     * snapshot in 4 parallel transfers: 160-280 MB/s with {@code HttpClient}, 390-410 MB/s with it
-     * set to 256 KiB, and curl on the same endpoint 780-1,300 MB/s.
+     * snapshot in 4 parallel transfers written to disk: 160-280 MB/s with {@code HttpClient},
+     * 280-380 MB/s with this, and curl writing the same files about the same (330 MB/s): the disk
+     * is the limit now.
      */
     private Transferred transfer(String snapshotId, SnapshotFile file, Path target, long from)
         throws IOException, InterruptedException {
