@@ -2,6 +2,7 @@ package dev.backbone.bench.bootstrap;
 
 import dev.backbone.assignment.RackAwareTaskAssignor;
 import dev.backbone.bench.BenchReport;
+import dev.backbone.bootstrap.internals.Directories;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.examples.topics.WritableTopics;
 import dev.backbone.kafka.embedded.EmbeddedKafkaBroker;
@@ -16,7 +17,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -590,14 +590,11 @@ public final class BootstrapBench {
     }
   }
 
+  /** Deletes a directory of the bench, failing the bench if it cannot (disk would fill up). */
   static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    Exception failure = Directories.deleteRecursively(dir);
+    if (failure != null) {
+      throw new IllegalStateException("cannot delete " + dir + ": " + failure, failure);
     }
   }
 }
