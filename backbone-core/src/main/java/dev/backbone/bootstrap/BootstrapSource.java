@@ -21,15 +21,27 @@ public interface BootstrapSource {
    * @param applicationId the store's application id
    * @param taskId its task
    * @param storeName its name
-   * @param localOffset the changelog offset its local state holds, empty when it holds none
+   * @param localOffset the changelog offset of the last record its local state holds (Kafka Streams
+   *     restores from the next one), empty when it holds none
+   * @param localBytes the size of its local state, 0 when it holds none
    */
-  record Request(String applicationId, TaskId taskId, String storeName, OptionalLong localOffset) {
+  record Request(
+      String applicationId,
+      TaskId taskId,
+      String storeName,
+      OptionalLong localOffset,
+      long localBytes) {
     /** Checks that the names are there. */
     public Request {
       Objects.requireNonNull(applicationId, "applicationId");
       Objects.requireNonNull(taskId, "taskId");
       Objects.requireNonNull(storeName, "storeName");
       Objects.requireNonNull(localOffset, "localOffset");
+    }
+
+    /** A store without local state. */
+    public static Request empty(String applicationId, TaskId taskId, String storeName) {
+      return new Request(applicationId, taskId, storeName, OptionalLong.empty(), 0);
     }
   }
 
@@ -53,8 +65,9 @@ public interface BootstrapSource {
 
   /**
    * Whether and from where to copy; empty to restore from the changelog (no peer holds the task, a
-   * replay is short enough, the store is not logged). Runs off the stream thread and may take a
-   * moment (metadata lookups).
+   * replay is short enough, the store is not logged). For a store with local state, a copy only
+   * when it is estimated faster than replaying the tail ({@link CopyOrReplay}). Runs off the stream
+   * thread and may take a moment (metadata lookups).
    */
   Optional<Plan> plan(Request request);
 

@@ -249,7 +249,7 @@ public class BackboneKeyValueStore
     } finally {
       lifecycle.writeLock().unlock();
     }
-    ColdBootstrap.in(appConfigs).ifPresent(this::bootstrapIfEmpty);
+    ColdBootstrap.in(appConfigs).ifPresent(this::bootstrapIfNeeded);
     context.register(root, (BatchingStateRestoreCallback) this::restoreAll);
     metrics = StoreMetrics.create(context.metrics(), taskId, name);
     registry = SnapshotStores.in(appConfigs);
@@ -258,16 +258,17 @@ public class BackboneKeyValueStore
 
   /**
    * Cold bootstrap, inside {@code init()} and before Kafka Streams asks the committed offset: a
-   * store whose local state holds no committed offset is filled from a peer's snapshot. The copy
+   * store whose local state holds no committed offset is filled from a peer's snapshot, and so is
+   * one whose changelog tail is estimated slower to replay than a copy ({@link
+   * dev.backbone.bootstrap.CopyOrReplay}, decided by the node's {@code BootstrapSource}). The copy
    * runs off the stream thread ({@link ColdBootstrap}); until it is complete this {@code init()}
    * closes RocksDB again and fails with {@link LockException}, which Kafka Streams retries.
    */
-  private void bootstrapIfEmpty(ColdBootstrap cold) {
-    if (!committedOffsets().isEmpty()) {
+  private void bootstrapIfNeeded(ColdBootstrap cold) {
+    BootstrapSource.Request request = bootstrapRequest();
+    if (request == null) {
       return;
     }
-    BootstrapSource.Request request =
-        new BootstrapSource.Request(applicationId, taskId, name, OptionalLong.empty());
     ColdBootstrap.Outcome outcome =
         cold.poll(request, taskDir.resolve(BOOTSTRAP_DIR).resolve(name));
     if (outcome instanceof ColdBootstrap.Outcome.InProgress progress) {
@@ -306,6 +307,35 @@ public class BackboneKeyValueStore
           ready.result().took().toMillis(),
           committedOffsets().values());
     }
+  }
+
+  /**
+   * What this store holds, for the bootstrap's plan: its changelog offset and its size; null when
+   * its size cannot be read (no copy is weighed then).
+   */
+  private BootstrapSource.Request bootstrapRequest() {
+    Map<TopicPartition, Long> offsets = committedOffsets();
+    if (offsets.isEmpty()) {
+      return BootstrapSource.Request.empty(applicationId, taskId, name);
+    }
+    long offset = offsets.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+    long bytes;
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      bytes = rocks.db.getLongProperty(rocks.data, "rocksdb.live-sst-files-size");
+    } catch (RocksDBException e) {
+      LOG.warn(
+          "store {} of task {}: its size cannot be read ({}), so it replays its changelog tail"
+              + " without weighing a copy",
+          name,
+          taskId,
+          e.toString());
+      return null;
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+    return new BootstrapSource.Request(applicationId, taskId, name, OptionalLong.of(offset), bytes);
   }
 
   /**

@@ -254,7 +254,8 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
                     .findFirst(),
             this::bootstrapAdmin,
             fetcher,
-            config.bootstrapMinLagRecords());
+            config.bootstrapMinLagRecords(),
+            config.bootstrapEstimate());
     return new ColdBootstrap(
         source,
         config.bootstrapConcurrentStores(),

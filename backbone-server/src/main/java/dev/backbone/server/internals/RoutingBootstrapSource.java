@@ -1,6 +1,7 @@
 package dev.backbone.server.internals;
 
 import dev.backbone.bootstrap.BootstrapSource;
+import dev.backbone.bootstrap.CopyOrReplay;
 import dev.backbone.bootstrap.PeerSnapshotFetcher;
 import dev.backbone.routing.Member;
 import dev.backbone.routing.MemberState;
@@ -32,9 +33,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's answer to "where can this empty store copy a snapshot from": the task's active replica
- * in the stage's routing table, if it is another node that is up, and only if the changelog is long
- * enough that a copy beats a replay.
+ * The node's answer to "where can this store copy a snapshot from": the task's active replica in
+ * the stage's routing table, if it is another node that is up, and only if a copy beats a replay:
+ * for an empty store, a changelog of at least {@code backbone.bootstrap.min.lag.records}; for a
+ * store back with old local state, a tail that long and estimated slower to replay than a copy of
+ * the store's size ({@link CopyOrReplay}), decided from one ListOffsets before anything else so
+ * that an ordinary restart is not held up.
  *
  * <p>Why only the active: an install refuses a snapshot that cannot show its data is younger than
  * the changelog's {@code delete.retention.ms} ({@code SnapshotAge}), and only a store that commits
@@ -57,6 +61,7 @@ final class RoutingBootstrapSource implements BootstrapSource {
   private final Supplier<Admin> admin;
   private final PeerSnapshotFetcher fetcher;
   private final long minLagRecords;
+  private final CopyOrReplay estimate;
 
   /**
    * @param selfNodeId this node, never a source for itself
@@ -64,18 +69,21 @@ final class RoutingBootstrapSource implements BootstrapSource {
    * @param admin the node's admin client (created on first use)
    * @param fetcher the copier
    * @param minLagRecords {@code backbone.bootstrap.min.lag.records}
+   * @param estimate how a store with old local state weighs a copy against its tail
    */
   RoutingBootstrapSource(
       String selfNodeId,
       Function<String, Optional<RoutingCache>> routingByApplication,
       Supplier<Admin> admin,
       PeerSnapshotFetcher fetcher,
-      long minLagRecords) {
+      long minLagRecords,
+      CopyOrReplay estimate) {
     this.selfNodeId = selfNodeId;
     this.routingByApplication = routingByApplication;
     this.admin = admin;
     this.fetcher = fetcher;
     this.minLagRecords = minLagRecords;
+    this.estimate = estimate;
   }
 
   @Override
@@ -85,6 +93,43 @@ final class RoutingBootstrapSource implements BootstrapSource {
 
   @Override
   public Optional<Plan> plan(Request request) {
+    TopicPartition changelog =
+        new TopicPartition(
+            request.applicationId() + "-" + request.storeName() + "-changelog",
+            request.taskId().partition());
+    String tailChoice = null;
+    if (request.localOffset().isPresent()) {
+      // A store back with old state: most restarts are short and replay a short tail, and must
+      // not wait for anything but one ListOffsets. Only a long tail goes on to look for a peer.
+      long tail;
+      try {
+        tail = endOffset(changelog) - (request.localOffset().getAsLong() + 1);
+      } catch (ExecutionException e) {
+        return none(
+            request,
+            e.getCause() instanceof UnknownTopicOrPartitionException
+                ? "the store has no changelog topic " + changelog.topic()
+                : "the changelog " + changelog + " cannot be read now: " + e.getCause());
+      } catch (TimeoutException e) {
+        return none(request, "the changelog " + changelog + " cannot be read now: " + e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.empty();
+      }
+      if (tail < minLagRecords) {
+        return none(
+            request,
+            "it holds local state, and its tail of "
+                + Math.max(0, tail)
+                + " records is under backbone.bootstrap.min.lag.records="
+                + minLagRecords);
+      }
+      CopyOrReplay.Choice choice = estimate.choose(tail, request.localBytes());
+      tailChoice = choice.describe(tail, request.localBytes());
+      if (!choice.copy()) {
+        return none(request, "it holds local state, and " + tailChoice);
+      }
+    }
     Optional<RoutingCache> cache = routingByApplication.apply(request.applicationId());
     if (cache.isPresent() && !cache.get().hasTable() && tablePublished(request.applicationId())) {
       // A node that just started reads the routing topic while it joins the group; give it a
@@ -115,10 +160,6 @@ final class RoutingBootstrapSource implements BootstrapSource {
         || member.get().endpoint().isBlank()) {
       return none(request, "the active's node " + active.get().nodeId() + " is not up");
     }
-    TopicPartition changelog =
-        new TopicPartition(
-            request.applicationId() + "-" + request.storeName() + "-changelog",
-            request.taskId().partition());
     Optional<Duration> retention;
     long records;
     try {
@@ -133,7 +174,7 @@ final class RoutingBootstrapSource implements BootstrapSource {
       Thread.currentThread().interrupt();
       return Optional.empty();
     }
-    if (records < minLagRecords) {
+    if (tailChoice == null && records < minLagRecords) {
       return none(
           request,
           "its changelog holds "
@@ -149,11 +190,10 @@ final class RoutingBootstrapSource implements BootstrapSource {
         new Plan(
             List.of(peer),
             retention.get(),
-            "the changelog "
-                + changelog
-                + " holds "
-                + records
-                + " records to replay otherwise; copying from the active on "
+            (tailChoice != null
+                    ? "its local state is behind: " + tailChoice
+                    : "the changelog " + changelog + " holds " + records + " records to replay")
+                + " otherwise; copying from the active on "
                 + active.get().nodeId()
                 + " (rack '"
                 + active.get().rack()
@@ -208,6 +248,16 @@ final class RoutingBootstrapSource implements BootstrapSource {
       }
       throw e;
     }
+  }
+
+  private long endOffset(TopicPartition changelog)
+      throws ExecutionException, InterruptedException, TimeoutException {
+    return admin
+        .get()
+        .listOffsets(Map.of(changelog, OffsetSpec.latest()))
+        .partitionResult(changelog)
+        .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+        .offset();
   }
 
   private long records(TopicPartition changelog)

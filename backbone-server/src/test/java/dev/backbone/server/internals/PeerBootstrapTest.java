@@ -568,6 +568,78 @@ class PeerBootstrapTest {
   }
 
   @Test
+  void aStoreBackWithOldStateKeepsItOrTakesANewerCopyAsThePlanDecides() throws Exception {
+    // The receiver's old state: an older version of the task, at offset 999, with a key the
+    // task has deleted since.
+    TestStoreContext old =
+        new TestStoreContext(
+            dir.resolve("receiver").resolve("task"), TASK, StreamsConfig.AT_LEAST_ONCE);
+    BackboneKeyValueStore stale = new BackboneKeyValueStore("s");
+    stale.init(old, stale);
+    for (int i = 0; i < 1_000; i++) {
+      stale.put(key(i), new byte[] {1});
+    }
+    stale.put(key(KEYS + 5), new byte[] {2});
+    stale.commit(Map.of(CHANGELOG, 999L));
+    stale.snapshot(dir.resolve("flush-old")); // flushed: the store has SST bytes to weigh
+    stale.close();
+
+    List<BootstrapSource.Request> asked = new ArrayList<>();
+    PeerSnapshotFetcher fetcher = fetcher(SECRET, 0, 3);
+    BootstrapSource replayTail =
+        new BootstrapSource() {
+          @Override
+          public Optional<Plan> plan(Request request) {
+            asked.add(request);
+            return Optional.empty();
+          }
+
+          @Override
+          public PeerSnapshotFetcher fetcher() {
+            return fetcher;
+          }
+        };
+    try (ColdBootstrap cold = new ColdBootstrap(replayTail, 1)) {
+      Receiver receiver = receiver(cold);
+      receiver.store().init(receiver.context(), receiver.store());
+      try {
+        assertThat(receiver.store().committedOffset(CHANGELOG))
+            .as("the tail is replayed onto the old state")
+            .isEqualTo(999L);
+        assertThat(receiver.store().get(key(KEYS + 5))).isEqualTo(new byte[] {2});
+      } finally {
+        receiver.store().close();
+      }
+    }
+    assertThat(asked)
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.localOffset()).hasValue(999L);
+              assertThat(r.localBytes()).as("the old state's size, to weigh a copy").isPositive();
+            });
+
+    try (ColdBootstrap cold = new ColdBootstrap(source(fetcher, a), 1)) {
+      Receiver receiver = receiver(cold);
+      initAsKafkaStreamsRetries(receiver);
+      try {
+        assertThat(receiver.store().committedOffset(CHANGELOG))
+            .as("the copy's offset replaces the old one")
+            .isEqualTo((long) KEYS - 1);
+        for (int i = 0; i < KEYS; i++) {
+          assertThat(receiver.store().get(key(i))).as("key %d", i).isEqualTo(a.store().get(key(i)));
+        }
+        assertThat(receiver.store().get(key(KEYS + 5)))
+            .as("nothing of the old state survives the install")
+            .isNull();
+        assertThat(cold.completed()).isEqualTo(1);
+      } finally {
+        receiver.store().close();
+      }
+    }
+  }
+
+  @Test
   void withNobodyToCopyFromInitGoesOnAtOnce() {
     try (ColdBootstrap cold = new ColdBootstrap(source(fetcher(SECRET, 0, 3)), 1)) {
       Receiver receiver = receiver(cold);

@@ -3,12 +3,14 @@ package dev.backbone.server.internals;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.backbone.bootstrap.BootstrapSource;
+import dev.backbone.bootstrap.CopyOrReplay;
 import dev.backbone.bootstrap.PeerSnapshotFetcher;
 import dev.backbone.routing.Member;
 import dev.backbone.routing.MemberState;
 import dev.backbone.routing.RoutedMember;
 import dev.backbone.routing.RoutingCache;
 import dev.backbone.routing.RoutingTable;
+import dev.backbone.routing.RoutingTopics;
 import dev.backbone.routing.TaskRoute;
 import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.TestKafkaCluster;
@@ -56,6 +58,9 @@ class RoutingBootstrapSourceIT {
     return cache;
   }
 
+  /** Replays 1 record/s and copies 1,000 bytes/s (plus the fixed 3 s), to make the sums plain. */
+  private static final CopyOrReplay SLOW = new CopyOrReplay(1, 1_000);
+
   private static RoutingBootstrapSource source(
       TestKafkaCluster kafka, RoutingCache cache, long minLag) {
     return new RoutingBootstrapSource(
@@ -63,7 +68,8 @@ class RoutingBootstrapSourceIT {
         app -> app.equals(cache.applicationId()) ? Optional.of(cache) : Optional.empty(),
         kafka::admin,
         FETCHER,
-        minLag);
+        minLag,
+        SLOW);
   }
 
   private static String changelogWithRecords(TestKafkaCluster kafka, String app, int records)
@@ -89,7 +95,11 @@ class RoutingBootstrapSourceIT {
   }
 
   private static BootstrapSource.Request request(String app) {
-    return new BootstrapSource.Request(app, TASK, "s", OptionalLong.empty());
+    return BootstrapSource.Request.empty(app, TASK, "s");
+  }
+
+  private static BootstrapSource.Request withLocalState(String app, long offset, long bytes) {
+    return new BootstrapSource.Request(app, TASK, "s", OptionalLong.of(offset), bytes);
   }
 
   @Test
@@ -138,5 +148,52 @@ class RoutingBootstrapSourceIT {
     assertThat(source(kafka, routing(app, OTHER, MemberState.UP), 0).plan(request(app)))
         .as("and with all that in order, a plan")
         .isPresent();
+  }
+
+  @Test
+  void aStoreBackWithOldStateCopiesOnlyWhenThatBeatsReplayingItsTail(TestKafkaCluster kafka)
+      throws Exception {
+    String app = kafka.uniqueName("old");
+    changelogWithRecords(kafka, app, 50); // offsets 0..49
+    RoutingBootstrapSource source = source(kafka, routing(app, OTHER, MemberState.UP), 10);
+
+    assertThat(source.plan(withLocalState(app, 45, 1_000)))
+        .as("a tail of 4 records, under min.lag.records: replayed, whatever a copy would cost")
+        .isEmpty();
+    assertThat(source.plan(withLocalState(app, 0, 1_000_000)))
+        .as("a tail of 49 records (~49 s) against a copy of 1 MB (~1,003 s): replayed")
+        .isEmpty();
+    Optional<BootstrapSource.Plan> plan = source.plan(withLocalState(app, 0, 1_000));
+    assertThat(plan)
+        .as("a tail of 49 records (~49 s) against a copy of 1,000 bytes (~4 s): copied")
+        .isPresent();
+    assertThat(plan.get().peers()).extracting(p -> p.nodeId()).containsExactly("node-other");
+    assertThat(plan.get().reason())
+        .contains("local state is behind")
+        .contains("49 records takes ~49.0 s")
+        .contains("~4.0 s");
+  }
+
+  @Test
+  void aStoreWithOldStateAndNoRoutingTableDecidesWithoutWaitingForOne(TestKafkaCluster kafka)
+      throws Exception {
+    String app = kafka.uniqueName("notable");
+    changelogWithRecords(kafka, app, 20);
+    // The routing topic exists and holds a table this node has not read: an empty store waits up
+    // to 5 s for it, a store whose tail is short must not.
+    kafka
+        .admin()
+        .createTopics(List.of(new NewTopic(RoutingTopics.routingTopic(app), 1, (short) 1)))
+        .all()
+        .get();
+    try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
+      producer.send(new ProducerRecord<>(RoutingTopics.routingTopic(app), "t", "x")).get();
+    }
+    RoutingBootstrapSource source = source(kafka, new RoutingCache(app), 10);
+    long start = System.nanoTime();
+    assertThat(source.plan(withLocalState(app, 17, 1_000))).isEmpty();
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .as("decided from one ListOffsets, not after the table wait")
+        .isLessThan(Duration.ofSeconds(4));
   }
 }
