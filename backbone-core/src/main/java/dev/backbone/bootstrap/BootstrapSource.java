@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import org.apache.kafka.streams.processor.TaskId;
 
 /**
@@ -52,14 +53,35 @@ public interface BootstrapSource {
    * @param changelogDeleteRetention the changelog's {@code delete.retention.ms}: no snapshot older
    *     than that is installed
    * @param reason why a copy beats a replay here, for the log
+   * @param minSourceOffset the lowest changelog offset a snapshot of one of {@code lagBoundPeers}
+   *     may be at to be copied (such a replica further behind is passed over for the next)
+   * @param lagBoundPeers the node ids the bound applies to (a same-rack standby tried before a
+   *     fresher replica); the others are copied at any offset, a copy beating a full replay
    */
   record Plan(
-      List<PeerSnapshotFetcher.Peer> peers, Duration changelogDeleteRetention, String reason) {
-    /** Copies the list. */
+      List<PeerSnapshotFetcher.Peer> peers,
+      Duration changelogDeleteRetention,
+      String reason,
+      long minSourceOffset,
+      Set<String> lagBoundPeers) {
+    /** Copies the collections. */
     public Plan {
       peers = List.copyOf(peers);
       Objects.requireNonNull(changelogDeleteRetention, "changelogDeleteRetention");
       Objects.requireNonNull(reason, "reason");
+      lagBoundPeers = Set.copyOf(lagBoundPeers);
+    }
+
+    /** A plan that takes a snapshot at any offset. */
+    public Plan(
+        List<PeerSnapshotFetcher.Peer> peers, Duration changelogDeleteRetention, String reason) {
+      this(peers, changelogDeleteRetention, reason, -1, Set.of());
+    }
+
+    /** What the fetcher may copy under this plan. */
+    public PeerSnapshotFetcher.Acceptance acceptance() {
+      return new PeerSnapshotFetcher.Acceptance(
+          changelogDeleteRetention, minSourceOffset, lagBoundPeers);
     }
   }
 

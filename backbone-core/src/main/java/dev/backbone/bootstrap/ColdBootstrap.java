@@ -400,7 +400,8 @@ public final class ColdBootstrap implements AutoCloseable {
                     request.taskId(),
                     request.storeName(),
                     stagingParent,
-                    progress);
+                    progress,
+                    plan.get().acceptance());
         from = result.from().nodeId();
         outcome =
             new Outcome.Ready(result.directory(), plan.get().changelogDeleteRetention(), result);

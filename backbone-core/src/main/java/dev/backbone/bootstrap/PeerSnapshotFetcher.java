@@ -23,6 +23,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -108,6 +110,64 @@ public final class PeerSnapshotFetcher {
   public record Peer(String nodeId, URI endpoint) {}
 
   /**
+   * Which lent snapshots are worth copying, judged from the manifest before any file moves: one an
+   * install would refuse (no {@code dataAsOf}, or older than the changelog's {@code
+   * delete.retention.ms}), or one further behind than the plan allows, is released and the next
+   * peer asked.
+   *
+   * @param maxDataAge the changelog's {@code delete.retention.ms}; null accepts any age
+   * @param minOffset the lowest changelog offset worth copying from one of {@code boundPeers} (the
+   *     plan's freshness bound)
+   * @param boundPeers node ids of the peers the bound applies to
+   */
+  public record Acceptance(Duration maxDataAge, long minOffset, Set<String> boundPeers) {
+    /** Every snapshot. */
+    public static final Acceptance ANY = new Acceptance(null, -1, Set.of());
+
+    /** Copies the set. */
+    public Acceptance {
+      boundPeers = Set.copyOf(boundPeers);
+    }
+
+    /** Why the manifest lent by {@code peer} is not worth copying, or null if it is. */
+    String refuse(JsonNode manifest, String peer, Instant now) {
+      if (maxDataAge != null) {
+        String asOf = manifest.path("dataAsOf").asText("");
+        if (asOf.isEmpty() || manifest.path("dataAsOf").isNull()) {
+          return "its snapshot does not say when its data was current (a replica that could not"
+              + " vouch for it), so it could not be installed";
+        }
+        Instant dataAsOf;
+        try {
+          dataAsOf = Instant.parse(asOf);
+        } catch (DateTimeParseException e) {
+          return "its manifest's dataAsOf '" + asOf + "' is not a time";
+        }
+        if (!dataAsOf.plus(maxDataAge).isAfter(now)) {
+          return "its snapshot's data is as of "
+              + dataAsOf
+              + ", not younger than the changelog's delete.retention.ms";
+        }
+      }
+      if (minOffset >= 0 && boundPeers.contains(peer)) {
+        long offset = -1;
+        for (JsonNode o : manifest.path("changelogOffsets")) {
+          offset = Math.max(offset, o.path("offset").asLong(-1));
+        }
+        if (offset < minOffset) {
+          return "its snapshot is at changelog offset "
+              + offset
+              + ", behind the "
+              + minOffset
+              + " the plan asks of a same-rack source before a fresher one"
+              + " (backbone.bootstrap.max.source.lag.records)";
+        }
+      }
+      return null;
+    }
+  }
+
+  /**
    * A complete copy.
    *
    * @param directory the staging directory holding the snapshot, manifest last
@@ -183,12 +243,32 @@ public final class PeerSnapshotFetcher {
       Path stagingParent,
       Progress progress)
       throws InterruptedException {
+    return fetch(peers, applicationId, taskId, store, stagingParent, progress, Acceptance.ANY);
+  }
+
+  /**
+   * Copies a snapshot of a task's store from the first peer that can serve one {@code acceptance}
+   * takes; a peer whose snapshot it refuses is released at once and the next one asked.
+   *
+   * @see #fetch(List, String, TaskId, String, Path, Progress)
+   */
+  public Result fetch(
+      List<Peer> peers,
+      String applicationId,
+      TaskId taskId,
+      String store,
+      Path stagingParent,
+      Progress progress,
+      Acceptance acceptance)
+      throws InterruptedException {
+    Objects.requireNonNull(acceptance, "acceptance");
     long start = System.nanoTime();
     List<String> failures = new ArrayList<>();
     for (Peer peer : peers) {
       Path staging = stagingParent.resolve(".bootstrap-" + UUID.randomUUID());
       try {
-        Attempt attempt = new Attempt(peer, applicationId, taskId, store, staging, progress);
+        Attempt attempt =
+            new Attempt(peer, applicationId, taskId, store, staging, progress, acceptance);
         Result result =
             attempt.run(Duration.ofNanos(System.nanoTime() - start), List.copyOf(failures));
         log.info(
@@ -254,6 +334,7 @@ public final class PeerSnapshotFetcher {
     private final String store;
     private final Path staging;
     private final Progress progress;
+    private final Acceptance acceptance;
     private final Throttle throttle = new Throttle(settings.throttleBytesPerSecond());
     private final AtomicInteger refetched = new AtomicInteger();
     private final long startNanos = System.nanoTime();
@@ -267,8 +348,10 @@ public final class PeerSnapshotFetcher {
         TaskId taskId,
         String store,
         Path staging,
-        Progress progress) {
+        Progress progress,
+        Acceptance acceptance) {
       this.peer = peer;
+      this.acceptance = acceptance;
       this.applicationId = applicationId;
       this.taskId = taskId;
       this.store = store;
@@ -281,6 +364,10 @@ public final class PeerSnapshotFetcher {
       String snapshotId = loan.path("snapshotId").asText();
       try {
         JsonNode manifest = loan.path("manifest");
+        String refused = acceptance.refuse(manifest, peer.nodeId(), Instant.now());
+        if (refused != null) {
+          throw new PeerFailed(refused, null);
+        }
         List<SnapshotFile> files = new ArrayList<>();
         long total = 0;
         for (JsonNode f : manifest.path("files")) {

@@ -15,12 +15,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
 import java.util.UUID;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.processor.TaskId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +50,21 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Reuse is safe.</b> A snapshot is a committed (data, offset) pair whatever its age; the
  *       borrower replays the changelog from its offset. Reusing one cut within {@code reuseWithin}
  *       only lengthens that tail a little, and saves a flush per concurrent borrower.
+ *   <li><b>A {@code dataAsOf} is vouched for only when it holds.</b> A borrower installs only a
+ *       snapshot that shows its data is younger than the changelog's {@code delete.retention.ms}
+ *       ({@code SnapshotAge}). A store's own {@code dataAsOf} is its last commit of processing
+ *       writes, which a standby never makes, and which an idle active made long ago. For those,
+ *       with a {@link ChangelogProbe}, the lender establishes one before the cut: at time {@code
+ *       t0} it reads the changelog's end offsets {@code e}; every record written before {@code t0}
+ *       lies below {@code e}. It reads, {@code read_committed}, the records between what the store
+ *       has applied and {@code e}, waits (briefly) until the store has applied them too, and then
+ *       cuts: the snapshot holds every record written before {@code t0}, so every record it lacks
+ *       was written after, and a tombstone among them is kept at least {@code delete.retention.ms}
+ *       after that. The manifest says {@code t0} minus {@link #ATTEST_MARGIN} (a record
+ *       acknowledged just before {@code t0} may still be below the high watermark a moment later).
+ *       If the store does not catch up in time, or the changelog cannot be read, the snapshot
+ *       carries the store's own {@code dataAsOf}, and a borrower that cannot install it tries
+ *       another replica.
  * </ul>
  *
  * <p>Thread-safety: every method may be called from any thread (HTTP handlers); the store's {@code
@@ -54,9 +73,19 @@ import org.slf4j.LoggerFactory;
 public final class SnapshotLender implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SnapshotLender.class);
 
+  /** Subtracted from the time at which the changelog's end was read, in a vouched dataAsOf. */
+  public static final Duration ATTEST_MARGIN = Duration.ofMinutes(1);
+
+  /** A store whose own dataAsOf is this recent is lent with it, without reading the changelog. */
+  static final Duration OWN_DATA_AS_OF_FRESH = Duration.ofMinutes(1);
+
+  /** How long a lend reads the changelog, and waits for the store to apply what it read. */
+  static final Duration ATTEST_TIMEOUT = Duration.ofSeconds(3);
+
   private final SnapshotStores stores;
   private final Settings settings;
   private final Clock clock;
+  private final ChangelogProbe probe;
   private final Map<String, Lease> leases = new LinkedHashMap<>();
 
   /**
@@ -101,9 +130,22 @@ public final class SnapshotLender implements AutoCloseable {
    * @param clock the time source (lease expiry, reuse)
    */
   public SnapshotLender(SnapshotStores stores, Settings settings, Clock clock) {
+    this(stores, settings, clock, null);
+  }
+
+  /**
+   * @param stores the node's open stores
+   * @param settings limits and timings
+   * @param clock the time source (lease expiry, reuse, vouched dataAsOf)
+   * @param probe reads the changelogs to vouch for the freshness of a standby's (or an idle
+   *     active's) snapshot; null lends every snapshot with its store's own {@code dataAsOf}
+   */
+  public SnapshotLender(
+      SnapshotStores stores, Settings settings, Clock clock, ChangelogProbe probe) {
     this.stores = Objects.requireNonNull(stores, "stores");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.probe = probe;
   }
 
   /**
@@ -156,7 +198,11 @@ public final class SnapshotLender implements AutoCloseable {
     Snapshot snapshot;
     String manifestJson;
     try {
-      snapshot = store.snapshot();
+      Optional<Attestation> attestation = attest(store);
+      snapshot =
+          attestation.isPresent()
+              ? store.snapshot(attestation.get().through(), attestation.get().asOf())
+              : store.snapshot();
       manifestJson = readManifest(snapshot);
     } finally {
       synchronized (this) {
@@ -169,13 +215,15 @@ public final class SnapshotLender implements AutoCloseable {
       lease.expiresAt = clock.instant().plus(settings.leaseTtl());
       leases.put(lease.id, lease);
       log.info(
-          "lending snapshot {} of store {} task {} ({} files, {} bytes, changelog offsets {})",
+          "lending snapshot {} of store {} task {} ({} files, {} bytes, changelog offsets {},"
+              + " data as of {})",
           lease.id,
           storeName,
           taskId,
           snapshot.manifest().files().size(),
           snapshot.manifest().totalBytes(),
-          snapshot.manifest().changelogOffsets());
+          snapshot.manifest().changelogOffsets(),
+          snapshot.manifest().dataAsOf());
       return lease.loan();
     }
   }
@@ -267,6 +315,80 @@ public final class SnapshotLender implements AutoCloseable {
       leases.clear();
     }
     all.forEach(lease -> delete(lease, "lender closed"));
+  }
+
+  /** What a lend vouches for: every record written before {@code asOf} is through these. */
+  record Attestation(Map<TopicPartition, Long> through, Instant asOf) {}
+
+  /**
+   * Establishes a {@code dataAsOf} for a store whose own is missing or old (see the class comment);
+   * empty if its own is fresh, there is no probe, or it cannot be established now.
+   */
+  Optional<Attestation> attest(SnapshotStore store) {
+    if (probe == null) {
+      return Optional.empty();
+    }
+    try {
+      Optional<Instant> own = store.dataAsOf();
+      if (own.isPresent() && own.get().isAfter(clock.instant().minus(OWN_DATA_AS_OF_FRESH))) {
+        return Optional.empty();
+      }
+      Map<TopicPartition, Long> committed = store.committedOffsets();
+      if (committed.isEmpty() || committed.values().stream().anyMatch(o -> o < 0)) {
+        return Optional.empty(); // no offset to restore from: the borrower replays it all anyway
+      }
+      Set<TopicPartition> changelogs = committed.keySet();
+      long deadline = System.nanoTime() + ATTEST_TIMEOUT.toNanos();
+      Instant t0 = clock.instant();
+      Map<TopicPartition, Long> ends = probe.endOffsets(changelogs);
+      Map<TopicPartition, Long> applied = store.appliedOffsets();
+      Map<TopicPartition, Long> through = new HashMap<>();
+      for (TopicPartition tp : changelogs) {
+        long from = applied.getOrDefault(tp, -1L) + 1;
+        long end = ends.get(tp);
+        OptionalLong last =
+            from >= end
+                ? OptionalLong.empty()
+                : probe.lastRecordBetween(tp, from, end, remaining(deadline));
+        through.put(tp, last.orElse(from - 1));
+      }
+      while (!holds(store.appliedOffsets(), through)) {
+        if (System.nanoTime() >= deadline) {
+          log.info(
+              "store {} task {} has not applied its changelog through {} within {} ms; lending its"
+                  + " snapshot with its own data-as-of {}",
+              store.name(),
+              store.taskId(),
+              through,
+              ATTEST_TIMEOUT.toMillis(),
+              own.orElse(null));
+          return Optional.empty();
+        }
+        Thread.sleep(10); // the store's restore thread catches up; nothing to wait on but time
+      }
+      return Optional.of(new Attestation(Map.copyOf(through), t0.minus(ATTEST_MARGIN)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    } catch (RuntimeException e) {
+      log.info(
+          "cannot vouch for the freshness of store {} task {} now ({}); lending its snapshot with"
+              + " its own data-as-of",
+          store.name(),
+          store.taskId(),
+          e.toString());
+      return Optional.empty();
+    }
+  }
+
+  private static boolean holds(
+      Map<TopicPartition, Long> applied, Map<TopicPartition, Long> through) {
+    return through.entrySet().stream()
+        .allMatch(e -> applied.getOrDefault(e.getKey(), -1L) >= e.getValue());
+  }
+
+  private static Duration remaining(long deadlineNanos) {
+    return Duration.ofNanos(Math.max(1_000_000, deadlineNanos - System.nanoTime()));
   }
 
   private Optional<Lease> reusable(SnapshotStore store, Instant now) {

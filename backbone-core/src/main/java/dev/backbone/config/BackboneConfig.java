@@ -90,6 +90,13 @@ public final class BackboneConfig extends AbstractConfig {
           + " the changelog, which is then about as fast as a copy. 0 copies every empty store"
           + " that has a peer.";
 
+  public static final String BOOTSTRAP_MAX_SOURCE_LAG_RECORDS_CONFIG =
+      "backbone.bootstrap.max.source.lag.records";
+  private static final String BOOTSTRAP_MAX_SOURCE_LAG_RECORDS_DOC =
+      "A standby on this node's rack is copied from before a replica on another rack only if its"
+          + " snapshot is within this many records of the changelog's end; else the fresher"
+          + " replica is asked. The tail after a copy is replayed either way.";
+
   public static final String BOOTSTRAP_PARALLELISM_CONFIG = "backbone.bootstrap.parallelism";
   private static final String BOOTSTRAP_PARALLELISM_DOC =
       "Files of one snapshot copied at once during cold bootstrap.";
@@ -206,6 +213,13 @@ public final class BackboneConfig extends AbstractConfig {
               Range.atLeast(0),
               Importance.MEDIUM,
               BOOTSTRAP_MIN_LAG_RECORDS_DOC)
+          .define(
+              BOOTSTRAP_MAX_SOURCE_LAG_RECORDS_CONFIG,
+              Type.LONG,
+              100_000L,
+              Range.atLeast(0),
+              Importance.LOW,
+              BOOTSTRAP_MAX_SOURCE_LAG_RECORDS_DOC)
           .define(
               BOOTSTRAP_PARALLELISM_CONFIG,
               Type.INT,
@@ -367,6 +381,11 @@ public final class BackboneConfig extends AbstractConfig {
   /** {@link #BOOTSTRAP_MIN_LAG_RECORDS_CONFIG}. */
   public long bootstrapMinLagRecords() {
     return getLong(BOOTSTRAP_MIN_LAG_RECORDS_CONFIG);
+  }
+
+  /** {@link #BOOTSTRAP_MAX_SOURCE_LAG_RECORDS_CONFIG}. */
+  public long bootstrapMaxSourceLagRecords() {
+    return getLong(BOOTSTRAP_MAX_SOURCE_LAG_RECORDS_CONFIG);
   }
 
   /** {@link #BOOTSTRAP_PARALLELISM_CONFIG}. */

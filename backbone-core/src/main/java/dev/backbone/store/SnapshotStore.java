@@ -2,7 +2,9 @@ package dev.backbone.store;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.processor.TaskId;
 
@@ -40,6 +42,28 @@ public interface SnapshotStore {
    *     {@code SNAPSHOT_FAILED} if RocksDB or the file system refused
    */
   Snapshot snapshot(Path parent);
+
+  /**
+   * The changelog offsets through which the data holds every record right now: the committed ones,
+   * or further where records were restored since the last commit (a standby restores continuously
+   * and commits now and then). A snapshot cut after this call holds at least these records.
+   */
+  Map<TopicPartition, Long> appliedOffsets();
+
+  /**
+   * When the data was last known current with its committed offsets: the time of its last commit of
+   * processing writes (no changelog record after those offsets had been written then); empty if it
+   * never committed any, e.g. a standby that only restored.
+   */
+  Optional<Instant> dataAsOf();
+
+  /**
+   * Cuts a snapshot into the store's own snapshot directory, vouching for its freshness: the caller
+   * established that every changelog record written before {@code asOf} is at or below {@code
+   * through}. If the data still holds every record through {@code through} when cut, the manifest's
+   * {@code dataAsOf} is at least {@code asOf}; otherwise it is the store's own.
+   */
+  Snapshot snapshot(Map<TopicPartition, Long> through, Instant asOf);
 
   /**
    * Cuts a snapshot into the store's own snapshot directory ({@code <state dir>/<app>/<task>/

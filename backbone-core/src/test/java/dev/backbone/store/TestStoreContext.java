@@ -140,6 +140,11 @@ public final class TestStoreContext implements StateStoreContext {
     return streamsMetrics;
   }
 
+  /** The restore callback the store registered, as Kafka Streams would call it. */
+  public StateRestoreCallback restoreCallback() {
+    return restoreCallback;
+  }
+
   @Override
   public void register(StateStore store, StateRestoreCallback callback) {
     this.restoreCallback = callback;

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,6 +25,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serializer;
@@ -32,11 +34,11 @@ import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.LockException;
 import org.apache.kafka.streams.errors.ProcessorStateException;
-import org.apache.kafka.streams.processor.BatchingStateRestoreCallback;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
 import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.query.PositionBound;
 import org.apache.kafka.streams.query.Query;
@@ -173,6 +175,13 @@ public class BackboneKeyValueStore
 
   private volatile boolean dirty;
   private volatile boolean open;
+
+  /**
+   * The offset of the last changelog record restored into the data since the store opened, per
+   * partition: a standby's data runs ahead of its last commit by these. Set after the write.
+   */
+  private final Map<TopicPartition, Long> restoredThrough = new ConcurrentHashMap<>();
+
   private TransactionGate gate;
 
   /** A store named {@code name}; nothing opens before {@link #init}. */
@@ -250,7 +259,7 @@ public class BackboneKeyValueStore
       lifecycle.writeLock().unlock();
     }
     ColdBootstrap.in(appConfigs).ifPresent(this::bootstrapIfNeeded);
-    context.register(root, (BatchingStateRestoreCallback) this::restoreAll);
+    context.register(root, new Restorer());
     metrics = StoreMetrics.create(context.metrics(), taskId, name);
     registry = SnapshotStores.in(appConfigs);
     registry.ifPresent(r -> r.register(this));
@@ -366,6 +375,7 @@ public class BackboneKeyValueStore
 
   private void openRocksDb() {
     snapshotFiles.clearCache();
+    restoredThrough.clear();
     rocks = RocksHandle.open(name, dbDir, appConfigs);
     buffer.clear();
     outcomeUnknown = false;
@@ -660,27 +670,63 @@ public class BackboneKeyValueStore
     }
   }
 
-  private void restoreAll(Collection<KeyValue<byte[], byte[]>> records) {
-    try (WriteBatch restored = new WriteBatch()) {
-      for (KeyValue<byte[], byte[]> r : records) {
-        if (r.value == null) {
-          restored.delete(rocks.data, r.key);
-        } else {
-          restored.put(rocks.data, r.key, r.value);
+  /**
+   * Applies restored changelog records. Kafka Streams hands a {@link
+   * RecordBatchingStateRestoreCallback} the records with their offsets ({@code
+   * ProcessorStateManager#restore} adapts every callback to one), which the store keeps as {@link
+   * #appliedOffsets()}: a standby's data runs ahead of its last commit, and a peer it lends to can
+   * be told so.
+   */
+  private final class Restorer implements RecordBatchingStateRestoreCallback {
+    @Override
+    public void restoreBatch(Collection<ConsumerRecord<byte[], byte[]>> records) {
+      Map<TopicPartition, Long> last = new HashMap<>();
+      try (WriteBatch restored = new WriteBatch()) {
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+          add(restored, r.key(), r.value());
+          last.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::max);
         }
+        write(restored, records.size());
       }
+      // After the write: whoever reads these offsets, then cuts a snapshot, gets these records.
+      last.forEach((tp, offset) -> restoredThrough.merge(tp, offset, Math::max));
+    }
+
+    @Override
+    public void restoreAll(Collection<KeyValue<byte[], byte[]>> records) {
+      try (WriteBatch restored = new WriteBatch()) {
+        for (KeyValue<byte[], byte[]> r : records) {
+          add(restored, r.key, r.value);
+        }
+        write(restored, records.size());
+      }
+    }
+
+    private void add(WriteBatch batch, byte[] key, byte[] value) {
+      try {
+        if (value == null) {
+          batch.delete(rocks.data, key);
+        } else {
+          batch.put(rocks.data, key, value);
+        }
+      } catch (RocksDBException e) {
+        throw new ProcessorStateException("cannot restore into store " + name, e);
+      }
+    }
+
+    private void write(WriteBatch batch, int records) {
       lifecycle.readLock().lock();
       try {
         ensureOpen();
-        rocks.db.write(rocks.writeOptions, restored);
+        rocks.db.write(rocks.writeOptions, batch);
+      } catch (RocksDBException e) {
+        throw new ProcessorStateException("cannot restore into store " + name, e);
       } finally {
         lifecycle.readLock().unlock();
       }
-    } catch (RocksDBException e) {
-      throw new ProcessorStateException("cannot restore into store " + name, e);
-    }
-    if (metrics != null) {
-      metrics.recordRestored(records.size());
+      if (metrics != null) {
+        metrics.recordRestored(records);
+      }
     }
   }
 
@@ -851,6 +897,40 @@ public class BackboneKeyValueStore
 
   @Override
   public Snapshot snapshot(Path parent) {
+    return cut(parent, Map.of(), null);
+  }
+
+  @Override
+  public Snapshot snapshot(Map<TopicPartition, Long> through, Instant asOf) {
+    return cut(taskDir.resolve(SNAPSHOTS_DIR).resolve(name), through, asOf);
+  }
+
+  @Override
+  public Map<TopicPartition, Long> appliedOffsets() {
+    Map<TopicPartition, Long> applied = new HashMap<>(committedOffsets());
+    restoredThrough.forEach((tp, offset) -> applied.merge(tp, offset, Math::max));
+    return applied;
+  }
+
+  @Override
+  public Optional<Instant> dataAsOf() {
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      return dirty ? Optional.empty() : StoreMeta.dataAsOf(rocks.db, rocks.meta);
+    } catch (RocksDBException e) {
+      throw new ProcessorStateException("cannot read the metadata of store " + name, e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * Cuts a snapshot; with {@code asOf}, its manifest's {@code dataAsOf} is at least that, if the
+   * data holds every record through {@code through} (checked under the lock the cut holds, so that
+   * a store reopened meanwhile, whose applied offsets started over, is not vouched for).
+   */
+  private Snapshot cut(Path parent, Map<TopicPartition, Long> through, Instant asOf) {
     lifecycle.readLock().lock();
     try {
       if (!open) {
@@ -868,7 +948,15 @@ public class BackboneKeyValueStore
                 + " waits for the outcome of an exactly-once transaction whose commit did not"
                 + " return; ask again once Kafka Streams retried or closed the task");
       }
-      return snapshotFiles.cut(this, rocks.db, parent);
+      Instant attested = null;
+      if (asOf != null && !through.isEmpty()) {
+        Map<TopicPartition, Long> applied = appliedOffsets();
+        boolean holds =
+            through.entrySet().stream()
+                .allMatch(e -> applied.getOrDefault(e.getKey(), -1L) >= e.getValue());
+        attested = holds ? asOf : null;
+      }
+      return snapshotFiles.cut(this, rocks.db, parent, attested);
     } finally {
       lifecycle.readLock().unlock();
     }

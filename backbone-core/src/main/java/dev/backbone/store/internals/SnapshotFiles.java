@@ -76,7 +76,13 @@ final class SnapshotFiles {
     sstChecksums.clear();
   }
 
-  Snapshot cut(BackboneKeyValueStore store, RocksDB db, Path parent) {
+  /**
+   * Cuts a checkpoint of {@code db} with its manifest.
+   *
+   * @param attested a time the caller established the data was current as of (null if none); the
+   *     manifest's {@code dataAsOf} is the later of it and the checkpoint's own
+   */
+  Snapshot cut(BackboneKeyValueStore store, RocksDB db, Path parent, Instant attested) {
     String id =
         String.format(
             "snapshot-%d-%09d", System.currentTimeMillis(), System.nanoTime() % 1_000_000_000L);
@@ -94,7 +100,11 @@ final class SnapshotFiles {
           files.add(describe(file));
         }
       }
-      SnapshotManifest manifest = manifest(store, described.offsets(), described.dataAsOf(), files);
+      Optional<Instant> dataAsOf = described.dataAsOf();
+      if (attested != null && (dataAsOf.isEmpty() || dataAsOf.get().isBefore(attested))) {
+        dataAsOf = Optional.of(attested);
+      }
+      SnapshotManifest manifest = manifest(store, described.offsets(), dataAsOf, files);
       Path manifestTmp = tmp.resolve(TMP_PREFIX + SnapshotManifest.FILE_NAME);
       JSON.writeValue(manifestTmp.toFile(), manifest);
       Files.move(

@@ -117,7 +117,8 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
                 config.bootstrapMaxSnapshots(),
                 config.bootstrapSnapshotLease(),
                 config.bootstrapSnapshotReuse()),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            new KafkaChangelogProbe(this::bootstrapAdmin, this::probeConsumerConfigs));
     this.http = new HttpApi(this, config, registry, metrics, stores, lender);
     this.coldBootstrap = config.clusterSecret().map(this::coldBootstrap).orElse(null);
     if (coldBootstrap == null) {
@@ -255,12 +256,20 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
             this::bootstrapAdmin,
             fetcher,
             config.bootstrapMinLagRecords(),
-            config.bootstrapEstimate());
+            config.bootstrapEstimate(),
+            config.bootstrapMaxSourceLagRecords());
     return new ColdBootstrap(
         source,
         config.bootstrapConcurrentStores(),
         ColdBootstrap.DEFAULT_ABANDON_AFTER,
         config.bootstrapInitWait());
+  }
+
+  /** The restore-consumer settings of the first stage, for {@link KafkaChangelogProbe}. */
+  private Map<String, Object> probeConsumerConfigs() {
+    StreamsConfig stage =
+        new StreamsConfig(StageProperties.resolve(nodeProperties, stages.get(0), Optional.empty()));
+    return stage.getRestoreConsumerConfigs(config.nodeId() + "-bootstrap-probe");
   }
 
   private Admin bootstrapAdmin() {

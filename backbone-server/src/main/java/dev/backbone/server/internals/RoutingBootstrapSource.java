@@ -12,18 +12,21 @@ import dev.backbone.routing.RoutingTopics;
 import dev.backbone.routing.TaskRoute;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
@@ -62,6 +65,7 @@ final class RoutingBootstrapSource implements BootstrapSource {
   private final PeerSnapshotFetcher fetcher;
   private final long minLagRecords;
   private final CopyOrReplay estimate;
+  private final long maxSourceLagRecords;
 
   /**
    * @param selfNodeId this node, never a source for itself
@@ -70,6 +74,7 @@ final class RoutingBootstrapSource implements BootstrapSource {
    * @param fetcher the copier
    * @param minLagRecords {@code backbone.bootstrap.min.lag.records}
    * @param estimate how a store with old local state weighs a copy against its tail
+   * @param maxSourceLagRecords {@code backbone.bootstrap.max.source.lag.records}
    */
   RoutingBootstrapSource(
       String selfNodeId,
@@ -77,13 +82,15 @@ final class RoutingBootstrapSource implements BootstrapSource {
       Supplier<Admin> admin,
       PeerSnapshotFetcher fetcher,
       long minLagRecords,
-      CopyOrReplay estimate) {
+      CopyOrReplay estimate,
+      long maxSourceLagRecords) {
     this.selfNodeId = selfNodeId;
     this.routingByApplication = routingByApplication;
     this.admin = admin;
     this.fetcher = fetcher;
     this.minLagRecords = minLagRecords;
     this.estimate = estimate;
+    this.maxSourceLagRecords = maxSourceLagRecords;
   }
 
   @Override
@@ -147,27 +154,23 @@ final class RoutingBootstrapSource implements BootstrapSource {
     }
     RoutingTable table = cache.get().table();
     Optional<TaskRoute> route = table.route(request.taskId());
-    if (route.isEmpty() || route.get().active().isEmpty()) {
-      return none(request, "the routing table names no active for the task");
+    if (route.isEmpty()) {
+      return none(request, "the routing table does not know the task");
     }
-    Optional<RoutedMember> active = table.member(route.get().active().get());
-    if (active.isEmpty() || active.get().nodeId().equals(selfNodeId)) {
-      return none(request, "the task's active is this node or unknown");
-    }
-    Optional<Member> member = cache.get().membership().member(active.get().nodeId());
-    if (member.isEmpty()
-        || member.get().state() != MemberState.UP
-        || member.get().endpoint().isBlank()) {
-      return none(request, "the active's node " + active.get().nodeId() + " is not up");
+    List<Source> sources = sources(cache.get(), table, route.get());
+    if (sources.isEmpty()) {
+      return none(request, "no other replica of the task is on a node that is up");
     }
     Optional<Duration> retention;
     long records;
+    long end;
     try {
       retention = deleteRetention(changelog.topic());
       if (retention.isEmpty()) {
         return none(request, "the store has no changelog topic " + changelog.topic());
       }
-      records = records(changelog);
+      end = endOffset(changelog);
+      records = Math.max(0, end - startOffset(changelog));
     } catch (ExecutionException | TimeoutException e) {
       return none(request, "the changelog " + changelog + " cannot be described now: " + e);
     } catch (InterruptedException e) {
@@ -183,21 +186,102 @@ final class RoutingBootstrapSource implements BootstrapSource {
               + minLagRecords
               + ": a replay is as quick");
     }
-    PeerSnapshotFetcher.Peer peer =
-        new PeerSnapshotFetcher.Peer(
-            active.get().nodeId(), URI.create("http://" + member.get().endpoint()));
+    long minSourceOffset = Math.max(-1, end - 1 - maxSourceLagRecords);
     return Optional.of(
         new Plan(
-            List.of(peer),
+            sources.stream().map(Source::peer).toList(),
             retention.get(),
             (tailChoice != null
                     ? "its local state is behind: " + tailChoice
                     : "the changelog " + changelog + " holds " + records + " records to replay")
-                + " otherwise; copying from the active on "
-                + active.get().nodeId()
-                + " (rack '"
-                + active.get().rack()
-                + "')"));
+                + " otherwise; copying from "
+                + sources.stream().map(Source::describe).toList(),
+            minSourceOffset,
+            sources.stream()
+                .filter(Source::lagBound)
+                .map(src -> src.peer().nodeId())
+                .collect(Collectors.toUnmodifiableSet())));
+  }
+
+  /**
+   * One replica to copy from.
+   *
+   * @param peer where it is
+   * @param active whether it is the task's active (the freshest replica)
+   * @param sameRack whether it is on this node's rack
+   * @param lagBound whether it is passed over when further behind than the bound (a same-rack
+   *     standby tried before a fresher replica on another rack)
+   */
+  private record Source(
+      PeerSnapshotFetcher.Peer peer,
+      boolean active,
+      boolean sameRack,
+      String rack,
+      boolean lagBound) {
+    String describe() {
+      return (active ? "the active" : "a standby")
+          + " on "
+          + peer.nodeId()
+          + " (rack '"
+          + rack
+          + "'"
+          + (sameRack ? ", this node's" : "")
+          + ")";
+    }
+  }
+
+  /**
+   * The task's replicas on other nodes that are up, best first: those on this node's rack first (a
+   * copy inside a rack is cheaper), the active first within each group (it is the freshest); a
+   * same-rack standby is tried first only within {@code backbone.bootstrap.max.source.lag.records}
+   * of the changelog's end, else the next replica is asked. A new active without local state (this
+   * node is the task's active) copies from its standbys.
+   */
+  private List<Source> sources(RoutingCache cache, RoutingTable table, TaskRoute route) {
+    String selfRack =
+        table.members().stream()
+            .filter(m -> m.nodeId().equals(selfNodeId))
+            .map(RoutedMember::rack)
+            .findFirst()
+            .orElse(null);
+    List<UUID> replicas = new ArrayList<>();
+    route.active().ifPresent(replicas::add);
+    replicas.addAll(route.standbys());
+    List<Source> sources = new ArrayList<>();
+    for (UUID id : replicas) {
+      Optional<RoutedMember> routed = table.member(id);
+      if (routed.isEmpty() || routed.get().nodeId().equals(selfNodeId)) {
+        continue;
+      }
+      Optional<Member> member = cache.membership().member(routed.get().nodeId());
+      if (member.isEmpty()
+          || member.get().state() != MemberState.UP
+          || member.get().endpoint().isBlank()) {
+        continue;
+      }
+      boolean active = route.active().map(id::equals).orElse(false);
+      boolean sameRack = selfRack != null && selfRack.equals(routed.get().rack());
+      sources.add(
+          new Source(
+              new PeerSnapshotFetcher.Peer(
+                  routed.get().nodeId(), URI.create("http://" + member.get().endpoint())),
+              active,
+              sameRack,
+              routed.get().rack(),
+              false));
+    }
+    sources.sort(
+        Comparator.comparing((Source src) -> !src.sameRack()).thenComparing(src -> !src.active()));
+    boolean fresherLater = false;
+    List<Source> bounded = new ArrayList<>();
+    for (int i = sources.size() - 1; i >= 0; i--) {
+      Source src = sources.get(i);
+      // Bound a same-rack standby only if a fresher replica (an active) comes after it.
+      boolean bound = src.sameRack() && !src.active() && fresherLater;
+      bounded.add(0, new Source(src.peer(), src.active(), src.sameRack(), src.rack(), bound));
+      fresherLater |= src.active();
+    }
+    return bounded;
   }
 
   /** Whether any routing table of the application was ever published. */
@@ -260,14 +344,13 @@ final class RoutingBootstrapSource implements BootstrapSource {
         .offset();
   }
 
-  private long records(TopicPartition changelog)
+  private long startOffset(TopicPartition changelog)
       throws ExecutionException, InterruptedException, TimeoutException {
-    ListOffsetsResult end = admin.get().listOffsets(Map.of(changelog, OffsetSpec.latest()));
-    ListOffsetsResult start = admin.get().listOffsets(Map.of(changelog, OffsetSpec.earliest()));
-    long endOffset =
-        end.partitionResult(changelog).get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS).offset();
-    long startOffset =
-        start.partitionResult(changelog).get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS).offset();
-    return Math.max(0, endOffset - startOffset);
+    return admin
+        .get()
+        .listOffsets(Map.of(changelog, OffsetSpec.earliest()))
+        .partitionResult(changelog)
+        .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+        .offset();
   }
 }

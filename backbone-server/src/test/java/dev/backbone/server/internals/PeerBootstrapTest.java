@@ -191,6 +191,32 @@ class PeerBootstrapTest {
   }
 
   @Test
+  void aSameRackPeerBehindTheBoundIsReleasedUncopiedAndTheNextOneCopied() throws Exception {
+    PeerSnapshotFetcher.Progress progress = new PeerSnapshotFetcher.Progress();
+    PeerSnapshotFetcher.Result result =
+        fetcher(SECRET, 0, 3)
+            .fetch(
+                List.of(a.address(), b.address()),
+                "app",
+                TASK,
+                "s",
+                staging(),
+                progress,
+                new PeerSnapshotFetcher.Acceptance(DAY, KEYS, java.util.Set.of("node-a")));
+
+    assertThat(result.from().nodeId()).isEqualTo("node-b");
+    assertThat(result.failedPeers())
+        .singleElement()
+        .asString()
+        .contains("node-a: its snapshot is at changelog offset " + (KEYS - 1));
+    assertThat(a.lender().loans()).as("node-a's snapshot released at once").isEmpty();
+    assertThat(progress.bytesDone())
+        .as("only node-b's files were copied")
+        .isEqualTo(result.bytes());
+    assertInstallsAsACopyOf(result, b);
+  }
+
+  @Test
   void aPeerThatIsDownIsSkipped() throws Exception {
     int deadPort;
     try (ServerSocket socket = new ServerSocket(0)) {

@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.TopicConfig;
@@ -69,23 +68,21 @@ class RoutingBootstrapSourceIT {
         kafka::admin,
         FETCHER,
         minLag,
-        SLOW);
+        SLOW,
+        5);
   }
 
   private static String changelogWithRecords(TestKafkaCluster kafka, String app, int records)
       throws Exception {
     String topic = app + "-s-changelog";
-    kafka
-        .admin()
-        .createTopics(
-            List.of(
-                new NewTopic(topic, 2, (short) 1)
-                    .configs(
-                        Map.of(
-                            TopicConfig.CLEANUP_POLICY_CONFIG, "compact",
-                            TopicConfig.DELETE_RETENTION_MS_CONFIG, "3600000"))))
-        .all()
-        .get();
+    // Created and waited for until its leaders take writes (TestKafkaCluster#createTopic).
+    kafka.createTopic(
+        topic,
+        2,
+        1,
+        Map.of(
+            TopicConfig.CLEANUP_POLICY_CONFIG, "compact",
+            TopicConfig.DELETE_RETENTION_MS_CONFIG, "3600000"));
     try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
       for (int i = 0; i < records; i++) {
         producer.send(new ProducerRecord<>(topic, TASK.partition(), "k" + i, "v")).get();
@@ -137,10 +134,14 @@ class RoutingBootstrapSourceIT {
         .isEmpty();
     changelogWithRecords(kafka, app, 20);
     assertThat(source(kafka, routing(app, SELF, MemberState.UP), 0).plan(request(app)))
-        .as("this node is the active")
-        .isEmpty();
+        .as("this node is the active without local state: it copies from its standby")
+        .hasValueSatisfying(
+            p -> {
+              assertThat(p.peers()).extracting(x -> x.nodeId()).containsExactly("node-other");
+              assertThat(p.reason()).contains("a standby on node-other");
+            });
     assertThat(source(kafka, routing(app, OTHER, MemberState.LEFT), 0).plan(request(app)))
-        .as("the active's node left")
+        .as("the active's node left, and the only standby is this node")
         .isEmpty();
     assertThat(source(kafka, new RoutingCache(app), 0).plan(request(app)))
         .as("no routing table yet")
@@ -181,11 +182,7 @@ class RoutingBootstrapSourceIT {
     changelogWithRecords(kafka, app, 20);
     // The routing topic exists and holds a table this node has not read: an empty store waits up
     // to 5 s for it, a store whose tail is short must not.
-    kafka
-        .admin()
-        .createTopics(List.of(new NewTopic(RoutingTopics.routingTopic(app), 1, (short) 1)))
-        .all()
-        .get();
+    kafka.createTopic(RoutingTopics.routingTopic(app), 1);
     try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
       producer.send(new ProducerRecord<>(RoutingTopics.routingTopic(app), "t", "x")).get();
     }
@@ -195,5 +192,46 @@ class RoutingBootstrapSourceIT {
     assertThat(Duration.ofNanos(System.nanoTime() - start))
         .as("decided from one ListOffsets, not after the table wait")
         .isLessThan(Duration.ofSeconds(4));
+  }
+
+  @Test
+  void aStandbyOnThisRackIsTriedFirstWithinTheLagBoundThenTheActiveOnAnother(TestKafkaCluster kafka)
+      throws Exception {
+    String app = kafka.uniqueName("rack");
+    changelogWithRecords(kafka, app, 50); // end offset 50
+    UUID activeOnB = new UUID(0, 3);
+    UUID standbyOnA = new UUID(0, 4);
+    UUID standbyOnC = new UUID(0, 5);
+    RoutingCache cache = new RoutingCache(app);
+    cache.accept(
+        new RoutingTable(
+            app,
+            1,
+            1,
+            List.of(
+                new RoutedMember(SELF, "node-self", "rack-a"),
+                new RoutedMember(activeOnB, "node-b", "rack-b"),
+                new RoutedMember(standbyOnA, "node-a2", "rack-a"),
+                new RoutedMember(standbyOnC, "node-c", "rack-c")),
+            List.of(
+                TaskRoute.unassigned(new TaskId(0, 0)),
+                new TaskRoute(TASK, Optional.of(activeOnB), List.of(standbyOnC, standbyOnA)))));
+    cache.accept(new Member("node-b", "rack-b", "127.0.0.1:7001", MemberState.UP, 1));
+    cache.accept(new Member("node-a2", "rack-a", "127.0.0.1:7002", MemberState.UP, 1));
+    cache.accept(new Member("node-c", "rack-c", "127.0.0.1:7003", MemberState.UP, 1));
+
+    BootstrapSource.Plan plan = source(kafka, cache, 10).plan(request(app)).orElseThrow();
+
+    assertThat(plan.peers())
+        .extracting(p -> p.nodeId())
+        .as("same rack first, then the freshest, then the rest")
+        .containsExactly("node-a2", "node-b", "node-c");
+    assertThat(plan.lagBoundPeers())
+        .as("only the same-rack standby tried before the active is held to the bound")
+        .containsExactly("node-a2");
+    assertThat(plan.minSourceOffset()).as("end 50, last record 49, bound 5").isEqualTo(44);
+    assertThat(plan.reason())
+        .contains("a standby on node-a2 (rack 'rack-a', this node's)")
+        .contains("the active on node-b (rack 'rack-b')");
   }
 }
