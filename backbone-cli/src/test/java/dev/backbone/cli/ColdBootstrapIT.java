@@ -42,9 +42,10 @@ import org.junit.jupiter.api.io.TempDir;
  * and then replaying only the changelog after the snapshot's offset (its store's {@code
  * backbone-restored-records-total} stays under a tenth of the partition); processing continues,
  * every profile through every node ends equal to an independent oracle, and every answer the
- * readers got on the way is checked ({@link ReadChecker}). (A task whose active moves to the new
- * node at once, because an empty replica is within {@code acceptable.recovery.lag} of this small
- * changelog, has no source yet: only actives lend installable snapshots, see docs/bootstrap.md.)
+ * readers got on the way is checked ({@link ReadChecker}). The other task's active moves to the new
+ * node at once (an empty replica is within {@code acceptable.recovery.lag} of this small
+ * changelog), and that new active without local state is filled the same way, from the standby its
+ * old node keeps of it.
  */
 @BackboneKafkaCluster(brokers = 1)
 class ColdBootstrapIT {
@@ -160,10 +161,12 @@ class ColdBootstrapIT {
           ProfileFixtures.startNode(pipeline, kafka, stateRoot, 2, "rack-b", bootstrapSettings());
       nodes.add(joined);
 
-      await("the joined node filled a store from a peer's snapshot")
+      // Two tasks, two nodes, one standby each: the joined node holds one active and one standby
+      // of the two tasks, and node-0 the other replica of each, so both have a source.
+      await("the joined node filled both its replicas, active and standby, from node-0")
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(500))
-          .until(() -> copiedOn(joined) >= 1);
+          .until(() -> copiedOn(joined) >= 2);
       await("every profile through every live node")
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(500))

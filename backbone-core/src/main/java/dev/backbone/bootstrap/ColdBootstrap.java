@@ -2,6 +2,7 @@ package dev.backbone.bootstrap;
 
 import dev.backbone.bootstrap.internals.Directories;
 import dev.backbone.errors.BackboneException;
+import dev.backbone.errors.RetriableBackboneException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,6 +53,11 @@ public final class ColdBootstrap implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ColdBootstrap.class);
   private static final Duration PLAN_WAIT = Duration.ofMillis(500);
+
+  /** Tries of a copy whose every peer was up but not ready to lend, and the backoff step. */
+  static final int NOT_READY_ATTEMPTS = 4;
+
+  static final Duration NOT_READY_BACKOFF = Duration.ofMillis(500);
 
   /**
    * A job no {@code init()} asked about for this long belongs to a task that moved away (Kafka
@@ -383,25 +389,57 @@ public final class ColdBootstrap implements AutoCloseable {
         } finally {
           planned.countDown();
         }
-        log.info(
-            "cold bootstrap of store {} task {}: copying from {} ({})",
-            request.storeName(),
-            request.taskId(),
-            plan.get().peers().stream().map(PeerSnapshotFetcher.Peer::nodeId).toList(),
-            plan.get().reason());
         Files.createDirectories(stagingParent);
         deleteLeftovers(stagingParent);
-        PeerSnapshotFetcher.Result result =
-            source
-                .fetcher()
-                .fetch(
-                    plan.get().peers(),
-                    request.applicationId(),
-                    request.taskId(),
-                    request.storeName(),
-                    stagingParent,
-                    progress,
-                    plan.get().acceptance());
+        PeerSnapshotFetcher.Result result = null;
+        for (int attempt = 1; result == null; attempt++) {
+          log.info(
+              "cold bootstrap of store {} task {}: copying from {} ({})",
+              request.storeName(),
+              request.taskId(),
+              plan.get().peers().stream().map(PeerSnapshotFetcher.Peer::nodeId).toList(),
+              plan.get().reason());
+          try {
+            result =
+                source
+                    .fetcher()
+                    .fetch(
+                        plan.get().peers(),
+                        request.applicationId(),
+                        request.taskId(),
+                        request.storeName(),
+                        stagingParent,
+                        progress,
+                        plan.get().acceptance());
+          } catch (RetriableBackboneException e) {
+            if (!e.code().equals(PeerSnapshotFetcher.PEERS_NOT_READY)
+                || attempt >= NOT_READY_ATTEMPTS) {
+              throw e;
+            }
+            // In a rebalance the replicas that could lend are being recycled or initialized
+            // themselves for a moment; ask again (this thread is not the stream thread).
+            log.info(
+                "cold bootstrap of store {} task {}: no peer could lend yet ({}); asking again in"
+                    + " {} ms",
+                request.storeName(),
+                request.taskId(),
+                e.getMessage(),
+                NOT_READY_BACKOFF.toMillis() * attempt);
+            Thread.sleep(NOT_READY_BACKOFF.toMillis() * attempt);
+            Optional<BootstrapSource.Plan> again = source.plan(request);
+            if (again.isEmpty()) {
+              fellBack.incrementAndGet();
+              log.warn(
+                  "cold bootstrap of store {} task {}: no peer to copy from any more, restoring"
+                      + " from the changelog instead",
+                  request.storeName(),
+                  request.taskId());
+              outcome = new Outcome.Restore("no peer to copy from any more");
+              return;
+            }
+            plan = again;
+          }
+        }
         from = result.from().nodeId();
         outcome =
             new Outcome.Ready(result.directory(), plan.get().changelogDeleteRetention(), result);

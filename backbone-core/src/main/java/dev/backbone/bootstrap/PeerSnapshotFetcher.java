@@ -68,6 +68,14 @@ import org.slf4j.LoggerFactory;
 public final class PeerSnapshotFetcher {
   private static final Logger log = LoggerFactory.getLogger(PeerSnapshotFetcher.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * The code of a fetch whose every peer was up but could not lend yet (each answered 503: its
+   * replica is being recycled or initialized in a rebalance, or it lends its maximum): worth asking
+   * again in a moment, unlike {@code NO_PEER_COULD_SERVE}.
+   */
+  public static final String PEERS_NOT_READY = "PEERS_NOT_READY";
+
   private static final String SECRET_HEADER = "X-Backbone-Cluster-Secret";
   private static final int BUFFER_BYTES = 256 * 1024;
 
@@ -221,7 +229,9 @@ public final class PeerSnapshotFetcher {
   }
 
   /**
-   * Copies a snapshot of a task's store from the first peer that can serve one.
+   * Copies a snapshot of a task's store from the first peer that can serve one {@code acceptance}
+   * takes; a peer whose snapshot it refuses is released at once, before any file moves, and the
+   * next one asked.
    *
    * @param peers replicas to try, in order
    * @param applicationId the store's application id
@@ -230,27 +240,12 @@ public final class PeerSnapshotFetcher {
    * @param stagingParent where the staging directory is created (on the store's file system, so the
    *     install can move it)
    * @param progress updated as bytes arrive
+   * @param acceptance which lent snapshots are worth copying ({@link Acceptance#ANY}: all)
    * @return the complete copy
-   * @throws RetriableBackboneException {@code NO_PEER_COULD_SERVE} naming each peer's failure
+   * @throws RetriableBackboneException {@code NO_PEER_COULD_SERVE} naming each peer's failure, or
+   *     {@link #PEERS_NOT_READY} if every peer answered 503
    * @throws FatalBackboneException {@code BOOTSTRAP_LOCAL_WRITE_FAILED} if the local disk refused
    *     (full, read-only); nothing is left in {@code stagingParent}
-   */
-  public Result fetch(
-      List<Peer> peers,
-      String applicationId,
-      TaskId taskId,
-      String store,
-      Path stagingParent,
-      Progress progress)
-      throws InterruptedException {
-    return fetch(peers, applicationId, taskId, store, stagingParent, progress, Acceptance.ANY);
-  }
-
-  /**
-   * Copies a snapshot of a task's store from the first peer that can serve one {@code acceptance}
-   * takes; a peer whose snapshot it refuses is released at once and the next one asked.
-   *
-   * @see #fetch(List, String, TaskId, String, Path, Progress)
    */
   public Result fetch(
       List<Peer> peers,
@@ -264,6 +259,7 @@ public final class PeerSnapshotFetcher {
     Objects.requireNonNull(acceptance, "acceptance");
     long start = System.nanoTime();
     List<String> failures = new ArrayList<>();
+    boolean allNotReady = !peers.isEmpty();
     for (Peer peer : peers) {
       Path staging = stagingParent.resolve(".bootstrap-" + UUID.randomUUID());
       try {
@@ -285,6 +281,7 @@ public final class PeerSnapshotFetcher {
         return result;
       } catch (PeerFailed e) {
         deleteQuietly(staging);
+        allNotReady &= e.notReady;
         failures.add(peer.nodeId() + ": " + e.getMessage());
         log.warn(
             "bootstrap of store {} task {}: peer {} could not serve ({}); {}",
@@ -314,7 +311,7 @@ public final class PeerSnapshotFetcher {
       }
     }
     throw new RetriableBackboneException(
-        "NO_PEER_COULD_SERVE",
+        allNotReady ? PEERS_NOT_READY : "NO_PEER_COULD_SERVE",
         "no replica could serve a snapshot of store "
             + store
             + " task "
@@ -434,7 +431,8 @@ public final class PeerSnapshotFetcher {
         throw new PeerFailed("unreachable (" + e + ")", e);
       }
       if (response.statusCode() != 200) {
-        throw new PeerFailed(errorOf(response.statusCode(), response.body()), null);
+        throw new PeerFailed(
+            errorOf(response.statusCode(), response.body()), null, response.statusCode() == 503);
       }
       try {
         JsonNode loan = JSON.readTree(response.body());
@@ -737,8 +735,16 @@ public final class PeerSnapshotFetcher {
 
   /** This peer cannot serve the snapshot: try the next one. */
   private static final class PeerFailed extends RuntimeException {
+    /** The peer is up but could not lend now (503: the task is moving, its lends are full). */
+    final boolean notReady;
+
     PeerFailed(String message, Throwable cause) {
+      this(message, cause, false);
+    }
+
+    PeerFailed(String message, Throwable cause, boolean notReady) {
       super(message, cause, false, false);
+      this.notReady = notReady;
     }
   }
 

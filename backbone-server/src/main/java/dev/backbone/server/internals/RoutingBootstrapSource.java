@@ -36,18 +36,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's answer to "where can this store copy a snapshot from": the task's active replica in
- * the stage's routing table, if it is another node that is up, and only if a copy beats a replay:
- * for an empty store, a changelog of at least {@code backbone.bootstrap.min.lag.records}; for a
- * store back with old local state, a tail that long and estimated slower to replay than a copy of
- * the store's size ({@link CopyOrReplay}), decided from one ListOffsets before anything else so
- * that an ordinary restart is not held up.
+ * The node's answer to "where can this store copy a snapshot from": the task's replicas in the
+ * stage's routing table on other nodes that are up (the active and the standbys, ranked by {@link
+ * #sources}), and only if a copy beats a replay: for an empty store, a changelog of at least {@code
+ * backbone.bootstrap.min.lag.records}; for a store back with old local state, a tail that long and
+ * estimated slower to replay than a copy of the store's size ({@link CopyOrReplay}), decided from
+ * one ListOffsets before anything else so that an ordinary restart is not held up.
  *
- * <p>Why only the active: an install refuses a snapshot that cannot show its data is younger than
- * the changelog's {@code delete.retention.ms} ({@code SnapshotAge}), and only a store that commits
- * processing writes knows when its data was current; a standby only restores, so its snapshots
- * carry no {@code dataAsOf}. Standbys as sources, and the same-rack preference among them, come
- * with a standby-side {@code dataAsOf}.
+ * <p>A standby is a source because its node's lender vouches for its snapshot's {@code dataAsOf}
+ * ({@link dev.backbone.bootstrap.SnapshotLender}); one it cannot vouch for is passed over by the
+ * fetcher before any file moves.
  *
  * <p>The changelog is {@code <application.id>-<store>-changelog}, partition = the task's partition,
  * as Kafka Streams names it for a store that is not fed from a source topic ({@code
@@ -288,13 +286,7 @@ final class RoutingBootstrapSource implements BootstrapSource {
   private boolean tablePublished(String applicationId) {
     TopicPartition routingTopic = new TopicPartition(RoutingTopics.routingTopic(applicationId), 0);
     try {
-      return admin
-              .get()
-              .listOffsets(Map.of(routingTopic, OffsetSpec.latest()))
-              .partitionResult(routingTopic)
-              .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-              .offset()
-          > 0;
+      return endOffset(routingTopic) > 0;
     } catch (ExecutionException e) {
       return !(e.getCause() instanceof UnknownTopicOrPartitionException);
     } catch (TimeoutException e) {
@@ -336,20 +328,20 @@ final class RoutingBootstrapSource implements BootstrapSource {
 
   private long endOffset(TopicPartition changelog)
       throws ExecutionException, InterruptedException, TimeoutException {
-    return admin
-        .get()
-        .listOffsets(Map.of(changelog, OffsetSpec.latest()))
-        .partitionResult(changelog)
-        .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .offset();
+    return offset(changelog, OffsetSpec.latest());
   }
 
   private long startOffset(TopicPartition changelog)
       throws ExecutionException, InterruptedException, TimeoutException {
+    return offset(changelog, OffsetSpec.earliest());
+  }
+
+  private long offset(TopicPartition partition, OffsetSpec spec)
+      throws ExecutionException, InterruptedException, TimeoutException {
     return admin
         .get()
-        .listOffsets(Map.of(changelog, OffsetSpec.earliest()))
-        .partitionResult(changelog)
+        .listOffsets(Map.of(partition, spec))
+        .partitionResult(partition)
         .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
         .offset();
   }

@@ -12,6 +12,7 @@ import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.errors.BackboneException;
 import dev.backbone.store.SnapshotManifest;
+import dev.backbone.store.SnapshotStores;
 import dev.backbone.store.TestStoreContext;
 import dev.backbone.store.internals.BackboneKeyValueStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -30,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +68,7 @@ class PeerBootstrapTest {
   private record Peer(
       String id,
       BackboneKeyValueStore store,
+      SnapshotStores registry,
       SnapshotLender lender,
       HttpApi api,
       NodeMetrics metrics) {
@@ -128,7 +131,7 @@ class PeerBootstrapTest {
             lender);
     api.start();
     toClose.add(api);
-    return new Peer(id, store, lender, api, metrics);
+    return new Peer(id, store, context.stores(), lender, api, metrics);
   }
 
   private static Bytes key(int i) {
@@ -144,7 +147,8 @@ class PeerBootstrapTest {
       PeerSnapshotFetcher fetcher, PeerSnapshotFetcher.Progress progress, Peer... peers)
       throws InterruptedException {
     List<PeerSnapshotFetcher.Peer> addresses = Stream.of(peers).map(Peer::address).toList();
-    return fetcher.fetch(addresses, "app", TASK, "s", staging(), progress);
+    return fetcher.fetch(
+        addresses, "app", TASK, "s", staging(), progress, PeerSnapshotFetcher.Acceptance.ANY);
   }
 
   private Path staging() {
@@ -202,7 +206,7 @@ class PeerBootstrapTest {
                 "s",
                 staging(),
                 progress,
-                new PeerSnapshotFetcher.Acceptance(DAY, KEYS, java.util.Set.of("node-a")));
+                new PeerSnapshotFetcher.Acceptance(DAY, KEYS, Set.of("node-a")));
 
     assertThat(result.from().nodeId()).isEqualTo("node-b");
     assertThat(result.failedPeers())
@@ -233,7 +237,8 @@ class PeerBootstrapTest {
                 TASK,
                 "s",
                 staging(),
-                new PeerSnapshotFetcher.Progress());
+                new PeerSnapshotFetcher.Progress(),
+                PeerSnapshotFetcher.Acceptance.ANY);
 
     assertThat(result.from().nodeId()).isEqualTo("node-b");
     assertThat(result.failedPeers())
@@ -287,7 +292,8 @@ class PeerBootstrapTest {
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return fetcher.fetch(peers, "app", TASK, "s", staging, progress);
+                return fetcher.fetch(
+                    peers, "app", TASK, "s", staging, progress, PeerSnapshotFetcher.Acceptance.ANY);
               } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
               }
@@ -383,7 +389,8 @@ class PeerBootstrapTest {
                         TASK,
                         "s",
                         staging,
-                        new PeerSnapshotFetcher.Progress()))
+                        new PeerSnapshotFetcher.Progress(),
+                        PeerSnapshotFetcher.Acceptance.ANY))
         .isInstanceOf(BackboneException.class)
         .hasMessageContaining(message)
         .extracting(e -> ((BackboneException) e).code())
@@ -659,6 +666,30 @@ class PeerBootstrapTest {
             .as("nothing of the old state survives the install")
             .isNull();
         assertThat(cold.completed()).isEqualTo(1);
+      } finally {
+        receiver.store().close();
+      }
+    }
+  }
+
+  @Test
+  void aPeerNotReadyToLendInARebalanceIsAskedAgainInsteadOfFallingBack() throws Exception {
+    // node-a's replica is being recycled: the node is up, but its store is not registered, and
+    // it answers 503 STORE_NOT_HERE for a moment.
+    SnapshotStores registry = a.registry();
+    registry.unregister(a.store());
+    CompletableFuture<Void> back =
+        CompletableFuture.runAsync(
+            () -> registry.register(a.store()),
+            CompletableFuture.delayedExecutor(1_200, TimeUnit.MILLISECONDS));
+    try (ColdBootstrap cold = new ColdBootstrap(source(fetcher(SECRET, 0, 3), a), 1)) {
+      Receiver receiver = receiver(cold);
+      initAsKafkaStreamsRetries(receiver);
+      back.get(10, TimeUnit.SECONDS);
+      try {
+        assertThat(cold.completed()).as("copied once node-a could lend").isEqualTo(1);
+        assertThat(cold.fellBack()).isZero();
+        assertThat(receiver.store().committedOffset(CHANGELOG)).isEqualTo((long) KEYS - 1);
       } finally {
         receiver.store().close();
       }
