@@ -48,7 +48,18 @@ final class ChildNode {
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(200))
         .until(() -> Files.exists(portFile) || !process.isAlive());
-    assertThat(process.isAlive()).as("child %s, see %s.log", logName, logName).isTrue();
+    if (!process.isAlive()) {
+      List<String> log = Files.readAllLines(stateDir.resolve(logName + ".log"));
+      throw new AssertionError(
+          "child "
+              + logName
+              + " exited with "
+              + process.exitValue()
+              + " before serving; the end of "
+              + logName
+              + ".log:\n"
+              + String.join("\n", log.subList(Math.max(0, log.size() - 30), log.size())));
+    }
     return new ChildNode(process, Integer.parseInt(Files.readString(portFile).trim()));
   }
 

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
-import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.server.BackboneNode;
 import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.ContinuousReads;
@@ -124,12 +123,8 @@ class ColdBootstrapIT {
   @Test
   void aNodeThatLostItsStateIsReplacedByOneFilledFromAPeersSnapshot(TestKafkaCluster kafka)
       throws Exception {
-    String appId = kafka.uniqueName("cold");
-    CustomerProfilePipeline pipeline =
-        new CustomerProfilePipeline(
-            new PipelineSettings(
-                appId, appId + "-events", appId + "-dlq", 2, (short) 1, "exactly_once_v2"));
-    pipeline.createTopics(kafka.admin());
+    CustomerProfilePipeline pipeline = ProfileFixtures.exactlyOncePipeline(kafka, "cold", 2);
+    String appId = pipeline.settings().applicationId();
     nodes.add(
         ProfileFixtures.startNode(pipeline, kafka, stateRoot, 0, "rack-a", bootstrapSettings()));
     nodes.add(
@@ -137,8 +132,7 @@ class ColdBootstrapIT {
 
     List<Map.Entry<String, String>> events =
         ProfileFixtures.knownEvents(pipeline.settings().inputTopic(), CUSTOMERS, EVENTS, 11L, 0.0);
-    ProfileOracle oracle = new ProfileOracle();
-    events.forEach(e -> oracle.accept(e.getValue()));
+    ProfileOracle oracle = ProfileOracle.of(events);
     int half = events.size() / 2;
     ReadChecker<JsonNode> checker = new ReadChecker<>(oracle);
     ProfileFixtures.produceCommitted(kafka, pipeline, events.subList(0, half), checker);
@@ -192,12 +186,8 @@ class ColdBootstrapIT {
   @Test
   void aNodeJoiningAHealthyClusterGetsItsWarmUpByBootstrap(TestKafkaCluster kafka)
       throws Exception {
-    String appId = kafka.uniqueName("warmup");
-    CustomerProfilePipeline pipeline =
-        new CustomerProfilePipeline(
-            new PipelineSettings(
-                appId, appId + "-events", appId + "-dlq", 3, (short) 1, "exactly_once_v2"));
-    pipeline.createTopics(kafka.admin());
+    CustomerProfilePipeline pipeline = ProfileFixtures.exactlyOncePipeline(kafka, "warmup", 3);
+    String appId = pipeline.settings().applicationId();
     Properties settings = bootstrapSettings();
     // Any replica that lacks more than a few records is warmed up before it takes the active.
     settings.put(StreamsConfig.ACCEPTABLE_RECOVERY_LAG_CONFIG, "10");
@@ -206,8 +196,7 @@ class ColdBootstrapIT {
 
     List<Map.Entry<String, String>> events =
         ProfileFixtures.knownEvents(pipeline.settings().inputTopic(), CUSTOMERS, EVENTS, 13L, 0.0);
-    ProfileOracle oracle = new ProfileOracle();
-    events.forEach(e -> oracle.accept(e.getValue()));
+    ProfileOracle oracle = ProfileOracle.of(events);
     ReadChecker<JsonNode> checker = new ReadChecker<>(oracle);
     ProfileFixtures.produceCommitted(kafka, pipeline, events, checker);
 

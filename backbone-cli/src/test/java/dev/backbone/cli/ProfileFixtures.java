@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.examples.load.LoadGenerator;
 import dev.backbone.examples.load.LoadSpec;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
+import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.server.BackboneNode;
 import dev.backbone.testkit.ContinuousReads;
 import dev.backbone.testkit.ReadChecker;
@@ -85,6 +86,26 @@ final class ProfileFixtures {
                         pipeline.ingestApplicationId(), pipeline.settings().inputTopic())
                     && kafka.hasCommittedToEnd(
                         pipeline.stateApplicationId(), pipeline.keyedEventsTopic()));
+  }
+
+  /**
+   * A profile pipeline under exactly-once for a new application {@code <prefix>-...}, its topics
+   * created.
+   */
+  static CustomerProfilePipeline exactlyOncePipeline(
+      TestKafkaCluster kafka, String prefix, int partitions) {
+    String appId = kafka.uniqueName(prefix);
+    CustomerProfilePipeline pipeline =
+        new CustomerProfilePipeline(
+            new PipelineSettings(
+                appId,
+                appId + "-events",
+                appId + "-dlq",
+                partitions,
+                (short) 1,
+                "exactly_once_v2"));
+    pipeline.createTopics(kafka.admin());
+    return pipeline;
   }
 
   /** Starts node {@code node-<i>} on the rack, wired as {@code backbone node} wires it. */

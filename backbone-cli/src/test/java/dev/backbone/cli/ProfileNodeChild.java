@@ -10,9 +10,10 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * A profile node as a child JVM, for crash tests: {@code <bootstrap> <appId> <stateDir> <guarantee>
- * [<nodeId> <rack> <partitions> <standbys> <sessionTimeoutMs>]} (defaults: {@code child rack-a 2 0}
- * and Kafka's session timeout). Writes its HTTP port to {@code <stateDir>/port} once started;
- * SIGTERM closes it cleanly, SIGKILL is the crash under test.
+ * [<nodeId> <rack> <partitions> <standbys> <sessionTimeoutMs> [key=value ...]]} (defaults: {@code
+ * child rack-a 2 0} and Kafka's session timeout; a session timeout of 0 keeps Kafka's; each {@code
+ * key=value} is one more node setting). Writes its HTTP port to {@code <stateDir>/port} once
+ * started; SIGTERM closes it cleanly, SIGKILL is the crash under test.
  */
 public final class ProfileNodeChild {
   private ProfileNodeChild() {}
@@ -25,9 +26,13 @@ public final class ProfileNodeChild {
     int partitions = args.length > 6 ? Integer.parseInt(args[6]) : 2;
     int standbys = args.length > 7 ? Integer.parseInt(args[7]) : 0;
     Properties extra = new Properties();
-    if (args.length > 8) {
+    if (args.length > 8 && Integer.parseInt(args[8]) > 0) {
       extra.put("session.timeout.ms", args[8]);
       extra.put("heartbeat.interval.ms", Integer.toString(Integer.parseInt(args[8]) / 4));
+    }
+    for (int i = 9; i < args.length; i++) {
+      int eq = args[i].indexOf('=');
+      extra.put(args[i].substring(0, eq), args[i].substring(eq + 1));
     }
     CustomerProfilePipeline pipeline =
         new CustomerProfilePipeline(

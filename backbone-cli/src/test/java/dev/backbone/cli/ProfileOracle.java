@@ -138,6 +138,13 @@ final class ProfileOracle implements ReadChecker.Oracle<JsonNode> {
     return malformed;
   }
 
+  /** The oracle of these events, fed in their order. */
+  static ProfileOracle of(List<Map.Entry<String, String>> events) {
+    ProfileOracle oracle = new ProfileOracle();
+    events.forEach(e -> oracle.accept(e.getValue()));
+    return oracle;
+  }
+
   /** The fields of a served profile that the oracle predicts, as comparable text. */
   static String describe(JsonNode served) {
     return String.format(

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.assignment.AssignmentMetrics;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
-import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.server.BackboneNode;
 import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.ContinuousReads;
@@ -67,17 +66,9 @@ class RackFailureIT {
   @Test
   void losingARackLosesNoTaskAndTheRuleHoldsAgainAfterItReturns(TestKafkaCluster kafka)
       throws Exception {
-    String appId = kafka.uniqueName("racks");
     CustomerProfilePipeline pipeline =
-        new CustomerProfilePipeline(
-            new PipelineSettings(
-                appId,
-                appId + "-events",
-                appId + "-dlq",
-                PARTITIONS,
-                (short) 1,
-                "exactly_once_v2"));
-    pipeline.createTopics(kafka.admin());
+        ProfileFixtures.exactlyOncePipeline(kafka, "racks", PARTITIONS);
+    String appId = pipeline.settings().applicationId();
     Properties shortSession = new Properties();
     shortSession.put("session.timeout.ms", Integer.toString(SESSION_TIMEOUT_MS));
     shortSession.put("heartbeat.interval.ms", Integer.toString(SESSION_TIMEOUT_MS / 4));

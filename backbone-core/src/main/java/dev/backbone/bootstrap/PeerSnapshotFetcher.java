@@ -606,7 +606,8 @@ public final class PeerSnapshotFetcher {
         try (InputStream body = connection.getInputStream();
             FileChannel out = openForWrite(target, from == 0)) {
           byte[] buffer = new byte[BUFFER_BYTES];
-          for (int n = body.read(buffer); n >= 0; n = body.read(buffer)) {
+          int chunk = readChunk(settings.throttleBytesPerSecond());
+          for (int n = body.read(buffer, 0, chunk); n >= 0; n = body.read(buffer, 0, chunk)) {
             throttle.acquire(n);
             write(out, buffer, n);
             if (crc != null) {
@@ -687,6 +688,18 @@ public final class PeerSnapshotFetcher {
     } catch (IOException e) {
       throw new LocalWriteFailed(e);
     }
+  }
+
+  /**
+   * Bytes read at a time: the whole buffer, or under a throttle about 50 ms worth (at least 4 KiB),
+   * so that the throttle paces small pieces and the progress moves with them instead of in
+   * buffer-sized steps seconds apart.
+   */
+  static int readChunk(long throttleBytesPerSecond) {
+    if (throttleBytesPerSecond <= 0) {
+      return BUFFER_BYTES;
+    }
+    return (int) Math.max(4096, Math.min(BUFFER_BYTES, throttleBytesPerSecond / 20));
   }
 
   private static long sizeOf(Path file) {

@@ -23,6 +23,8 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -47,6 +49,7 @@ import org.apache.kafka.streams.query.QueryResult;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.rocksdb.LiveFileMetaData;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -182,6 +185,9 @@ public class BackboneKeyValueStore
    */
   private final Map<TopicPartition, Long> restoredThrough = new ConcurrentHashMap<>();
 
+  /** The background checksumming of the live SST files while the store is open. */
+  private volatile ScheduledFuture<?> warming;
+
   private TransactionGate gate;
 
   /** A store named {@code name}; nothing opens before {@link #init}. */
@@ -258,12 +264,30 @@ public class BackboneKeyValueStore
     } finally {
       lifecycle.writeLock().unlock();
     }
-    ColdBootstrap.in(appConfigs).ifPresent(this::bootstrapIfNeeded);
+    if (!isStartupInit(context)) {
+      ColdBootstrap.in(appConfigs).ifPresent(this::bootstrapIfNeeded);
+    }
     context.register(root, new Restorer());
     metrics = StoreMetrics.create(context.metrics(), taskId, name);
     registry = SnapshotStores.in(appConfigs);
     registry.ifPresent(r -> r.register(this));
   }
+
+  /**
+   * Whether this {@code init()} is Kafka Streams opening the stores it finds on disk while {@code
+   * KafkaStreams#start()} runs, before any assignment ({@code
+   * StateDirectory#initializeStartupStores} with its {@code StartupContext}, read in 4.4.0): it
+   * registers them, commits and closes them again, and the task's real {@code init()} comes once it
+   * is assigned. No bootstrap then: the task may not even be assigned here, and a {@code
+   * LockException} there would fail {@code start()} itself (a node killed mid-copy could not start
+   * again).
+   */
+  static boolean isStartupInit(StateStoreContext context) {
+    return context.getClass().getName().equals(STARTUP_CONTEXT);
+  }
+
+  private static final String STARTUP_CONTEXT =
+      "org.apache.kafka.streams.processor.internals.StateDirectory$StartupContext";
 
   /**
    * Cold bootstrap, inside {@code init()} and before Kafka Streams asks the committed offset: a
@@ -377,6 +401,12 @@ public class BackboneKeyValueStore
     snapshotFiles.clearCache();
     restoredThrough.clear();
     rocks = RocksHandle.open(name, dbDir, appConfigs);
+    warming =
+        SnapshotFiles.WARMER.scheduleWithFixedDelay(
+            this::warmChecksums,
+            SnapshotFiles.WARM_EVERY.toMillis(),
+            SnapshotFiles.WARM_EVERY.toMillis(),
+            TimeUnit.MILLISECONDS);
     buffer.clear();
     outcomeUnknown = false;
     open = true;
@@ -1041,6 +1071,10 @@ public class BackboneKeyValueStore
 
   /** Drops uncommitted writes, closes iterators and RocksDB; the caller holds the write lock. */
   private void closeDb() {
+    ScheduledFuture<?> warm = warming;
+    if (warm != null) {
+      warm.cancel(false);
+    }
     batchLock.lock();
     try {
       open = false;
@@ -1055,6 +1089,43 @@ public class BackboneKeyValueStore
     } finally {
       batchLock.unlock();
     }
+  }
+
+  /**
+   * Checksums the live SST files that the snapshot cache lacks, off the stream thread ({@link
+   * SnapshotFiles#warm}): the list is read under the lifecycle lock, the files outside it.
+   */
+  void warmChecksums() {
+    Map<String, Long> live = new HashMap<>();
+    long epoch;
+    Path dir;
+    lifecycle.readLock().lock();
+    try {
+      if (!open) {
+        return;
+      }
+      epoch = snapshotFiles.cacheEpoch();
+      dir = dbDir;
+      for (LiveFileMetaData f : rocks.db.getLiveFilesMetaData()) {
+        String file = f.fileName();
+        live.put(file.startsWith("/") ? file.substring(1) : file, f.size());
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("store {} of task {}: no live file list to checksum", name, taskId, e);
+      return;
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+    try {
+      snapshotFiles.warm(epoch, dir, live);
+    } catch (RuntimeException e) {
+      LOG.debug("store {} of task {}: checksumming its files failed", name, taskId, e);
+    }
+  }
+
+  /** Whether the checksum of that SST file is computed, for tests. */
+  boolean hasChecksumOf(String file, long size) {
+    return snapshotFiles.hasChecksumOf(file, size);
   }
 
   void ensureOpen() {
