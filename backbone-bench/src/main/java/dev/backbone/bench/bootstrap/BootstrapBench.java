@@ -444,7 +444,9 @@ public final class BootstrapBench {
         if (started < 0 && running != null && running.value() > 0) {
           started = now;
         }
-        if (copied < 0 && done != null && done.count() > 0) {
+        // Installed: task 0_0's store finished an init() (its metrics exist only then). The
+        // copy counter alone would also count the probe task's store, which may be copied too.
+        if (copied < 0 && done != null && done.count() > 0 && storeOpened(node)) {
           copied = now;
           started = started < 0 ? now : started;
         }
@@ -513,6 +515,15 @@ public final class BootstrapBench {
     return streams.metadataForLocalThreads().stream()
         .flatMap(t -> t.activeTasks().stream())
         .anyMatch(t -> t.taskId().equals(task));
+  }
+
+  /** Whether the node's store of task 0_0 has opened (an init() returned and registered it). */
+  private static boolean storeOpened(BackboneNode node) {
+    return node.streams("state").metrics().keySet().stream()
+        .anyMatch(
+            n ->
+                n.name().equals("backbone-restored-records-total")
+                    && "0_0".equals(n.tags().get("task-id")));
   }
 
   /** Changelog records the node's store of task 0_0 restored since it opened (the tail). */
