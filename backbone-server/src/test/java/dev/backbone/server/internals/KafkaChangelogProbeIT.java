@@ -2,6 +2,7 @@ package dev.backbone.server.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.TestKafkaCluster;
@@ -63,7 +64,10 @@ class KafkaChangelogProbeIT {
       producer.send(new ProducerRecord<>(topic, 0, "k7", "v"));
       producer.commitTransaction();
 
-      assertThat(probe.endOffsets(Set.of(tp))).containsEntry(tp, 9L);
+      // The coordinator writes the last commit marker (offset 8) after commitTransaction returns.
+      await("the last commit marker is in the log")
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(probe.endOffsets(Set.of(tp))).containsEntry(tp, 9L));
       Duration second = Duration.ofSeconds(10);
       assertThat(probe.lastRecordBetween(tp, 0, 9, second)).hasValue(7);
       assertThat(probe.lastRecordBetween(tp, 0, 3, second)).hasValue(2);
