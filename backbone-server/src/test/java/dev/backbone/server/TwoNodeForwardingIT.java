@@ -8,15 +8,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.server.HttpProbe.Reply;
+import dev.backbone.server.internals.PositionTokens;
 import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.streams.query.Position;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -101,6 +104,52 @@ class TwoNodeForwardingIT {
 
   @Test
   @Order(2)
+  void minPositionIsHonouredByTheOwnerAndThroughTheNodeThatForwards() {
+    String key = keyServedBy("node-b");
+    String path = "/v1/stores/" + STORE + "/keys/" + key;
+    Reply first = httpB.get(path);
+    assertThat(first.status()).isEqualTo(200);
+    String token = first.json().path("position").asText();
+    assertThat(token).isNotEmpty();
+
+    // A token the replica has reached: answered at once, by the owner and through node-a.
+    for (HttpProbe http : List.of(httpB, httpA)) {
+      Reply reached = http.get(path + "?minPosition=" + token);
+      assertThat(reached.status()).as("minPosition reached via %s", http).isEqualTo(200);
+      assertThat(reached.json().path("value")).isEqualTo(first.json().path("value"));
+      assertThat(reached.json().path("node").asText()).isEqualTo("node-b");
+    }
+
+    // A token ahead of everything the owner has processed: never an older answer, a 503.
+    Position seen = PositionTokens.decode(token);
+    Map<String, Map<Integer, Long>> ahead = new HashMap<>();
+    for (String topic : seen.getTopics()) {
+      Map<Integer, Long> offsets = new HashMap<>();
+      seen.getPartitionPositions(topic).forEach((p, o) -> offsets.put(p, o + 1_000_000));
+      ahead.put(topic, offsets);
+    }
+    assertThat(ahead).as("the answer's position names what it reflects").isNotEmpty();
+    String aheadToken = PositionTokens.encode(Position.fromMap(ahead));
+    for (HttpProbe http : List.of(httpB, httpA)) {
+      long start = System.nanoTime();
+      Reply behind = http.get(path + "?minPosition=" + aheadToken);
+      assertThat(behind.status())
+          .as("minPosition ahead via %s: token of %s, body %s", http, seen, behind.body())
+          .isEqualTo(503);
+      assertThat(behind.errorCode()).isEqualTo("POSITION_NOT_REACHED");
+      assertThat(behind.header("Retry-After")).isPresent();
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("it waited for the replica to catch up first")
+          .isGreaterThanOrEqualTo(Duration.ofMillis(1_900));
+    }
+
+    Reply malformed = httpA.get(path + "?minPosition=not-a-token");
+    assertThat(malformed.status()).isEqualTo(400);
+    assertThat(malformed.errorCode()).isEqualTo("BAD_POSITION");
+  }
+
+  @Test
+  @Order(3)
   void aForwardedReadIsNeverForwardedAgain() {
     String keyOfB = keyServedBy("node-b");
 
@@ -114,7 +163,7 @@ class TwoNodeForwardingIT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void whenTheOwnerLeavesReadsAreRetriableUntilTheSurvivorServesTheKey() {
     String keyOfB = keyServedBy("node-b");
     JsonNode valueServedByB =

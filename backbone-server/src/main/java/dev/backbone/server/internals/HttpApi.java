@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.state.HostInfo;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -218,10 +219,13 @@ public final class HttpApi implements AutoCloseable {
 
   private static KeyReadRouter.ReadRequest readRequest(Context ctx) {
     boolean staleOk = booleanParam(ctx, "staleOk");
+    String token = ctx.queryParam("minPosition");
+    Optional<Position> minPosition =
+        token == null ? Optional.empty() : Optional.of(PositionTokens.decode(token));
     Optional<String> forwardedBy =
         Optional.ofNullable(ctx.header(PeerForwarder.FORWARDED_BY)).filter(s -> !s.isBlank());
     if (forwardedBy.isEmpty()) {
-      return KeyReadRouter.ReadRequest.fromClient(staleOk);
+      return KeyReadRouter.ReadRequest.fromClient(staleOk, minPosition);
     }
     int hops = parseOr(ctx.header(PeerForwarder.HOPS), 1L).intValue();
     Long generation = parseOr(ctx.header(PeerForwarder.ROUTING_GENERATION), null);
@@ -229,7 +233,8 @@ public final class HttpApi implements AutoCloseable {
         forwardedBy,
         Math.max(hops, 1),
         generation == null ? OptionalLong.empty() : OptionalLong.of(generation),
-        staleOk);
+        staleOk,
+        minPosition);
   }
 
   private static Long parseOr(String header, Long fallback) {

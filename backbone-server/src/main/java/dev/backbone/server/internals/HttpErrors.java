@@ -52,6 +52,12 @@ public final class HttpErrors {
    */
   public static final String RESTORING = "RESTORING";
 
+  /**
+   * The replica that would answer has not reached the read's {@code minPosition} within the wait
+   * (it is behind the write the token came from). Retriable.
+   */
+  public static final String POSITION_NOT_REACHED = "POSITION_NOT_REACHED";
+
   /** The node that owns the key did not answer in time. Retriable. */
   public static final String OWNER_UNREACHABLE = "OWNER_UNREACHABLE";
 

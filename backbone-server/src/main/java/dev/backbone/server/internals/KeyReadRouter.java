@@ -2,7 +2,9 @@ package dev.backbone.server.internals;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.backbone.server.QueryableStore;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -10,6 +12,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.state.HostInfo;
 
 /**
@@ -71,11 +74,16 @@ final class KeyReadRouter {
    * @param hops hops made so far (0 for a client's read)
    * @param senderGeneration the routing generation the forwarding node routed by, if it said
    * @param staleOk whether a standby may answer
+   * @param minPosition the position the answer must reflect at least ({@code minPosition}), if any
    */
   record ReadRequest(
-      Optional<String> forwardedBy, int hops, OptionalLong senderGeneration, boolean staleOk) {
-    static ReadRequest fromClient(boolean staleOk) {
-      return new ReadRequest(Optional.empty(), 0, OptionalLong.empty(), staleOk);
+      Optional<String> forwardedBy,
+      int hops,
+      OptionalLong senderGeneration,
+      boolean staleOk,
+      Optional<Position> minPosition) {
+    static ReadRequest fromClient(boolean staleOk, Optional<Position> minPosition) {
+      return new ReadRequest(Optional.empty(), 0, OptionalLong.empty(), staleOk, minPosition);
     }
   }
 
@@ -100,7 +108,8 @@ final class KeyReadRouter {
     boolean running = streams.state() == KafkaStreams.State.RUNNING;
     LocalTasks local = LocalTasks.of(streams);
     LocalReplicaReader.LocalRead<K, V> read =
-        new LocalReplicaReader.LocalRead<>(store, stage, keyText, key, owner, request.staleOk());
+        new LocalReplicaReader.LocalRead<>(
+            store, stage, keyText, key, owner, request.staleOk(), request.minPosition());
     if (running && local.active().contains(task)) {
       return replicas.readActive(read);
     }
@@ -152,12 +161,17 @@ final class KeyReadRouter {
               + task
               + active.map(a -> " (" + a.nodeId() + " is " + a.state() + ")").orElse(""));
     }
+    List<String> params = new ArrayList<>();
+    if (request.staleOk()) {
+      params.add("staleOk=true");
+    }
+    request.minPosition().ifPresent(p -> params.add("minPosition=" + PositionTokens.encode(p)));
     String path =
         "/v1/stores/"
             + KeyCodec.encode(store.storeName())
             + "/keys/"
             + KeyCodec.encode(keyText)
-            + (request.staleOk() ? "?staleOk=true" : "");
+            + (params.isEmpty() ? "" : "?" + String.join("&", params));
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put(PeerForwarder.ROUTING_GENERATION, Long.toString(owner.generation()));
     headers.put(PeerForwarder.HOPS, Integer.toString(request.hops() + 1));

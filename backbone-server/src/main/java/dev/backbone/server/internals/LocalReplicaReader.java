@@ -1,6 +1,7 @@
 package dev.backbone.server.internals;
 
 import dev.backbone.server.QueryableStore;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -31,6 +32,15 @@ import org.apache.kafka.streams.query.StateQueryResult;
  * query result's position: exactly what was read.
  */
 final class LocalReplicaReader {
+  /**
+   * How long a read with a {@code minPosition} waits for a replica behind it to catch up before it
+   * answers 503 {@code POSITION_NOT_REACHED}: long enough for a commit interval or two of an
+   * exactly-once stage (100 ms), short enough not to tie up a request thread for long.
+   */
+  static final Duration MIN_POSITION_WAIT = Duration.ofSeconds(2);
+
+  private static final Duration MIN_POSITION_POLL = Duration.ofMillis(10);
+
   private final String nodeId;
 
   LocalReplicaReader(String nodeId) {
@@ -114,23 +124,52 @@ final class LocalReplicaReader {
     if (requireActive) {
       request = request.requireActive();
     }
+    // The bound is checked here, on the answer's position, not passed as a PositionBound: Kafka
+    // Streams drops the bound of a requireActive() request (KafkaStreams#query, 4.4.0, queries
+    // the store with PositionBound.unbounded() then).
     RestoreTracker.Replica before = read.replica();
-    StateQueryResult<V> result;
-    try {
-      result = read.stage().streams().query(request);
-    } catch (InvalidStateStoreException e) {
-      throw KeyReadRouter.rebalancing(
-          read.store(), "the local store is not queryable (" + e.getMessage() + ")");
-    }
-    QueryResult<V> partitionResult = result.getPartitionResults().get(partition);
-    if (partitionResult == null) {
-      return Optional.empty();
+    long deadline = System.nanoTime() + MIN_POSITION_WAIT.toNanos();
+    QueryResult<V> partitionResult;
+    while (true) {
+      StateQueryResult<V> result;
+      try {
+        result = read.stage().streams().query(request);
+      } catch (InvalidStateStoreException e) {
+        throw KeyReadRouter.rebalancing(
+            read.store(), "the local store is not queryable (" + e.getMessage() + ")");
+      }
+      partitionResult = result.getPartitionResults().get(partition);
+      if (partitionResult == null) {
+        return Optional.empty();
+      }
+      if (partitionResult.isFailure()
+          || read.minPosition().isEmpty()
+          || reaches(partitionResult.getPosition(), read.minPosition().get(), partition)) {
+        break;
+      }
+      // Behind the token: the replica catches up as it processes or restores; wait a little.
+      if (System.nanoTime() >= deadline) {
+        throw HttpErrors.retriable(
+            HttpErrors.POSITION_NOT_REACHED,
+            "Store '"
+                + read.store().storeName()
+                + "' partition "
+                + partition
+                + " on this node has not reached the requested minPosition within "
+                + MIN_POSITION_WAIT.toMillis()
+                + " ms (it is behind the write or read the token came from); retry after the"
+                + " Retry-After delay.");
+      }
+      try {
+        Thread.sleep(MIN_POSITION_POLL.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw KeyReadRouter.rebalancing(read.store(), "the read was interrupted");
+      }
     }
     if (partitionResult.isFailure()) {
       FailureReason reason = partitionResult.getFailureReason();
-      if (reason == FailureReason.NOT_ACTIVE
-          || reason == FailureReason.NOT_PRESENT
-          || reason == FailureReason.NOT_UP_TO_BOUND) {
+      if (reason == FailureReason.NOT_ACTIVE || reason == FailureReason.NOT_PRESENT) {
         return Optional.empty();
       }
       if (reason == FailureReason.STORE_EXCEPTION && !Objects.equals(before, read.replica())) {
@@ -149,6 +188,25 @@ final class LocalReplicaReader {
               + partitionResult.getFailureMessage());
     }
     return Optional.of(partitionResult);
+  }
+
+  /**
+   * Whether a read that saw {@code seen} reflects {@code wanted} for this partition: for every
+   * topic of {@code wanted} that names the partition, {@code seen} holds at least that offset (the
+   * rule of Kafka Streams' own position bounds, {@code StoreQueryUtils#isPermitted}).
+   */
+  static boolean reaches(Position seen, Position wanted, int partition) {
+    for (String topic : wanted.getTopics()) {
+      Long want = wanted.getPartitionPositions(topic).get(partition);
+      if (want == null) {
+        continue;
+      }
+      Long have = seen == null ? null : seen.getPartitionPositions(topic).get(partition);
+      if (have == null || have < want) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The answer to a read: the value, or a 404 that says as much about what it saw. */
@@ -225,7 +283,8 @@ final class LocalReplicaReader {
       String keyText,
       K key,
       KeyOwner owner,
-      boolean staleOk) {
+      boolean staleOk,
+      Optional<Position> minPosition) {
     int partition() {
       return owner.partition();
     }
