@@ -352,7 +352,7 @@ public final class SnapshotLender implements AutoCloseable {
                 : probe.lastRecordBetween(tp, from, end, remaining(deadline));
         through.put(tp, last.orElse(from - 1));
       }
-      while (!holds(store.appliedOffsets(), through)) {
+      while (!SnapshotStore.covers(store.appliedOffsets(), through)) {
         if (System.nanoTime() >= deadline) {
           log.info(
               "store {} task {} has not applied its changelog through {} within {} ms; lending its"
@@ -379,12 +379,6 @@ public final class SnapshotLender implements AutoCloseable {
           e.toString());
       return Optional.empty();
     }
-  }
-
-  private static boolean holds(
-      Map<TopicPartition, Long> applied, Map<TopicPartition, Long> through) {
-    return through.entrySet().stream()
-        .allMatch(e -> applied.getOrDefault(e.getKey(), -1L) >= e.getValue());
   }
 
   private static Duration remaining(long deadlineNanos) {

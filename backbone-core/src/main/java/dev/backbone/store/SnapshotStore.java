@@ -50,6 +50,12 @@ public interface SnapshotStore {
    */
   Map<TopicPartition, Long> appliedOffsets();
 
+  /** Whether {@code applied} offsets hold every record through {@code through}, per partition. */
+  static boolean covers(Map<TopicPartition, Long> applied, Map<TopicPartition, Long> through) {
+    return through.entrySet().stream()
+        .allMatch(e -> applied.getOrDefault(e.getKey(), -1L) >= e.getValue());
+  }
+
   /**
    * When the data was last known current with its committed offsets: the time of its last commit of
    * processing writes (no changelog record after those offsets had been written then); empty if it

@@ -979,12 +979,8 @@ public class BackboneKeyValueStore
                 + " return; ask again once Kafka Streams retried or closed the task");
       }
       Instant attested = null;
-      if (asOf != null && !through.isEmpty()) {
-        Map<TopicPartition, Long> applied = appliedOffsets();
-        boolean holds =
-            through.entrySet().stream()
-                .allMatch(e -> applied.getOrDefault(e.getKey(), -1L) >= e.getValue());
-        attested = holds ? asOf : null;
+      if (asOf != null && !through.isEmpty() && SnapshotStore.covers(appliedOffsets(), through)) {
+        attested = asOf;
       }
       return snapshotFiles.cut(this, rocks.db, parent, attested);
     } finally {

@@ -1,6 +1,7 @@
 package dev.backbone.server.internals;
 
 import dev.backbone.server.QueryableStore;
+import dev.backbone.store.internals.PositionBounds;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -190,23 +191,9 @@ final class LocalReplicaReader {
     return Optional.of(partitionResult);
   }
 
-  /**
-   * Whether a read that saw {@code seen} reflects {@code wanted} for this partition: for every
-   * topic of {@code wanted} that names the partition, {@code seen} holds at least that offset (the
-   * rule of Kafka Streams' own position bounds, {@code StoreQueryUtils#isPermitted}).
-   */
+  /** Whether a read that saw {@code seen} reflects {@code wanted} for this partition. */
   static boolean reaches(Position seen, Position wanted, int partition) {
-    for (String topic : wanted.getTopics()) {
-      Long want = wanted.getPartitionPositions(topic).get(partition);
-      if (want == null) {
-        continue;
-      }
-      Long have = seen == null ? null : seen.getPartitionPositions(topic).get(partition);
-      if (have == null || have < want) {
-        return false;
-      }
-    }
-    return true;
+    return PositionBounds.permits(seen, wanted, partition);
   }
 
   /** The answer to a read: the value, or a 404 that says as much about what it saw. */
