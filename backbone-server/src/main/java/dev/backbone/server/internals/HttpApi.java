@@ -26,6 +26,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.state.HostInfo;
 import org.eclipse.jetty.http.HttpFields;
@@ -198,13 +200,38 @@ public final class HttpApi implements AutoCloseable {
       }
       ctx.json(local.answer());
     } else if (read instanceof KeyReadRouter.KeyRead.Relayed relayed) {
-      PeerForwarder.ForwardedAnswer answer = relayed.answer();
-      ctx.status(answer.status());
-      answer.retryAfter().ifPresent(v -> ctx.header("Retry-After", v));
-      answer.servedBy().ifPresent(v -> ctx.header(PeerForwarder.SERVED_BY, v));
-      ctx.contentType(answer.contentType());
-      ctx.result(answer.body());
+      relay(ctx, relayed.answer());
     }
+  }
+
+  /**
+   * Answers with a peer's answer once it comes, without a request thread waiting for it: Javalin
+   * suspends the request until the future completes.
+   */
+  private void relay(Context ctx, CompletableFuture<PeerForwarder.ForwardedAnswer> pending) {
+    ctx.future(
+        () ->
+            pending.handle(
+                (answer, failure) -> {
+                  if (failure != null) {
+                    fail(unwrap(failure), ctx);
+                    return null;
+                  }
+                  ctx.status(answer.status());
+                  answer.retryAfter().ifPresent(v -> ctx.header("Retry-After", v));
+                  answer.servedBy().ifPresent(v -> ctx.header(PeerForwarder.SERVED_BY, v));
+                  ctx.contentType(answer.contentType());
+                  ctx.result(answer.body());
+                  return null;
+                }));
+  }
+
+  private static Exception unwrap(Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause instanceof Exception e ? e : new IllegalStateException(cause);
   }
 
   /** A query parameter that is absent (false), {@code true} or {@code false}; else 400. */

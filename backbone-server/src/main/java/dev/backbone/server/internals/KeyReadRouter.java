@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.processor.TaskId;
@@ -255,11 +256,11 @@ final class KeyReadRouter {
     record Local(KeyAnswer answer) implements KeyRead {}
 
     /**
-     * Read by the owner.
+     * Sent to the owner.
      *
-     * @param answer its answer
+     * @param answer its answer, once it comes
      */
-    record Relayed(PeerForwarder.ForwardedAnswer answer) implements KeyRead {}
+    record Relayed(CompletableFuture<PeerForwarder.ForwardedAnswer> answer) implements KeyRead {}
   }
 
   /**
