@@ -1,5 +1,6 @@
 package dev.backbone.cli;
 
+import dev.backbone.config.BackboneConfig;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.server.BackboneNode;
@@ -79,6 +80,22 @@ final class NodeCommand implements Callable<Integer> {
       description = "Stream threads per stage (default ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(
+      names = "--auth-token",
+      defaultValue = "${env:BACKBONE_AUTH_TOKEN}",
+      description =
+          "Require 'Authorization: Bearer <token>' on every HTTP call but /health (default:"
+              + " $BACKBONE_AUTH_TOKEN; none: no auth).")
+  String authToken;
+
+  @Option(
+      names = "--cluster-secret",
+      defaultValue = "${env:BACKBONE_CLUSTER_SECRET}",
+      description =
+          "Shared secret of the nodes' internal calls (snapshot transfer), 16+ characters"
+              + " (default: $BACKBONE_CLUSTER_SECRET; none: this node lends no snapshots).")
+  String clusterSecret;
+
   @Override
   public Integer call() throws Exception {
     CustomerProfilePipeline pipeline =
@@ -102,7 +119,8 @@ final class NodeCommand implements Callable<Integer> {
             ProfileNodes.build(
                 pipeline,
                 new ProfileNodes.NodeSpec(
-                    id, rack, bootstrapServers, httpHost, httpPort, stateDir, standbys, threads))) {
+                    id, rack, bootstrapServers, httpHost, httpPort, stateDir, standbys, threads),
+                securityProperties())) {
       node.start();
       System.out.printf(
           "%s up: rack=%s http://%s:%d/v1/stores  (Ctrl-C to stop)%n",
@@ -110,5 +128,16 @@ final class NodeCommand implements Callable<Integer> {
       signal.await();
     }
     return 0;
+  }
+
+  private Properties securityProperties() {
+    Properties props = new Properties();
+    if (authToken != null && !authToken.isBlank()) {
+      props.put(BackboneConfig.HTTP_AUTH_TOKEN_CONFIG, authToken);
+    }
+    if (clusterSecret != null && !clusterSecret.isBlank()) {
+      props.put(BackboneConfig.CLUSTER_SECRET_CONFIG, clusterSecret);
+    }
+    return props;
   }
 }

@@ -57,6 +57,26 @@ public final class BackboneConfig extends AbstractConfig {
           + " computes the assignment of stages with a queryable store; Backbone wraps it to"
           + " publish the routing table. Default: Backbone's rack-aware assignor.";
 
+  public static final String HTTP_MAX_SCAN_LIMIT_CONFIG = "backbone.http.max.scan.limit";
+  private static final String HTTP_MAX_SCAN_LIMIT_DOC =
+      "Most keys one page of a range or prefix scan may ask for (limit=); a larger limit is"
+          + " refused with 400 LIMIT_EXCEEDED.";
+
+  public static final String HTTP_MAX_BATCH_KEYS_CONFIG = "backbone.http.max.batch.keys";
+  private static final String HTTP_MAX_BATCH_KEYS_DOC =
+      "Most keys one batch get may name; more is refused with 400 LIMIT_EXCEEDED.";
+
+  public static final String HTTP_MAX_BODY_BYTES_CONFIG = "backbone.http.max.body.bytes";
+  private static final String HTTP_MAX_BODY_BYTES_DOC =
+      "Largest request body the HTTP API accepts; a larger one is refused with 413"
+          + " BODY_TOO_LARGE.";
+
+  public static final String HTTP_AUTH_TOKEN_CONFIG = "backbone.http.auth.token";
+  private static final String HTTP_AUTH_TOKEN_DOC =
+      "When set, every HTTP call but the health checks needs 'Authorization: Bearer <token>' (401"
+          + " without it, 403 with another token). The CLI's --auth-token or the"
+          + " BACKBONE_AUTH_TOKEN environment variable set it.";
+
   public static final String CLUSTER_SECRET_CONFIG = "backbone.cluster.secret";
   private static final int MIN_SECRET_LENGTH = 16;
   private static final String CLUSTER_SECRET_DOC =
@@ -173,6 +193,38 @@ public final class BackboneConfig extends AbstractConfig {
               "dev.backbone.assignment.RackAwareTaskAssignor",
               Importance.MEDIUM,
               ROUTING_DELEGATE_ASSIGNOR_CLASS_DOC)
+          .define(
+              HTTP_MAX_SCAN_LIMIT_CONFIG,
+              Type.INT,
+              1_000,
+              Range.between(1, 100_000),
+              Importance.LOW,
+              HTTP_MAX_SCAN_LIMIT_DOC)
+          .define(
+              HTTP_MAX_BATCH_KEYS_CONFIG,
+              Type.INT,
+              1_000,
+              Range.between(1, 100_000),
+              Importance.LOW,
+              HTTP_MAX_BATCH_KEYS_DOC)
+          .define(
+              HTTP_MAX_BODY_BYTES_CONFIG,
+              Type.INT,
+              1024 * 1024,
+              Range.between(1024, 256 * 1024 * 1024),
+              Importance.LOW,
+              HTTP_MAX_BODY_BYTES_DOC)
+          .define(
+              HTTP_AUTH_TOKEN_CONFIG,
+              Type.PASSWORD,
+              null,
+              (name, value) -> {
+                if (value != null && ((Password) value).value().isBlank()) {
+                  throw new ConfigException(name, "[hidden]", "must not be blank when set");
+                }
+              },
+              Importance.HIGH,
+              HTTP_AUTH_TOKEN_DOC)
           .define(
               CLUSTER_SECRET_CONFIG,
               Type.PASSWORD,
@@ -355,6 +407,27 @@ public final class BackboneConfig extends AbstractConfig {
   /** {@link #ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG}. */
   public String routingDelegateAssignorClass() {
     return getString(ROUTING_DELEGATE_ASSIGNOR_CLASS_CONFIG);
+  }
+
+  /** {@link #HTTP_MAX_SCAN_LIMIT_CONFIG}. */
+  public int httpMaxScanLimit() {
+    return getInt(HTTP_MAX_SCAN_LIMIT_CONFIG);
+  }
+
+  /** {@link #HTTP_MAX_BATCH_KEYS_CONFIG}. */
+  public int httpMaxBatchKeys() {
+    return getInt(HTTP_MAX_BATCH_KEYS_CONFIG);
+  }
+
+  /** {@link #HTTP_MAX_BODY_BYTES_CONFIG}. */
+  public int httpMaxBodyBytes() {
+    return getInt(HTTP_MAX_BODY_BYTES_CONFIG);
+  }
+
+  /** {@link #HTTP_AUTH_TOKEN_CONFIG}, if set. */
+  public Optional<String> httpAuthToken() {
+    Password token = getPassword(HTTP_AUTH_TOKEN_CONFIG);
+    return token == null ? Optional.empty() : Optional.of(token.value());
   }
 
   /** {@link #CLUSTER_SECRET_CONFIG}, if set. */

@@ -18,6 +18,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *     exactly as the producer did
  * @param toJson turns a stored value into something Jackson can write (a record, a map, a {@code
  *     JsonNode}, a string); it is called on the HTTP thread
+ * @param keyFormatter turns a stored key back into its text, the inverse of {@code keyParser}:
+ *     scans and batch reads name each key by it
  * @param <K> key type of the store
  * @param <V> value type of the store
  */
@@ -26,7 +28,8 @@ public record QueryableStore<K, V>(
     String stageName,
     Function<String, K> keyParser,
     Serializer<K> keySerializer,
-    Function<V, ?> toJson) {
+    Function<V, ?> toJson,
+    Function<K, String> keyFormatter) {
 
   /** Checks that every component is present. */
   public QueryableStore {
@@ -35,6 +38,25 @@ public record QueryableStore<K, V>(
     Objects.requireNonNull(keyParser, () -> "store '" + storeName + "' needs a key parser");
     Objects.requireNonNull(keySerializer, () -> "store '" + storeName + "' needs a key serializer");
     Objects.requireNonNull(toJson, () -> "store '" + storeName + "' needs a toJson function");
+    Objects.requireNonNull(keyFormatter, () -> "store '" + storeName + "' needs a key formatter");
+  }
+
+  /**
+   * A store whose keys read back as text with {@link String#valueOf(Object)}.
+   *
+   * @param storeName name of the store in the stage's topology
+   * @param stageName name of the stage whose topology holds the store
+   * @param keyParser turns the key of the URL into the store's key type
+   * @param keySerializer the serializer of the store's keys
+   * @param toJson turns a stored value into something Jackson can write
+   */
+  public QueryableStore(
+      String storeName,
+      String stageName,
+      Function<String, K> keyParser,
+      Serializer<K> keySerializer,
+      Function<V, ?> toJson) {
+    this(storeName, stageName, keyParser, keySerializer, toJson, String::valueOf);
   }
 
   /**
@@ -44,6 +66,11 @@ public record QueryableStore<K, V>(
   public static <V> QueryableStore<String, V> withStringKeys(
       String storeName, String stageName, Function<V, ?> toJson) {
     return new QueryableStore<>(
-        storeName, stageName, Function.identity(), new StringSerializer(), toJson);
+        storeName,
+        stageName,
+        Function.identity(),
+        new StringSerializer(),
+        toJson,
+        Function.identity());
   }
 }

@@ -50,10 +50,24 @@ public final class HttpProbe {
     return send(method, path, Map.of());
   }
 
-  private Reply send(String method, String path, Map<String, String> requestHeaders) {
+  /** POSTs a body to a well-formed path, with extra request headers. */
+  public Reply post(String path, String body, Map<String, String> headers) {
+    return send("POST", path, headers, HttpRequest.BodyPublishers.ofString(body));
+  }
+
+  /** Sends a body-less request with any method and extra headers to a well-formed path. */
+  public Reply send(String method, String path, Map<String, String> requestHeaders) {
+    return send(method, path, requestHeaders, HttpRequest.BodyPublishers.noBody());
+  }
+
+  private Reply send(
+      String method,
+      String path,
+      Map<String, String> requestHeaders,
+      HttpRequest.BodyPublisher body) {
     HttpRequest.Builder builder =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .method(method, HttpRequest.BodyPublishers.noBody())
+            .method(method, body)
             .timeout(TIMEOUT);
     requestHeaders.forEach(builder::header);
     HttpRequest request = builder.build();

@@ -1,6 +1,7 @@
 package dev.backbone.server.internals;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.config.BackboneConfig;
@@ -17,6 +18,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -64,6 +66,8 @@ public final class HttpApi implements AutoCloseable {
   private final ObjectMapper mapper = new ObjectMapper();
   private final PeerForwarder forwarder;
   private final KeyReadRouter router;
+  private final ScanRouter scans;
+  private final Optional<byte[]> authToken;
   private final SnapshotEndpoints snapshots;
   private final Javalin app;
 
@@ -93,10 +97,15 @@ public final class HttpApi implements AutoCloseable {
     stores.forEach(s -> byName.put(s.storeName(), s));
     this.stores = Collections.unmodifiableMap(byName);
     this.errors = new HttpErrors(config.retryAfterSeconds());
+    this.authToken = config.httpAuthToken().map(t -> t.getBytes(StandardCharsets.UTF_8));
     this.forwarder =
-        new PeerForwarder(node.nodeId(), Duration.ofMillis(config.httpForwardTimeoutMs()));
-    this.router =
-        new KeyReadRouter(node, new RoutingTableOwnerLookup(node), forwarder, this::endpoint);
+        new PeerForwarder(
+            node.nodeId(),
+            Duration.ofMillis(config.httpForwardTimeoutMs()),
+            config.httpAuthToken());
+    RoutingTableOwnerLookup owners = new RoutingTableOwnerLookup(node);
+    this.router = new KeyReadRouter(node, owners, forwarder, this::endpoint);
+    this.scans = new ScanRouter(node, owners, router, forwarder, mapper);
     this.app = createApp();
   }
 
@@ -107,6 +116,7 @@ public final class HttpApi implements AutoCloseable {
               c.showJavalinBanner = false;
               c.http.prefer405over404 = true;
               c.jsonMapper(new JavalinJackson(mapper, false));
+              c.http.maxRequestSize = config.httpMaxBodyBytes();
               c.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
               c.requestLogger.http(
                   (ctx, ms) ->
@@ -117,9 +127,15 @@ public final class HttpApi implements AutoCloseable {
                           (long) (ms * 1_000_000L)));
             });
     javalin.before(ctx -> ctx.header(PeerForwarder.SERVED_BY, node.nodeId()));
+    javalin.before(this::authorize);
+    javalin.before(this::checkBodySize);
     javalin.get("/v1/stores", this::listStores);
     javalin.get("/v1/stores/{store}/keys", ctx -> emptyKey(ctx));
     javalin.get("/v1/stores/{store}/keys/{key}", this::getKey);
+    javalin.post("/v1/stores/{store}/keys:batchGet", this::batchGet);
+    javalin.get("/v1/stores/{store}/range", this::range);
+    javalin.get("/v1/stores/{store}/prefix", ctx -> emptyKey(ctx));
+    javalin.get("/v1/stores/{store}/prefix/{prefix}", this::prefix);
     javalin.get("/v1/cluster", ctx -> ctx.json(ClusterView.of(node, booleanParam(ctx, "lags"))));
     javalin.get("/v1/routing", ctx -> ctx.json(RoutingView.of(node)));
     javalin.get("/metrics", this::scrape);
@@ -232,6 +248,229 @@ public final class HttpApi implements AutoCloseable {
       cause = cause.getCause();
     }
     return cause instanceof Exception e ? e : new IllegalStateException(cause);
+  }
+
+  /**
+   * With {@code backbone.http.auth.token} set, every call but the health checks and the internal
+   * snapshot transfer (which needs the cluster secret instead) must carry {@code Authorization:
+   * Bearer <token>}: none is 401, another token 403. The token is compared in constant time.
+   */
+  private void authorize(Context ctx) {
+    if (authToken.isEmpty()) {
+      return;
+    }
+    String path = ctx.path();
+    if (path.startsWith("/health/") || path.startsWith("/internal/")) {
+      return;
+    }
+    String header = ctx.header("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      ctx.header("WWW-Authenticate", "Bearer");
+      throw HttpErrors.fatal(
+          HttpErrors.UNAUTHORIZED,
+          "This node needs 'Authorization: Bearer <token>' (the node's --auth-token /"
+              + " BACKBONE_AUTH_TOKEN) on every call but /health.");
+    }
+    byte[] presented = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+    if (!MessageDigest.isEqual(presented, authToken.get())) {
+      throw HttpErrors.fatal(HttpErrors.FORBIDDEN, "The bearer token is not this node's token.");
+    }
+  }
+
+  /** A body larger than {@code backbone.http.max.body.bytes} is refused before it is read. */
+  private void checkBodySize(Context ctx) {
+    long length = ctx.req().getContentLengthLong();
+    if (length > config.httpMaxBodyBytes()) {
+      throw HttpErrors.fatal(HttpErrors.BODY_TOO_LARGE, bodyTooLarge(length));
+    }
+  }
+
+  private String bodyTooLarge(long length) {
+    return "The request body ("
+        + (length < 0 ? "more" : length + " bytes")
+        + ") is larger than "
+        + BackboneConfig.HTTP_MAX_BODY_BYTES_CONFIG
+        + " ("
+        + config.httpMaxBodyBytes()
+        + " bytes).";
+  }
+
+  /** {@code POST /v1/stores/{store}/keys:batchGet}: every key read as a single read would be. */
+  private void batchGet(Context ctx) {
+    QueryableStore<?, ?> store = store(ctx);
+    List<String> keys = batchKeys(ctx);
+    KeyReadRouter.ReadRequest request = readRequest(ctx);
+    List<CompletableFuture<Object>> results = new ArrayList<>(keys.size());
+    for (String key : keys) {
+      CompletableFuture<Object> result;
+      try {
+        KeyReadRouter.KeyRead read = router.read(store, key, request);
+        if (read instanceof KeyReadRouter.KeyRead.Local local) {
+          result = CompletableFuture.completedFuture(local.answer());
+        } else {
+          result =
+              ((KeyReadRouter.KeyRead.Relayed) read)
+                  .answer()
+                  .thenApply(answer -> relayedItem(key, answer));
+        }
+      } catch (RuntimeException e) {
+        result = CompletableFuture.failedFuture(e);
+      }
+      results.add(result.exceptionally(failure -> failedItem(store, key, unwrap(failure))));
+    }
+    ctx.future(
+        () ->
+            CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+                .handle(
+                    (done, failure) -> {
+                      List<Object> items = results.stream().map(CompletableFuture::join).toList();
+                      ctx.json(new BatchAnswer(store.storeName(), node.nodeId(), items));
+                      return null;
+                    }));
+  }
+
+  private List<String> batchKeys(Context ctx) {
+    JsonNode body;
+    try {
+      body = mapper.readTree(ctx.bodyAsBytes());
+    } catch (IOException e) {
+      throw HttpErrors.fatal(
+          HttpErrors.BAD_REQUEST,
+          "The body of a batch get is JSON {\"keys\": [\"k1\", \"k2\", ...]}; it is not JSON.");
+    }
+    JsonNode keys = body == null ? null : body.get("keys");
+    if (keys == null || !keys.isArray()) {
+      throw HttpErrors.fatal(
+          HttpErrors.BAD_REQUEST,
+          "The body of a batch get is JSON {\"keys\": [\"k1\", \"k2\", ...]}; it has no"
+              + " 'keys' array.");
+    }
+    if (keys.size() > config.httpMaxBatchKeys()) {
+      throw HttpErrors.fatal(
+          HttpErrors.LIMIT_EXCEEDED,
+          "A batch get names at most "
+              + config.httpMaxBatchKeys()
+              + " keys ("
+              + BackboneConfig.HTTP_MAX_BATCH_KEYS_CONFIG
+              + "); this one names "
+              + keys.size()
+              + ".");
+    }
+    List<String> out = new ArrayList<>(keys.size());
+    for (JsonNode key : keys) {
+      if (!key.isTextual()) {
+        throw HttpErrors.fatal(
+            HttpErrors.BAD_REQUEST, "Every key of a batch get is a JSON string, not " + key + ".");
+      }
+      out.add(KeyCodec.checkLength(key.asText()));
+    }
+    return out;
+  }
+
+  private Object relayedItem(String key, PeerForwarder.ForwardedAnswer answer) {
+    try {
+      return mapper.readTree(answer.body());
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "A peer answered the read of key '"
+              + KeyCodec.abbreviate(key)
+              + "' with a body that is not JSON",
+          e);
+    }
+  }
+
+  private Object failedItem(QueryableStore<?, ?> store, String key, Exception failure) {
+    ApiError error = errors.toApiError(failure);
+    if (error.status() == 500) {
+      log.error("batch get of store '{}': {}", store.storeName(), error.message(), failure);
+    }
+    return new BatchError(
+        new ApiError.Detail(error.code(), error.message()), store.storeName(), key, error.status());
+  }
+
+  private void range(Context ctx) {
+    QueryableStore<?, ?> store = store(ctx);
+    scan(
+        ctx,
+        store,
+        new ScanRouter.ScanSpec(
+            Optional.ofNullable(ctx.queryParam("from")).filter(s -> !s.isEmpty()),
+            Optional.ofNullable(ctx.queryParam("to")).filter(s -> !s.isEmpty()),
+            Optional.empty()));
+  }
+
+  private void prefix(Context ctx) {
+    QueryableStore<?, ?> store = store(ctx);
+    String prefix = KeyCodec.decode(rawKeySegment(ctx));
+    scan(
+        ctx,
+        store,
+        new ScanRouter.ScanSpec(Optional.empty(), Optional.empty(), Optional.of(prefix)));
+  }
+
+  private void scan(Context ctx, QueryableStore<?, ?> store, ScanRouter.ScanSpec spec) {
+    int limit = limitParam(ctx);
+    Optional<String> cursor =
+        Optional.ofNullable(ctx.queryParam("cursor")).filter(s -> !s.isEmpty());
+    ScanRouter.ScanRequest request =
+        new ScanRouter.ScanRequest(spec, limit, cursor, readRequest(ctx));
+    String partition = ctx.queryParam("partition");
+    CompletableFuture<?> page =
+        partition == null
+            ? scans.scan(store, request)
+            : scans.scanPartition(
+                store, intParam("partition", partition, 0, Integer.MAX_VALUE), request);
+    ctx.future(
+        () ->
+            page.handle(
+                (answer, failure) -> {
+                  if (failure != null) {
+                    fail(unwrap(failure), ctx);
+                  } else {
+                    ctx.json(answer);
+                  }
+                  return null;
+                }));
+  }
+
+  private int limitParam(Context ctx) {
+    String value = ctx.queryParam("limit");
+    if (value == null || value.isEmpty()) {
+      return Math.min(DEFAULT_SCAN_LIMIT, config.httpMaxScanLimit());
+    }
+    int limit = intParam("limit", value, 1, Integer.MAX_VALUE);
+    if (limit > config.httpMaxScanLimit()) {
+      throw HttpErrors.fatal(
+          HttpErrors.LIMIT_EXCEEDED,
+          "limit is at most "
+              + config.httpMaxScanLimit()
+              + " ("
+              + BackboneConfig.HTTP_MAX_SCAN_LIMIT_CONFIG
+              + "), not "
+              + limit
+              + "; page through larger scans with the cursor.");
+    }
+    return limit;
+  }
+
+  private static int intParam(String name, String value, int min, int max) {
+    try {
+      int parsed = Integer.parseInt(value.trim());
+      if (parsed >= min && parsed <= max) {
+        return parsed;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw HttpErrors.fatal(
+        HttpErrors.BAD_REQUEST,
+        name
+            + " is a whole number from "
+            + min
+            + (max == Integer.MAX_VALUE ? " up" : " to " + max)
+            + ", not '"
+            + KeyCodec.abbreviate(value)
+            + "'.");
   }
 
   /** A query parameter that is absent (false), {@code true} or {@code false}; else 400. */
@@ -368,6 +607,29 @@ public final class HttpApi implements AutoCloseable {
       response.getOutputStream().write(json(error));
     }
   }
+
+  /** Keys per scan page when the call names no {@code limit}. */
+  static final int DEFAULT_SCAN_LIMIT = 100;
+
+  /**
+   * {@code POST /v1/stores/{store}/keys:batchGet}.
+   *
+   * @param store the store
+   * @param node the node that gathered the answers
+   * @param results one per key, in the order asked: the key read's answer (value, or {@code
+   *     KEY_NOT_FOUND}), or the error that kept it from being read
+   */
+  record BatchAnswer(String store, String node, List<Object> results) {}
+
+  /**
+   * A key a batch get could not read.
+   *
+   * @param error its code and message
+   * @param store the store
+   * @param key the key
+   * @param status the status a single read of it would have had
+   */
+  record BatchError(ApiError.Detail error, String store, String key, int status) {}
 
   /**
    * {@code GET /v1/stores}.

@@ -28,6 +28,21 @@ public final class HttpErrors {
   /** A position token could not be decoded. */
   public static final String BAD_POSITION = "BAD_POSITION";
 
+  /** A scan cursor could not be decoded, or belongs to another scan. */
+  public static final String BAD_CURSOR = "BAD_CURSOR";
+
+  /** A request asks for more than a configured limit allows (scan limit, batch size). */
+  public static final String LIMIT_EXCEEDED = "LIMIT_EXCEEDED";
+
+  /** The request body is larger than {@code backbone.http.max.body.bytes}. */
+  public static final String BODY_TOO_LARGE = "BODY_TOO_LARGE";
+
+  /** No credentials where the endpoint needs them. */
+  public static final String UNAUTHORIZED = "UNAUTHORIZED";
+
+  /** Wrong credentials. */
+  public static final String FORBIDDEN = "FORBIDDEN";
+
   /** The store is not served by this application. */
   public static final String STORE_NOT_FOUND = "STORE_NOT_FOUND";
 
@@ -73,13 +88,16 @@ public final class HttpErrors {
           Map.entry(BAD_KEY, 400),
           Map.entry(BAD_REQUEST, 400),
           Map.entry(BAD_POSITION, 400),
-          Map.entry("UNAUTHORIZED", 401),
-          Map.entry("FORBIDDEN", 403),
+          Map.entry(BAD_CURSOR, 400),
+          Map.entry(LIMIT_EXCEEDED, 400),
+          Map.entry(UNAUTHORIZED, 401),
+          Map.entry(FORBIDDEN, 403),
           Map.entry(STORE_NOT_FOUND, 404),
           Map.entry(KEY_NOT_FOUND, 404),
           Map.entry(NOT_FOUND, 404),
           Map.entry("SNAPSHOT_FILE_UNKNOWN", 404),
           Map.entry(METHOD_NOT_ALLOWED, 405),
+          Map.entry(BODY_TOO_LARGE, 413),
           Map.entry("CONFLICT", 409),
           Map.entry(URI_TOO_LONG, 414));
 
@@ -144,6 +162,12 @@ public final class HttpErrors {
               OptionalInt.empty());
       case 404 -> new ApiError(404, NOT_FOUND, message, OptionalInt.empty());
       case 405 -> new ApiError(405, METHOD_NOT_ALLOWED, message, OptionalInt.empty());
+      case 413 ->
+          new ApiError(
+              413,
+              BODY_TOO_LARGE,
+              "The request body is larger than the node accepts (backbone.http.max.body.bytes).",
+              OptionalInt.empty());
       case 414 ->
           new ApiError(
               414,

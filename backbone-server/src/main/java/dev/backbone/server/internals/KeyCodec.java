@@ -84,6 +84,30 @@ public final class KeyCodec {
   }
 
   /**
+   * Checks a key that did not come in a path segment (a batch get's body): not empty, valid
+   * Unicode, at most {@link #MAX_KEY_BYTES} bytes of UTF-8.
+   *
+   * @return the key
+   * @throws dev.backbone.errors.FatalBackboneException {@code BAD_KEY} otherwise
+   */
+  public static String checkLength(String key) {
+    if (key.isEmpty()) {
+      throw HttpErrors.fatal(HttpErrors.BAD_KEY, "A key is empty; keys have at least one byte.");
+    }
+    int bytes;
+    try {
+      bytes = utf8(key).remaining();
+    } catch (CharacterCodingException e) {
+      throw HttpErrors.fatal(
+          HttpErrors.BAD_KEY, "The key '" + abbreviate(key) + "' is not a valid Unicode string.");
+    }
+    if (bytes > MAX_KEY_BYTES) {
+      throw tooLong(key);
+    }
+    return key;
+  }
+
+  /**
    * Percent-encodes a key as one path segment: every byte of its UTF-8 form except the RFC 3986
    * unreserved characters.
    *
@@ -92,12 +116,7 @@ public final class KeyCodec {
   public static String encode(String key) {
     ByteBuffer utf8;
     try {
-      utf8 =
-          StandardCharsets.UTF_8
-              .newEncoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .encode(CharBuffer.wrap(key));
+      utf8 = utf8(key);
     } catch (CharacterCodingException e) {
       throw new IllegalArgumentException("key is not a valid Unicode string", e);
     }
@@ -111,6 +130,15 @@ public final class KeyCodec {
       }
     }
     return out.toString();
+  }
+
+  /** The key's UTF-8 bytes; refuses a string that is not valid Unicode (a lone surrogate). */
+  private static ByteBuffer utf8(String key) throws CharacterCodingException {
+    return StandardCharsets.UTF_8
+        .newEncoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .encode(CharBuffer.wrap(key));
   }
 
   private static boolean isUnreserved(int b) {

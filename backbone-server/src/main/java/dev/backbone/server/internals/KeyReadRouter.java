@@ -103,19 +103,53 @@ final class KeyReadRouter {
       QueryableStore<K, V> store, String keyText, ReadRequest request) {
     K key = parseKey(store, keyText);
     RunningStage stage = usableStage(node, store, request.staleOk());
-    KafkaStreams streams = stage.streams();
     KeyOwner owner = owners.ownerOf(store, key);
-    TaskId task = owner.task();
-    boolean running = streams.state() == KafkaStreams.State.RUNNING;
-    LocalTasks local = LocalTasks.of(streams);
     LocalReplicaReader.LocalRead<K, V> read =
         new LocalReplicaReader.LocalRead<>(
             store, stage, keyText, key, owner, request.staleOk(), request.minPosition());
-    if (running && local.active().contains(task)) {
+    Placement placement = place(stage, store, owner, request);
+    if (placement instanceof Placement.LocalActive) {
       return replicas.readActive(read);
     }
+    if (placement instanceof Placement.LocalStale stale) {
+      return replicas.readStale(read, stale.active());
+    }
+    Placement.Remote remote = (Placement.Remote) placement;
+    List<String> params = readParams(request);
+    String path =
+        "/v1/stores/"
+            + KeyCodec.encode(store.storeName())
+            + "/keys/"
+            + KeyCodec.encode(keyText)
+            + (params.isEmpty() ? "" : "?" + String.join("&", params));
+    return new KeyRead.Relayed(
+        forwarder.get(remote.target().endpoint().orElseThrow(), path, remote.headers()));
+  }
+
+  /** The reader of this node's local replicas. */
+  LocalReplicaReader replicas() {
+    return replicas;
+  }
+
+  /**
+   * Where a read of one partition is answered: by this node's active replica, by a replica here
+   * marked stale, or by a peer (the task's active, or for a {@code staleOk} read a standby when the
+   * active is unreachable), under the hop rules of this class.
+   *
+   * @throws dev.backbone.errors.RetriableBackboneException {@code REBALANCING} when no node can
+   *     answer right now
+   */
+  Placement place(
+      RunningStage stage, QueryableStore<?, ?> store, KeyOwner owner, ReadRequest request) {
+    KafkaStreams streams = stage.streams();
+    TaskId task = owner.task();
+    boolean running = streams.state() == KafkaStreams.State.RUNNING;
+    LocalTasks local = LocalTasks.of(streams);
+    if (running && local.active().contains(task)) {
+      return new Placement.LocalActive();
+    }
     if (request.staleOk() && (local.active().contains(task) || local.standby().contains(task))) {
-      return replicas.readStale(read, local.active().contains(task));
+      return new Placement.LocalStale(local.active().contains(task));
     }
     Optional<KeyOwner.Replica> active = owner.active();
     if (active.isPresent() && active.get().nodeId().equals(node.nodeId())) {
@@ -162,24 +196,44 @@ final class KeyReadRouter {
               + task
               + active.map(a -> " (" + a.nodeId() + " is " + a.state() + ")").orElse(""));
     }
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put(PeerForwarder.ROUTING_GENERATION, Long.toString(owner.generation()));
+    headers.put(PeerForwarder.HOPS, Integer.toString(request.hops() + 1));
+    return new Placement.Remote(target, headers);
+  }
+
+  /** The query parameters that carry a read's consistency choices on to a peer. */
+  static List<String> readParams(ReadRequest request) {
     List<String> params = new ArrayList<>();
     if (request.staleOk()) {
       params.add("staleOk=true");
     }
     request.minPosition().ifPresent(p -> params.add("minPosition=" + PositionTokens.encode(p)));
-    String path =
-        "/v1/stores/"
-            + KeyCodec.encode(store.storeName())
-            + "/keys/"
-            + KeyCodec.encode(keyText)
-            + (params.isEmpty() ? "" : "?" + String.join("&", params));
-    Map<String, String> headers = new LinkedHashMap<>();
-    headers.put(PeerForwarder.ROUTING_GENERATION, Long.toString(owner.generation()));
-    headers.put(PeerForwarder.HOPS, Integer.toString(request.hops() + 1));
-    return new KeyRead.Relayed(forwarder.get(target.endpoint().orElseThrow(), path, headers));
+    return params;
   }
 
-  private static <K> K parseKey(QueryableStore<K, ?> store, String keyText) {
+  /** Where a read of one partition is answered; see {@link #place}. */
+  sealed interface Placement {
+    /** By this node's active replica, if it is caught up. */
+    record LocalActive() implements Placement {}
+
+    /**
+     * By a replica on this node, marked stale.
+     *
+     * @param active whether it is the active replica (not caught up) rather than a standby
+     */
+    record LocalStale(boolean active) implements Placement {}
+
+    /**
+     * By a peer.
+     *
+     * @param target the peer
+     * @param headers the forwarding headers to send
+     */
+    record Remote(KeyOwner.Replica target, Map<String, String> headers) implements Placement {}
+  }
+
+  static <K> K parseKey(QueryableStore<K, ?> store, String keyText) {
     String why;
     try {
       K key = store.keyParser().apply(keyText);

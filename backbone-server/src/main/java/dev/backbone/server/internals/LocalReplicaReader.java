@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.LagInfo;
@@ -14,9 +15,11 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.query.FailureReason;
 import org.apache.kafka.streams.query.KeyQuery;
 import org.apache.kafka.streams.query.Position;
+import org.apache.kafka.streams.query.Query;
 import org.apache.kafka.streams.query.QueryResult;
 import org.apache.kafka.streams.query.StateQueryRequest;
 import org.apache.kafka.streams.query.StateQueryResult;
+import org.apache.kafka.streams.state.KeyValueIterator;
 
 /**
  * Reads a key from the replica this node holds and says what the answer is worth: current (the
@@ -54,53 +57,79 @@ final class LocalReplicaReader {
    * {@code RESTORING}, or for a {@code staleOk} read the same answer marked stale with its lag.
    */
   <K, V> KeyReadRouter.KeyRead readActive(LocalRead<K, V> read) {
-    RestoreTracker.Replica before = read.replica();
-    Optional<QueryResult<V>> result = query(read, true);
-    RestoreTracker.Replica after = read.replica();
+    Served<V> served =
+        serveActive(read.target(), KeyQuery.<K, V>withKey(read.key()), Function.<V>identity());
+    return answer(read, served);
+  }
+
+  /** A {@code staleOk} read of whichever replica this node holds, marked stale with its lag. */
+  <K, V> KeyReadRouter.KeyRead readStale(LocalRead<K, V> read, boolean active) {
+    return answer(
+        read,
+        serveStale(
+            read.target(), KeyQuery.<K, V>withKey(read.key()), Function.<V>identity(), active));
+  }
+
+  /**
+   * Runs a query on the local active replica of a partition, with the guarantee of {@link
+   * #readActive}: {@code consume} turns the raw result into what the caller keeps (an iterator is
+   * read and closed there) before the replica is looked at again, so the answer is fresh only if
+   * the replica stayed caught up for the whole read.
+   */
+  <K, V, R, T> Served<T> serveActive(Target<K, V> target, Query<R> query, Function<R, T> consume) {
+    RestoreTracker.Replica before = target.replica();
+    Optional<QueryResult<R>> result = query(target, query, true);
     if (result.isEmpty()) {
-      if (read.staleOk()) {
-        return readStale(read, true);
+      if (target.staleOk()) {
+        return serveStale(target, query, consume, true);
       }
       throw KeyReadRouter.rebalancing(
-          read.store(),
+          target.store(),
           "partition "
-              + read.partition()
+              + target.partition()
               + " is not active here right now (its thread is not running, or the task moved)");
     }
+    T kept = consume.apply(result.get().getResult());
+    RestoreTracker.Replica after = target.replica();
+    Position position = result.get().getPosition();
     boolean fresh = before != null && before.caughtUp() && before.equals(after);
     if (fresh) {
-      return answer(read, result.get(), read.staleOk() ? Boolean.FALSE : null, null);
+      return new Served<>(kept, position, target.staleOk() ? Boolean.FALSE : null, null);
     }
-    if (!read.staleOk()) {
+    if (!target.staleOk()) {
       throw HttpErrors.retriable(
           HttpErrors.RESTORING,
           "Store '"
-              + read.store().storeName()
+              + target.store().storeName()
               + "' partition "
-              + read.partition()
+              + target.partition()
               + " is restoring on this node, its active replica ("
               + describe(after)
               + "); it answers once caught up. Retry after the Retry-After delay, or pass"
               + " staleOk=true to read it as it is now.");
     }
-    return answer(read, result.get(), Boolean.TRUE, after == null ? -1L : after.lag());
+    return new Served<>(kept, position, Boolean.TRUE, after == null ? -1L : after.lag());
   }
 
-  /** A {@code staleOk} read of whichever replica this node holds, marked stale with its lag. */
-  <K, V> KeyReadRouter.KeyRead readStale(LocalRead<K, V> read, boolean active) {
-    QueryResult<V> result =
-        query(read, false)
+  /**
+   * Runs a query on whichever replica of a partition this node holds, marked stale with its lag.
+   */
+  <K, V, R, T> Served<T> serveStale(
+      Target<K, V> target, Query<R> query, Function<R, T> consume, boolean active) {
+    QueryResult<R> result =
+        query(target, query, false)
             .orElseThrow(
                 () ->
                     KeyReadRouter.rebalancing(
-                        read.store(),
-                        "partition " + read.partition() + " is not hosted here right now"));
-    RestoreTracker.Replica replica = read.replica();
+                        target.store(),
+                        "partition " + target.partition() + " is not hosted here right now"));
+    T kept = consume.apply(result.getResult());
+    RestoreTracker.Replica replica = target.replica();
     long lag =
         active && replica != null && replica.phase() == RestoreTracker.Phase.RESTORING
             ? replica.lag()
-            : lag(read.stage().streams(), read.store().storeName(), read.partition());
-    return answer(read, result, Boolean.TRUE, lag);
+            : lag(target.stage().streams(), target.store().storeName(), target.partition());
+    return new Served<>(kept, result.getPosition(), Boolean.TRUE, lag);
   }
 
   /**
@@ -109,17 +138,19 @@ final class LocalReplicaReader {
    * ({@code READ_COMMITTED}, and past the record cache, which the stage runs without: see {@link
    * StageProperties}).
    */
-  private <K, V> Optional<QueryResult<V>> query(LocalRead<K, V> read, boolean requireActive) {
-    int partition = read.partition();
-    KeyQuery<K, V> keyQuery = KeyQuery.withKey(read.key());
-    if (read.stage().exactlyOnce()) {
-      keyQuery = keyQuery.skipCache();
+  private <K, V, R> Optional<QueryResult<R>> query(
+      Target<K, V> target, Query<R> query, boolean requireActive) {
+    int partition = target.partition();
+    if (target.stage().exactlyOnce() && query instanceof KeyQuery<?, ?> keyQuery) {
+      @SuppressWarnings("unchecked")
+      Query<R> uncached = (Query<R>) keyQuery.skipCache();
+      query = uncached;
     }
-    StateQueryRequest<V> request =
-        StateQueryRequest.inStore(read.store().storeName())
-            .withQuery(keyQuery)
+    StateQueryRequest<R> request =
+        StateQueryRequest.inStore(target.store().storeName())
+            .withQuery(query)
             .withPartitions(Set.of(partition));
-    if (read.stage().exactlyOnce()) {
+    if (target.stage().exactlyOnce()) {
       request = request.withIsolationLevel(IsolationLevel.READ_COMMITTED);
     }
     if (requireActive) {
@@ -128,32 +159,33 @@ final class LocalReplicaReader {
     // The bound is checked here, on the answer's position, not passed as a PositionBound: Kafka
     // Streams drops the bound of a requireActive() request (KafkaStreams#query, 4.4.0, queries
     // the store with PositionBound.unbounded() then).
-    RestoreTracker.Replica before = read.replica();
+    RestoreTracker.Replica before = target.replica();
     long deadline = System.nanoTime() + MIN_POSITION_WAIT.toNanos();
-    QueryResult<V> partitionResult;
+    QueryResult<R> partitionResult;
     while (true) {
-      StateQueryResult<V> result;
+      StateQueryResult<R> result;
       try {
-        result = read.stage().streams().query(request);
+        result = target.stage().streams().query(request);
       } catch (InvalidStateStoreException e) {
         throw KeyReadRouter.rebalancing(
-            read.store(), "the local store is not queryable (" + e.getMessage() + ")");
+            target.store(), "the local store is not queryable (" + e.getMessage() + ")");
       }
       partitionResult = result.getPartitionResults().get(partition);
       if (partitionResult == null) {
         return Optional.empty();
       }
       if (partitionResult.isFailure()
-          || read.minPosition().isEmpty()
-          || reaches(partitionResult.getPosition(), read.minPosition().get(), partition)) {
+          || target.minPosition().isEmpty()
+          || reaches(partitionResult.getPosition(), target.minPosition().get(), partition)) {
         break;
       }
+      closeIfIterator(partitionResult.getResult());
       // Behind the token: the replica catches up as it processes or restores; wait a little.
       if (System.nanoTime() >= deadline) {
         throw HttpErrors.retriable(
             HttpErrors.POSITION_NOT_REACHED,
             "Store '"
-                + read.store().storeName()
+                + target.store().storeName()
                 + "' partition "
                 + partition
                 + " on this node has not reached the requested minPosition within "
@@ -165,7 +197,7 @@ final class LocalReplicaReader {
         Thread.sleep(MIN_POSITION_POLL.toMillis());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw KeyReadRouter.rebalancing(read.store(), "the read was interrupted");
+        throw KeyReadRouter.rebalancing(target.store(), "the read was interrupted");
       }
     }
     if (partitionResult.isFailure()) {
@@ -173,14 +205,16 @@ final class LocalReplicaReader {
       if (reason == FailureReason.NOT_ACTIVE || reason == FailureReason.NOT_PRESENT) {
         return Optional.empty();
       }
-      if (reason == FailureReason.STORE_EXCEPTION && !Objects.equals(before, read.replica())) {
+      if (reason == FailureReason.STORE_EXCEPTION && !Objects.equals(before, target.replica())) {
         // The store was closed or reopened under the query: a hand-over, not a bug.
         throw KeyReadRouter.rebalancing(
-            read.store(), "partition " + partition + " was closed or reopened during the read");
+            target.store(), "partition " + partition + " was closed or reopened during the read");
       }
       throw new IllegalStateException(
-          "IQv2 key query on store '"
-              + read.store().storeName()
+          "IQv2 "
+              + query.getClass().getSimpleName()
+              + " on store '"
+              + target.store().storeName()
               + "' partition "
               + partition
               + " failed: "
@@ -191,19 +225,25 @@ final class LocalReplicaReader {
     return Optional.of(partitionResult);
   }
 
+  private static void closeIfIterator(Object result) {
+    if (result instanceof KeyValueIterator<?, ?> iterator) {
+      iterator.close();
+    }
+  }
+
   /** Whether a read that saw {@code seen} reflects {@code wanted} for this partition. */
   static boolean reaches(Position seen, Position wanted, int partition) {
     return PositionBounds.permits(seen, wanted, partition);
   }
 
-  /** The answer to a read: the value, or a 404 that says as much about what it saw. */
-  private <K, V> KeyReadRouter.KeyRead answer(
-      LocalRead<K, V> read, QueryResult<V> result, Boolean stale, Long lag) {
-    Position position = result.getPosition();
+  /** The answer to a key read: the value, or a 404 that says as much about what it saw. */
+  private <K, V> KeyReadRouter.KeyRead answer(LocalRead<K, V> read, Served<V> served) {
+    Position position = served.position();
     String token = PositionTokens.encode(position == null ? Position.emptyPosition() : position);
     QueryableStore<K, V> store = read.store();
-    Long shownLag = Boolean.TRUE.equals(stale) ? lag : null;
-    V value = result.getResult();
+    Boolean stale = served.stale();
+    Long shownLag = Boolean.TRUE.equals(stale) ? served.lag() : null;
+    V value = served.result();
     ApiError.Detail missing =
         value != null
             ? null
@@ -255,7 +295,7 @@ final class LocalReplicaReader {
   }
 
   /**
-   * What a local read works on.
+   * What a local key read works on.
    *
    * @param store the store
    * @param stage its stage on this node
@@ -263,6 +303,7 @@ final class LocalReplicaReader {
    * @param key the parsed key
    * @param owner the key's task and owner by the routing table
    * @param staleOk whether the caller accepts a stale answer
+   * @param minPosition the position the answer must reflect at least, if any
    */
   record LocalRead<K, V>(
       QueryableStore<K, V> store,
@@ -276,8 +317,38 @@ final class LocalReplicaReader {
       return owner.partition();
     }
 
-    RestoreTracker.Replica replica() {
-      return stage.restores().replica(store.storeName(), owner.partition());
+    Target<K, V> target() {
+      return new Target<>(store, stage, owner.partition(), staleOk, minPosition);
     }
   }
+
+  /**
+   * The local replica a query runs on and what the caller accepts of it.
+   *
+   * @param store the store
+   * @param stage its stage on this node
+   * @param partition the store partition
+   * @param staleOk whether the caller accepts a stale answer
+   * @param minPosition the position the answer must reflect at least, if any
+   */
+  record Target<K, V>(
+      QueryableStore<K, V> store,
+      RunningStage stage,
+      int partition,
+      boolean staleOk,
+      Optional<Position> minPosition) {
+    RestoreTracker.Replica replica() {
+      return stage.restores().replica(store.storeName(), partition);
+    }
+  }
+
+  /**
+   * What a query gave and what it is worth.
+   *
+   * @param result what the caller kept of the result
+   * @param position the position of exactly the state read
+   * @param stale for a {@code staleOk} read whether it may be behind; absent otherwise
+   * @param lag for a stale answer the replica's lag (-1 if unknown); absent otherwise
+   */
+  record Served<T>(T result, Position position, Boolean stale, Long lag) {}
 }

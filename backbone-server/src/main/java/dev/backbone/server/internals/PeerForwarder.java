@@ -64,10 +64,12 @@ final class PeerForwarder implements AutoCloseable {
   private final String nodeId;
   private final Duration timeout;
   private final HttpClient client;
+  private final Optional<String> authorization;
 
-  PeerForwarder(String nodeId, Duration timeout) {
+  PeerForwarder(String nodeId, Duration timeout, Optional<String> authToken) {
     this.nodeId = nodeId;
     this.timeout = timeout;
+    this.authorization = authToken.map(t -> "Bearer " + t);
     QueuedThreadPool threads = new QueuedThreadPool(16, 2);
     threads.setName("backbone-forward-" + nodeId);
     threads.setDaemon(true);
@@ -104,6 +106,7 @@ final class PeerForwarder implements AutoCloseable {
                 h -> {
                   h.put(HttpHeader.ACCEPT, "application/json");
                   h.put(FORWARDED_BY, nodeId);
+                  authorization.ifPresent(a -> h.put(HttpHeader.AUTHORIZATION, a));
                   headers.forEach(h::put);
                 });
     CompletableFuture<ForwardedAnswer> answer = new CompletableFuture<>();

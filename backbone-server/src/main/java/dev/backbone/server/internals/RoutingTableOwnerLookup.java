@@ -26,6 +26,62 @@ final class RoutingTableOwnerLookup implements KeyOwnerLookup {
 
   @Override
   public <K> KeyOwner ownerOf(QueryableStore<K, ?> store, K key) {
+    Routed routed = routed(store);
+    byte[] serialized =
+        store
+            .keySerializer()
+            .serialize(routed.stage().topology().sourceTopicOf(routed.subtopology()), key);
+    TaskId task =
+        routed
+            .table()
+            .taskOf(routed.subtopology(), serialized)
+            .orElseThrow(() -> noTasks(store, routed));
+    return owner(routed, task);
+  }
+
+  @Override
+  public <K> byte[] serializedKey(QueryableStore<K, ?> store, K key) {
+    Routed routed = routed(store);
+    return store
+        .keySerializer()
+        .serialize(routed.stage().topology().sourceTopicOf(routed.subtopology()), key);
+  }
+
+  @Override
+  public KeyOwner ownerOfPartition(QueryableStore<?, ?> store, int partition) {
+    Routed routed = routed(store);
+    int count = count(store, routed);
+    if (partition < 0 || partition >= count) {
+      throw HttpErrors.fatal(
+          HttpErrors.BAD_REQUEST,
+          "Store '"
+              + store.storeName()
+              + "' has partitions 0.."
+              + (count - 1)
+              + " (routing table generation "
+              + routed.table().generation()
+              + "), not "
+              + partition
+              + ".");
+    }
+    return owner(routed, new TaskId(routed.subtopology(), partition));
+  }
+
+  @Override
+  public int partitionCount(QueryableStore<?, ?> store) {
+    Routed routed = routed(store);
+    return count(store, routed);
+  }
+
+  private static int count(QueryableStore<?, ?> store, Routed routed) {
+    Integer count = routed.table().partitionCounts().get(routed.subtopology());
+    if (count == null) {
+      throw noTasks(store, routed);
+    }
+    return count;
+  }
+
+  private Routed routed(QueryableStore<?, ?> store) {
     RunningStage stage =
         node.stage(store.stageName())
             .orElseThrow(() -> KeyReadRouter.rebalancing(store, "its stage has not started yet"));
@@ -42,29 +98,43 @@ final class RoutingTableOwnerLookup implements KeyOwnerLookup {
       throw new IllegalStateException(
           "store '" + store.storeName() + "' is in no subtopology of stage " + store.stageName());
     }
-    byte[] serialized =
-        store
-            .keySerializer()
-            .serialize(stage.topology().sourceTopicOf(subtopology.getAsInt()), key);
-    TaskId task =
+    return new Routed(stage, table, cache.membership(), subtopology.getAsInt());
+  }
+
+  private static RuntimeException noTasks(QueryableStore<?, ?> store, Routed routed) {
+    return KeyReadRouter.rebalancing(
+        store,
+        "routing table generation "
+            + routed.table().generation()
+            + " has no task of subtopology "
+            + routed.subtopology());
+  }
+
+  private static KeyOwner owner(Routed routed, TaskId task) {
+    RoutingTable table = routed.table();
+    TaskRoute route =
         table
-            .taskOf(subtopology.getAsInt(), serialized)
+            .route(task)
             .orElseThrow(
                 () ->
-                    KeyReadRouter.rebalancing(
-                        store,
-                        "routing table generation "
+                    HttpErrors.retriable(
+                        HttpErrors.REBALANCING,
+                        "Routing table generation "
                             + table.generation()
-                            + " has no task of subtopology "
-                            + subtopology.getAsInt()));
-    TaskRoute route = table.route(task).orElseThrow();
-    Membership membership = cache.membership();
+                            + " has no route for task "
+                            + task
+                            + "; retry after the Retry-After delay."));
+    Membership membership = routed.membership();
     return new KeyOwner(
         task,
         table.generation(),
         route.active().map(p -> replica(table, membership, p)),
         route.standbys().stream().map(p -> replica(table, membership, p)).toList());
   }
+
+  /** One consistent look at the routing of a store's stage. */
+  private record Routed(
+      RunningStage stage, RoutingTable table, Membership membership, int subtopology) {}
 
   private static KeyOwner.Replica replica(RoutingTable table, Membership membership, UUID process) {
     RoutedMember routed =

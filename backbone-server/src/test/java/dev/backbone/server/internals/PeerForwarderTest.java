@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +25,8 @@ class PeerForwarderTest {
       throws Exception {
     List<Socket> held = Collections.synchronizedList(new ArrayList<>());
     try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        PeerForwarder forwarder = new PeerForwarder("node-x", Duration.ofMillis(300))) {
+        PeerForwarder forwarder =
+            new PeerForwarder("node-x", Duration.ofMillis(300), Optional.empty())) {
       Thread acceptor =
           new Thread(
               () -> {
