@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
       BenchCommand.Assignor.class,
       BenchCommand.AssignmentSize.class,
       BenchCommand.SnapshotTime.class,
-      BenchCommand.Bootstrap.class
+      BenchCommand.Bootstrap.class,
+      BenchCommand.Query.class
     })
 final class BenchCommand implements Runnable {
   @Spec private CommandLine.Model.CommandSpec spec;
@@ -99,6 +100,66 @@ final class BenchCommand implements Runnable {
       }
       ThroughputBenchmark.run(
           new ThroughputBenchmark.Spec(events, customers, partitions, guarantees, stores, timeout),
+          System.out);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "query",
+      mixinStandardHelpOptions = true,
+      description = {
+        "HTTP reads of a 3-node demo cluster (embedded broker, events flowing) against Redis on",
+        "the same machine: GET at the owner and through a non-owner (wrk), batch get, a scan,",
+        "and p50/p99 at a fixed open-loop rate. Needs wrk, redis-server and redis-benchmark."
+      })
+  static final class Query implements Callable<Integer> {
+    @Spec private CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = "--duration",
+        defaultValue = "30s",
+        converter = DurationConverter.class,
+        description = "Length of each measurement (default ${DEFAULT-VALUE}).")
+    Duration duration;
+
+    @Option(
+        names = "--concurrency",
+        defaultValue = "64",
+        description = "Open connections of wrk and redis-benchmark (default ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    @Option(
+        names = "--rate",
+        defaultValue = "500",
+        description = "Events per second written meanwhile (default ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Option(
+        names = "--customers",
+        defaultValue = "10000",
+        description = "Distinct customers (default ${DEFAULT-VALUE}).")
+    int customers;
+
+    @Option(
+        names = "--fixed-rate",
+        defaultValue = "5000",
+        description = "GET/s of the open-loop latency run (default ${DEFAULT-VALUE}).")
+    int fixedRate;
+
+    @Override
+    public Integer call() throws Exception {
+      if (duration.toSeconds() < 1 || concurrency < 1 || customers < 1 || fixedRate < 1) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--duration must be at least 1s, and --concurrency, --customers, --fixed-rate at"
+                + " least 1");
+      }
+      if (rate < 0) {
+        throw new ParameterException(spec.commandLine(), "--rate must not be negative");
+      }
+      QueryBench.run(
+          new QueryBench.Spec(duration, concurrency, rate, customers, fixedRate, 100, 100),
           System.out);
       return 0;
     }

@@ -1,0 +1,448 @@
+package dev.backbone.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.backbone.bench.BenchReport;
+import dev.backbone.examples.profiles.CustomerProfilePipeline;
+import dev.backbone.examples.profiles.StoreKind;
+import dev.backbone.server.BackboneNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.client.api.Result;
+import org.eclipse.jetty.client.util.BufferingResponseListener;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * {@code backbone bench query}: HTTP reads of a 3-node demo cluster (one process, embedded broker,
+ * the load generator writing meanwhile) against Redis on the same machine in the same run.
+ *
+ * <p>Closed-loop throughput is measured with {@code wrk} (Debian's package), the Redis anchor with
+ * {@code redis-benchmark} (non-pipelined, same concurrency, a value of the same size as the profile
+ * answer). The latency at a fixed rate is measured open-loop by this class: requests are sent on a
+ * fixed schedule whatever the answers do, over Jetty's non-blocking client, and each latency runs
+ * from the moment the schedule meant the request to leave, so a stall counts for every request it
+ * delays (no coordinated omission).
+ */
+final class QueryBench {
+  private static final String STORE = CustomerProfilePipeline.PROFILE_STORE;
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern WRK_RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+  private static final Pattern WRK_PCT =
+      Pattern.compile("^\\s+(50|99)%\\s+([0-9.]+)(us|ms|s)\\s*$", Pattern.MULTILINE);
+  private static final Pattern WRK_NON_2XX = Pattern.compile("Non-2xx or 3xx responses:\\s+(\\d+)");
+
+  /** What to run. */
+  record Spec(
+      Duration duration,
+      int concurrency,
+      double rate,
+      int customers,
+      int fixedRate,
+      int batchKeys,
+      int scanLimit) {}
+
+  private QueryBench() {}
+
+  static void run(Spec spec, PrintStream out) throws Exception {
+    for (String tool : List.of("wrk", "redis-server", "redis-benchmark")) {
+      if (!onPath(tool)) {
+        throw new IllegalStateException(
+            tool
+                + " is not installed; bench query needs wrk, redis-server and redis-benchmark:"
+                + " apt-get install -y wrk redis-server redis-tools");
+      }
+    }
+    Path dataDir = Files.createTempDirectory("backbone-bench-query");
+    DemoCluster.Settings settings =
+        new DemoCluster.Settings(
+            3,
+            3,
+            spec.rate(),
+            spec.customers(),
+            dataDir,
+            0,
+            12,
+            "exactly_once_v2",
+            1L,
+            0.0,
+            StoreKind.BACKBONE);
+    out.println("bench query: starting the broker and 3 nodes ...");
+    try (DemoCluster cluster = DemoCluster.start(settings, new PrintWriter(new StringWriter()))) {
+      List<Integer> ports = cluster.nodes().stream().map(BackboneNode::httpPort).toList();
+      awaitEveryKeyServed(ports, settings.partitions());
+      Target owner = ownedKey(ports);
+      int viaPort = ports.get((ports.indexOf(owner.port()) + 1) % ports.size());
+      out.printf(
+          "key %s: owner node at :%d, non-owner :%d, answer %d bytes%n",
+          owner.key(), owner.port(), viaPort, owner.answerBytes());
+      String keyPath = "/v1/stores/" + STORE + "/keys/" + owner.key();
+      BenchReport report =
+          new BenchReport(
+              "query",
+              "redis-server GET (redis-benchmark -c "
+                  + spec.concurrency()
+                  + ", non-pipelined, same value size), same machine, same run");
+      double redis = redisGet(spec, owner.answerBytes());
+      report.row(row("redis GET", "redis-benchmark", redis, Double.NaN, Double.NaN, 1));
+      Wrk atOwner = wrk(spec, "http://127.0.0.1:" + owner.port() + keyPath, null);
+      report.row(row("GET at the owner", "wrk", atOwner.rps(), atOwner.p50(), atOwner.p99(), 1));
+      Wrk forwarded = wrk(spec, "http://127.0.0.1:" + viaPort + keyPath, null);
+      report.row(
+          row("GET via a non-owner", "wrk", forwarded.rps(), forwarded.p50(), forwarded.p99(), 1));
+      Wrk batch =
+          wrk(
+              spec,
+              "http://127.0.0.1:" + ports.get(0) + "/v1/stores/" + STORE + "/keys:batchGet",
+              batchScript(spec.batchKeys(), spec.customers(), dataDir));
+      report.row(
+          row(
+              "batch get of " + spec.batchKeys() + " keys",
+              "wrk",
+              batch.rps(),
+              batch.p50(),
+              batch.p99(),
+              spec.batchKeys()));
+      Wrk scan =
+          wrk(
+              spec,
+              "http://127.0.0.1:"
+                  + ports.get(0)
+                  + "/v1/stores/"
+                  + STORE
+                  + "/range?limit="
+                  + spec.scanLimit(),
+              null);
+      report.row(
+          row(
+              spec.scanLimit() + "-key scan (12 partitions)",
+              "wrk",
+              scan.rps(),
+              scan.p50(),
+              scan.p99(),
+              spec.scanLimit()));
+      OpenLoop fixed =
+          openLoop("http://127.0.0.1:" + owner.port() + keyPath, spec.fixedRate(), spec.duration());
+      report.row(
+          row(
+              "GET at the owner, open loop " + spec.fixedRate() + "/s",
+              "open-loop Jetty client",
+              fixed.achievedRps(),
+              fixed.p50(),
+              fixed.p99(),
+              1));
+      report
+          .summary(
+              "tool", "wrk " + version("wrk", "-v") + "; open-loop Jetty client for the fixed rate")
+          .summary("rps", round(atOwner.rps()))
+          .summary("redis_rps", round(redis))
+          .summary("ratio", ratio(atOwner.rps(), redis))
+          .summary("forwarded_rps", round(forwarded.rps()))
+          .summary("forwarded_ratio", ratio(forwarded.rps(), atOwner.rps()))
+          .summary("batch_keys_per_sec", round(batch.rps() * spec.batchKeys()))
+          .summary("scan_rps", round(scan.rps()))
+          .summary("fixed_rate", spec.fixedRate())
+          .summary("fixed_rate_errors", fixed.errors())
+          .summary("p50_ms", round(fixed.p50()))
+          .summary("p99_ms", round(fixed.p99()))
+          .summary("client_rps", null)
+          .summary(
+              "non_2xx", atOwner.non2xx() + forwarded.non2xx() + batch.non2xx() + scan.non2xx());
+      report.print(out);
+    }
+  }
+
+  private static Map<String, Object> row(
+      String what, String tool, double rps, double p50, double p99, int keysPerCall) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("what", what);
+    row.put("tool", tool);
+    row.put("calls_per_sec", round(rps));
+    row.put("keys_per_sec", round(rps * keysPerCall));
+    row.put("p50_ms", Double.isNaN(p50) ? "-" : round(p50));
+    row.put("p99_ms", Double.isNaN(p99) ? "-" : round(p99));
+    return row;
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+
+  private static double ratio(double a, double b) {
+    return b <= 0 ? 0 : Math.round(a / b * 1000) / 1000.0;
+  }
+
+  private static void awaitEveryKeyServed(List<Integer> ports, int partitions)
+      throws InterruptedException {
+    EveryKeyServed check =
+        new EveryKeyServed(STORE, ports, EveryKeyServed.customerIdPerPartition(partitions));
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (!check.holds()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the cluster did not serve every key within 3 minutes");
+      }
+      Thread.sleep(250);
+    }
+  }
+
+  private record Target(String key, int port, int answerBytes) {}
+
+  /** A customer with a profile, and the port of the node that owns it. */
+  private static Target ownedKey(List<Integer> ports) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    for (int i = 0; i < 10_000; i++) {
+      String key = "c-" + i;
+      HttpResponse<String> reply =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://127.0.0.1:"
+                              + ports.get(0)
+                              + "/v1/stores/"
+                              + STORE
+                              + "/keys/"
+                              + key))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (reply.statusCode() != 200) {
+        continue;
+      }
+      JsonNode body = JSON.readTree(reply.body());
+      int node = Integer.parseInt(body.get("node").asText().substring("node-".length()));
+      return new Target(key, ports.get(node), reply.body().getBytes(StandardCharsets.UTF_8).length);
+    }
+    throw new IllegalStateException("no customer c-0..c-9999 has a profile yet");
+  }
+
+  private static double redisGet(Spec spec, int valueBytes) throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    Process server =
+        new ProcessBuilder(
+                "redis-server",
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!exec("redis-cli", "-p", Integer.toString(port), "ping").contains("PONG")) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("redis-server did not start on port " + port);
+        }
+        Thread.sleep(100);
+      }
+      String p = Integer.toString(port);
+      String c = Integer.toString(spec.concurrency());
+      String d = Integer.toString(valueBytes);
+      exec("redis-benchmark", "-p", p, "-c", c, "-d", d, "-t", "set", "-n", "10000", "-q");
+      long requests = Math.max(100_000, spec.duration().toSeconds() * 30_000);
+      String csv =
+          exec(
+              "redis-benchmark",
+              "-p",
+              p,
+              "-c",
+              c,
+              "-d",
+              d,
+              "-t",
+              "get",
+              "-n",
+              Long.toString(requests),
+              "--csv");
+      Matcher m = Pattern.compile("\"GET\",\"([0-9.]+)\"").matcher(csv);
+      if (!m.find()) {
+        throw new IllegalStateException("could not read redis-benchmark's output: " + csv);
+      }
+      return Double.parseDouble(m.group(1));
+    } finally {
+      server.destroy();
+      server.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private record Wrk(double rps, double p50, double p99, long non2xx) {}
+
+  private static Wrk wrk(Spec spec, String url, Path script) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "wrk",
+                "-t2",
+                "-c" + spec.concurrency(),
+                "-d" + spec.duration().toSeconds() + "s",
+                "--latency"));
+    if (script != null) {
+      cmd.add("-s");
+      cmd.add(script.toString());
+    }
+    cmd.add(url);
+    String output = exec(cmd.toArray(String[]::new));
+    Matcher rps = WRK_RPS.matcher(output);
+    if (!rps.find()) {
+      throw new IllegalStateException("could not read wrk's output: " + output);
+    }
+    double p50 = Double.NaN;
+    double p99 = Double.NaN;
+    Matcher pct = WRK_PCT.matcher(output);
+    while (pct.find()) {
+      double v = Double.parseDouble(pct.group(2));
+      double ms =
+          switch (pct.group(3)) {
+            case "us" -> v / 1000;
+            case "s" -> v * 1000;
+            default -> v;
+          };
+      if (pct.group(1).equals("50")) {
+        p50 = ms;
+      } else {
+        p99 = ms;
+      }
+    }
+    Matcher errors = WRK_NON_2XX.matcher(output);
+    long non2xx = errors.find() ? Long.parseLong(errors.group(1)) : 0;
+    return new Wrk(Double.parseDouble(rps.group(1)), p50, p99, non2xx);
+  }
+
+  private static Path batchScript(int keys, int customers, Path dir) throws IOException {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < keys; i++) {
+      names.add("\\\"c-" + (i * 7919L % customers) + "\\\"");
+    }
+    String body = "{\\\"keys\\\":[" + String.join(",", names) + "]}";
+    Path script = dir.resolve("batch.lua");
+    Files.writeString(
+        script,
+        "wrk.method = \"POST\"\n"
+            + "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+            + "wrk.body = \""
+            + body
+            + "\"\n");
+    return script;
+  }
+
+  private record OpenLoop(double achievedRps, double p50, double p99, long errors) {}
+
+  /**
+   * Sends GETs at {@code rate}/s for {@code duration} on a fixed schedule and measures each from
+   * its scheduled time.
+   */
+  private static OpenLoop openLoop(String url, int rate, Duration duration) throws Exception {
+    QueuedThreadPool threads = new QueuedThreadPool(8, 2);
+    threads.setName("bench-open-loop");
+    threads.setDaemon(true);
+    org.eclipse.jetty.client.HttpClient client = new org.eclipse.jetty.client.HttpClient();
+    client.setExecutor(threads);
+    client.setMaxConnectionsPerDestination(256);
+    client.setMaxRequestsQueuedPerDestination(1_000_000);
+    client.start();
+    try {
+      // Warm the connections and the JIT for a second, outside the measurement.
+      schedule(client, url, rate, Duration.ofSeconds(2));
+      return schedule(client, url, rate, duration);
+    } finally {
+      client.stop();
+    }
+  }
+
+  private static OpenLoop schedule(
+      org.eclipse.jetty.client.HttpClient client, String url, int rate, Duration duration)
+      throws InterruptedException {
+    int total = (int) Math.min(Integer.MAX_VALUE, rate * duration.toSeconds());
+    long[] latencies = new long[total];
+    AtomicLong errors = new AtomicLong();
+    CountDownLatch done = new CountDownLatch(total);
+    long interval = 1_000_000_000L / rate;
+    long start = System.nanoTime() + 1_000_000;
+    for (int i = 0; i < total; i++) {
+      long due = start + i * interval;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      int slot = i;
+      client
+          .newRequest(url)
+          .timeout(10, TimeUnit.SECONDS)
+          .send(
+              new BufferingResponseListener() {
+                @Override
+                public void onComplete(Result result) {
+                  latencies[slot] = System.nanoTime() - due;
+                  if (result.isFailed() || result.getResponse().getStatus() != 200) {
+                    errors.incrementAndGet();
+                  }
+                  done.countDown();
+                }
+              });
+    }
+    if (!done.await(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("open-loop requests still open 30 s after the schedule");
+    }
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    long[] sorted = latencies.clone();
+    Arrays.sort(sorted);
+    return new OpenLoop(
+        total / elapsed,
+        sorted[(int) (total * 0.50)] / 1e6,
+        sorted[Math.min(total - 1, (int) (total * 0.99))] / 1e6,
+        errors.get());
+  }
+
+  private static boolean onPath(String tool) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(dir, tool))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String version(String... cmd) {
+    try {
+      String out = exec(cmd).lines().findFirst().orElse("").trim();
+      Matcher m = Pattern.compile("(\\d+\\.\\d+(\\.\\d+)?)").matcher(out);
+      return m.find() ? m.group(1) : out;
+    } catch (Exception e) {
+      return "unknown";
+    }
+  }
+
+  private static String exec(String... cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    p.waitFor();
+    return new String(out, StandardCharsets.UTF_8);
+  }
+}
