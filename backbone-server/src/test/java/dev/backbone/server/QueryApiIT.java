@@ -91,7 +91,7 @@ class QueryApiIT {
       page++;
     } while (cursor != null);
     assertThat(seen).containsExactlyElementsOf(KEYS);
-    assertThat(page).isEqualTo((CUSTOMERS + 6) / 7);
+    assertThat(page).isBetween((CUSTOMERS + 6) / 7, CUSTOMERS);
   }
 
   @Test
@@ -266,6 +266,7 @@ class QueryApiIT {
   private static String checkPage(Reply reply, int page, List<String> seen) {
     assertThat(reply.status()).as("page %d: %s", page, reply).isEqualTo(200);
     JsonNode body = reply.json();
+    assertThat(body.get("items").size()).as("page %d: %s", page, reply).isPositive();
     for (JsonNode item : body.get("items")) {
       String key = item.get("key").asText();
       if (!seen.isEmpty()) {

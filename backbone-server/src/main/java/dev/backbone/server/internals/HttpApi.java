@@ -67,6 +67,7 @@ public final class HttpApi implements AutoCloseable {
   private final PeerForwarder forwarder;
   private final KeyReadRouter router;
   private final ScanRouter scans;
+  private final BatchReader batches;
   private final Optional<byte[]> authToken;
   private final SnapshotEndpoints snapshots;
   private final Javalin app;
@@ -106,6 +107,7 @@ public final class HttpApi implements AutoCloseable {
     RoutingTableOwnerLookup owners = new RoutingTableOwnerLookup(node);
     this.router = new KeyReadRouter(node, owners, forwarder, this::endpoint);
     this.scans = new ScanRouter(node, owners, router, forwarder, mapper);
+    this.batches = new BatchReader(node, owners, router, forwarder, mapper, errors);
     this.app = createApp();
   }
 
@@ -300,33 +302,18 @@ public final class HttpApi implements AutoCloseable {
     QueryableStore<?, ?> store = store(ctx);
     List<String> keys = batchKeys(ctx);
     KeyReadRouter.ReadRequest request = readRequest(ctx);
-    List<CompletableFuture<Object>> results = new ArrayList<>(keys.size());
-    for (String key : keys) {
-      CompletableFuture<Object> result;
-      try {
-        KeyReadRouter.KeyRead read = router.read(store, key, request);
-        if (read instanceof KeyReadRouter.KeyRead.Local local) {
-          result = CompletableFuture.completedFuture(local.answer());
-        } else {
-          result =
-              ((KeyReadRouter.KeyRead.Relayed) read)
-                  .answer()
-                  .thenApply(answer -> relayedItem(key, answer));
-        }
-      } catch (RuntimeException e) {
-        result = CompletableFuture.failedFuture(e);
-      }
-      results.add(result.exceptionally(failure -> failedItem(store, key, unwrap(failure))));
-    }
+    CompletableFuture<List<Object>> results = batches.read(store, keys, request);
     ctx.future(
         () ->
-            CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
-                .handle(
-                    (done, failure) -> {
-                      List<Object> items = results.stream().map(CompletableFuture::join).toList();
-                      ctx.json(new BatchAnswer(store.storeName(), node.nodeId(), items));
-                      return null;
-                    }));
+            results.handle(
+                (items, failure) -> {
+                  if (failure != null) {
+                    fail(unwrap(failure), ctx);
+                  } else {
+                    ctx.json(new BatchAnswer(store.storeName(), node.nodeId(), items));
+                  }
+                  return null;
+                }));
   }
 
   private List<String> batchKeys(Context ctx) {
@@ -365,27 +352,6 @@ public final class HttpApi implements AutoCloseable {
       out.add(KeyCodec.checkLength(key.asText()));
     }
     return out;
-  }
-
-  private Object relayedItem(String key, PeerForwarder.ForwardedAnswer answer) {
-    try {
-      return mapper.readTree(answer.body());
-    } catch (IOException e) {
-      throw new IllegalStateException(
-          "A peer answered the read of key '"
-              + KeyCodec.abbreviate(key)
-              + "' with a body that is not JSON",
-          e);
-    }
-  }
-
-  private Object failedItem(QueryableStore<?, ?> store, String key, Exception failure) {
-    ApiError error = errors.toApiError(failure);
-    if (error.status() == 500) {
-      log.error("batch get of store '{}': {}", store.storeName(), error.message(), failure);
-    }
-    return new BatchError(
-        new ApiError.Detail(error.code(), error.message()), store.storeName(), key, error.status());
   }
 
   private void range(Context ctx) {
@@ -620,16 +586,6 @@ public final class HttpApi implements AutoCloseable {
    *     KEY_NOT_FOUND}), or the error that kept it from being read
    */
   record BatchAnswer(String store, String node, List<Object> results) {}
-
-  /**
-   * A key a batch get could not read.
-   *
-   * @param error its code and message
-   * @param store the store
-   * @param key the key
-   * @param status the status a single read of it would have had
-   */
-  record BatchError(ApiError.Detail error, String store, String key, int status) {}
 
   /**
    * {@code GET /v1/stores}.

@@ -12,6 +12,7 @@ import org.eclipse.jetty.client.api.Request;
 import org.eclipse.jetty.client.api.Response;
 import org.eclipse.jetty.client.api.Result;
 import org.eclipse.jetty.client.util.BufferingResponseListener;
+import org.eclipse.jetty.client.util.BytesRequestContent;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -96,11 +97,30 @@ final class PeerForwarder implements AutoCloseable {
    */
   CompletableFuture<ForwardedAnswer> get(
       HostInfo owner, String pathAndQuery, Map<String, String> headers) {
+    return send(owner, HttpMethod.GET, pathAndQuery, headers, null);
+  }
+
+  /**
+   * POSTs a JSON body to {@code pathAndQuery} (already percent-encoded) of the owner.
+   *
+   * @return as {@link #get}
+   */
+  CompletableFuture<ForwardedAnswer> postJson(
+      HostInfo owner, String pathAndQuery, Map<String, String> headers, byte[] body) {
+    return send(owner, HttpMethod.POST, pathAndQuery, headers, body);
+  }
+
+  private CompletableFuture<ForwardedAnswer> send(
+      HostInfo owner,
+      HttpMethod method,
+      String pathAndQuery,
+      Map<String, String> headers,
+      byte[] body) {
     String host = owner.host().contains(":") ? "[" + owner.host() + "]" : owner.host();
     Request request =
         client
             .newRequest("http://" + host + ":" + owner.port() + pathAndQuery)
-            .method(HttpMethod.GET)
+            .method(method)
             .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
             .headers(
                 h -> {
@@ -109,6 +129,9 @@ final class PeerForwarder implements AutoCloseable {
                   authorization.ifPresent(a -> h.put(HttpHeader.AUTHORIZATION, a));
                   headers.forEach(h::put);
                 });
+    if (body != null) {
+      request.body(new BytesRequestContent("application/json", body));
+    }
     CompletableFuture<ForwardedAnswer> answer = new CompletableFuture<>();
     request.send(
         new BufferingResponseListener(MAX_ANSWER_BYTES) {

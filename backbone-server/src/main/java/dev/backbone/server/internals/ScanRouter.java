@@ -30,13 +30,18 @@ import org.apache.kafka.streams.state.KeyValueIterator;
  * {@code staleOk}, from any replica marked stale with its lag; a partition that cannot answer fails
  * the whole page with its error (503 while it moves), never a page with a silent gap.
  *
- * <p>How a page over the whole store is made: every partition is asked for up to {@code limit} keys
- * after the cursor (the local ones read here, the others from their owners, in parallel); the
- * answers are merged in key order and the first {@code limit} kept. The cursor is the last key
- * kept. No key up to it is missing: a partition that had more than it returned stopped at a key at
- * or after the last one kept, since it alone returned {@code limit} keys. The cursor is a key, not
- * an iterator (see {@link ScanCursor}), so a rebalance between pages changes nothing but who
- * answers the next one.
+ * <p>How a page over the whole store is made: each of the P partitions is asked for its next keys
+ * after the cursor, at most {@code q = min(limit, ceil(2 limit / P) + 1)} (the local ones read
+ * here, the others from their owners, in parallel), since keys spread evenly over partitions by
+ * their hash. The answers are merged in key order. A partition that had more than it returned is
+ * cut short at its last key; the page keeps only merged keys up to the smallest such cut, then the
+ * first {@code limit} of those, and its cursor is the last key kept. No key up to the cursor is
+ * missing: every partition returned all its keys up to its own cut, and the cursor is at or before
+ * every cut. A page may so hold fewer than {@code limit} keys and still have a cursor; it is never
+ * empty while keys remain, since the smallest cut is itself a key of the merge. Reading {@code q}
+ * rather than {@code limit} keys per partition keeps a page's work near {@code 2 limit} keys
+ * instead of {@code P limit}. The cursor is a key, not an iterator (see {@link ScanCursor}), so a
+ * rebalance between pages changes nothing but who answers the next one.
  */
 final class ScanRouter {
   private final LocalNode node;
@@ -160,9 +165,13 @@ final class ScanRouter {
   private <K, V> CompletableFuture<ScanPage> scanTyped(
       QueryableStore<K, V> store, ScanRequest request) {
     int partitions = owners.partitionCount(store);
+    int perPartition =
+        (int) Math.min(request.limit(), (2L * request.limit() + partitions - 1) / partitions + 1);
+    ScanRequest each =
+        new ScanRequest(request.spec(), perPartition, request.cursor(), request.read());
     List<CompletableFuture<Fetched>> pages = new ArrayList<>();
     for (int p = 0; p < partitions; p++) {
-      pages.add(partitionTyped(store, p, request));
+      pages.add(partitionTyped(store, p, each));
     }
     return CompletableFuture.allOf(pages.toArray(CompletableFuture[]::new))
         .thenApply(
@@ -172,7 +181,7 @@ final class ScanRouter {
   private <K, V> ScanPage merge(
       QueryableStore<K, V> store, ScanRequest request, List<Fetched> pages) {
     List<Keyed> all = new ArrayList<>();
-    boolean more = false;
+    byte[] cut = null;
     Position position = Position.emptyPosition();
     TreeMap<Integer, String> nodes = new TreeMap<>();
     boolean stale = false;
@@ -186,7 +195,12 @@ final class ScanRouter {
             new Keyed(
                 fetched.keyBytes().get(i), new Item(item.key(), item.value(), page.partition())));
       }
-      more |= page.cursor() != null;
+      if (page.cursor() != null && !page.items().isEmpty()) {
+        byte[] last = fetched.keyBytes().get(page.items().size() - 1);
+        if (cut == null || Arrays.compareUnsigned(last, cut) < 0) {
+          cut = last;
+        }
+      }
       position = position.merge(PositionTokens.decode(page.position()));
       nodes.put(page.partition(), page.node());
       stale |= Boolean.TRUE.equals(page.stale());
@@ -196,10 +210,16 @@ final class ScanRouter {
       generation = Math.max(generation, page.generation());
     }
     all.sort(Comparator.comparing(Keyed::bytes, Arrays::compareUnsigned));
-    List<Item> kept =
-        all.subList(0, Math.min(request.limit(), all.size())).stream().map(Keyed::item).toList();
+    List<Item> kept = new ArrayList<>(Math.min(request.limit(), all.size()));
+    for (Keyed keyed : all) {
+      if (kept.size() == request.limit()
+          || (cut != null && Arrays.compareUnsigned(keyed.bytes(), cut) > 0)) {
+        break;
+      }
+      kept.add(keyed.item());
+    }
     String cursor =
-        (more || all.size() > kept.size()) && !kept.isEmpty()
+        (cut != null || all.size() > kept.size()) && !kept.isEmpty()
             ? ScanCursor.encode(
                 store.storeName(), request.spec().describe(), kept.get(kept.size() - 1).key())
             : null;
