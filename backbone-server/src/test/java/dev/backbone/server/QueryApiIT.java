@@ -2,14 +2,21 @@ package dev.backbone.server;
 
 import static dev.backbone.server.ProfileNodes.event;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.backbone.client.BackboneClient;
+import dev.backbone.client.BackboneClientException;
+import dev.backbone.client.KeyResult;
+import dev.backbone.client.ReadOptions;
+import dev.backbone.client.ScanPage;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.server.HttpProbe.Reply;
 import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.TestKafkaCluster;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -229,6 +236,68 @@ class QueryApiIT {
 
   @Test
   @Order(7)
+  void theJavaClientReadsEveryKeyStraightFromItsOwnerAndPagesThroughScans() {
+    try (BackboneClient client =
+        BackboneClient.builder()
+            .bootstrap("http://127.0.0.1:" + nodes.get(0).httpPort())
+            .authToken(TOKEN)
+            .build()) {
+      client.refreshRouting();
+      for (String key : KEYS) {
+        KeyResult result = client.get(STORE, key);
+        assertThat(result.found()).as(key).isTrue();
+        checkValue(key, result.value().orElseThrow());
+        assertThat(result.position()).isNotEmpty();
+      }
+      MeterRegistry meters = client.meterRegistry();
+      assertThat(meters.counter("backbone.client.misroutes").count())
+          .as("every read went to the node that answered it")
+          .isZero();
+      assertThat(meters.timer("backbone.client.calls", "call", "get", "outcome", "ok").count())
+          .isEqualTo(CUSTOMERS);
+
+      List<BackboneClient.BatchResult> batch =
+          client.batchGet(STORE, List.of("c-07", "nobody", "c-33"), ReadOptions.DEFAULT);
+      assertThat(batch)
+          .extracting(BackboneClient.BatchResult::key)
+          .containsExactly("c-07", "nobody", "c-33");
+      checkValue("c-07", batch.get(0).result().orElseThrow().value().orElseThrow());
+      assertThat(batch.get(1).result().orElseThrow().found()).isFalse();
+      checkValue("c-33", batch.get(2).result().orElseThrow().value().orElseThrow());
+
+      List<String> seen = new ArrayList<>();
+      String cursor = null;
+      do {
+        ScanPage page = client.range(STORE, "c-05", null, 9, cursor, ReadOptions.DEFAULT);
+        page.items().forEach(i -> checkValue(i.key(), i.value()));
+        page.items().forEach(i -> seen.add(i.key()));
+        cursor = page.cursor().orElse(null);
+      } while (cursor != null);
+      assertThat(seen).containsExactlyElementsOf(KEYS.subList(5, CUSTOMERS));
+      assertThat(client.prefix(STORE, "c-4", 50, null, ReadOptions.DEFAULT).items())
+          .extracting(ScanPage.Item::key)
+          .containsExactlyElementsOf(KEYS.subList(40, 50));
+
+      assertThatThrownBy(() -> client.get("nope", "c-01"))
+          .isInstanceOfSatisfying(
+              BackboneClientException.class,
+              e -> assertThat(e.code()).isEqualTo("STORE_NOT_FOUND"));
+    }
+    try (BackboneClient anonymous =
+        BackboneClient.builder().bootstrap("http://127.0.0.1:" + nodes.get(1).httpPort()).build()) {
+      assertThatThrownBy(() -> anonymous.get(STORE, "c-01"))
+          .isInstanceOfSatisfying(
+              BackboneClientException.class,
+              e -> {
+                assertThat(e.status()).isEqualTo(401);
+                assertThat(e.isRetriable()).isFalse();
+              });
+      assertThat(anonymous.meterRegistry().counter("backbone.client.retries").count()).isZero();
+    }
+  }
+
+  @Test
+  @Order(8)
   void aScanGoesOnThroughANodeLeavingBetweenPagesWithoutASkipOrARepeat() {
     List<String> seen = new ArrayList<>();
     String cursor = null;

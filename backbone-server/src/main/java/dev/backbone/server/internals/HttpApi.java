@@ -1,5 +1,6 @@
 package dev.backbone.server.internals;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -197,8 +199,20 @@ public final class HttpApi implements AutoCloseable {
   private void listStores(Context ctx) {
     List<StoreEntry> entries = new ArrayList<>();
     for (QueryableStore<?, ?> store : stores.values()) {
+      Integer subtopology =
+          node.stage(store.stageName())
+              .flatMap(
+                  stage -> {
+                    OptionalInt id = stage.topology().subtopologyOf(store.storeName());
+                    return id.isPresent() ? Optional.of(id.getAsInt()) : Optional.empty();
+                  })
+              .orElse(null);
       entries.add(
-          new StoreEntry(store.storeName(), store.stageName(), node.stageState(store.stageName())));
+          new StoreEntry(
+              store.storeName(),
+              store.stageName(),
+              node.stageState(store.stageName()),
+              subtopology));
     }
     ctx.json(new StoresAnswer(node.nodeId(), entries));
   }
@@ -601,8 +615,11 @@ public final class HttpApi implements AutoCloseable {
    * @param name store name
    * @param stage the stage that holds it
    * @param state that stage's state
+   * @param subtopology the subtopology of the stage's topology that holds the store, whose
+   *     partition count in {@code /v1/routing} is the store's; absent before the stage started
    */
-  record StoreEntry(String name, String stage, String state) {}
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record StoreEntry(String name, String stage, String state, Integer subtopology) {}
 
   /**
    * {@code GET /health/ready}.
