@@ -298,6 +298,15 @@ class QueryApiIT {
 
   @Test
   @Order(8)
+  void randomRequestsGetNoServerErrorButRetriableOnesAndNeverHang() throws Exception {
+    long seed = Long.getLong("backbone.fuzz.seed", 20261202L);
+    for (int i = 0; i < http.size(); i++) {
+      new HttpFuzz(nodes.get(i).httpPort(), STORE, TOKEN, seed + i).run(400);
+    }
+  }
+
+  @Test
+  @Order(9)
   void aScanGoesOnThroughANodeLeavingBetweenPagesWithoutASkipOrARepeat() {
     List<String> seen = new ArrayList<>();
     String cursor = null;

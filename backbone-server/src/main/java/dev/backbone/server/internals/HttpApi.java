@@ -17,6 +17,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -32,6 +34,7 @@ import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.state.HostInfo;
 import org.eclipse.jetty.http.HttpFields;
@@ -58,6 +61,23 @@ public final class HttpApi implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
   private static final String JSON = "application/json";
   private static final String UNMATCHED_ROUTE = "unmatched";
+
+  /**
+   * The OpenAPI description of the API, a resource of this module (a copy is docs/openapi.json).
+   */
+  static final String OPENAPI_RESOURCE = "/dev/backbone/server/openapi.json";
+
+  private static final Supplier<byte[]> OPENAPI =
+      () -> {
+        try (InputStream in = HttpApi.class.getResourceAsStream(OPENAPI_RESOURCE)) {
+          if (in == null) {
+            throw new IllegalStateException(OPENAPI_RESOURCE + " is missing from the jar");
+          }
+          return in.readAllBytes();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      };
 
   private final LocalNode node;
   private final BackboneConfig config;
@@ -142,6 +162,7 @@ public final class HttpApi implements AutoCloseable {
     javalin.get("/v1/stores/{store}/prefix/{prefix}", this::prefix);
     javalin.get("/v1/cluster", ctx -> ctx.json(ClusterView.of(node, booleanParam(ctx, "lags"))));
     javalin.get("/v1/routing", ctx -> ctx.json(RoutingView.of(node)));
+    javalin.get("/v1/openapi.json", ctx -> ctx.contentType(JSON).result(OPENAPI.get()));
     javalin.get("/metrics", this::scrape);
     javalin.get("/health/live", ctx -> ctx.json(Map.of("status", "UP")));
     javalin.get("/health/ready", this::ready);
@@ -175,6 +196,14 @@ public final class HttpApi implements AutoCloseable {
               + BackboneConfig.HTTP_PORT_CONFIG
               + " (0 picks one).");
     }
+  }
+
+  /** The method and path template of every route served, e.g. {@code GET /v1/stores}. */
+  List<String> routes() {
+    return app.unsafeConfig().pvt.internalRouter.allHttpHandlers().stream()
+        .filter(e -> e.getEndpoint().getMethod().isHttpMethod())
+        .map(e -> e.getEndpoint().getMethod().name() + " " + e.getEndpoint().getPath())
+        .toList();
   }
 
   /** The port the server listens on (the chosen one if the configured port was 0). */

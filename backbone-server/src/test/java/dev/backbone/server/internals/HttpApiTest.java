@@ -12,10 +12,15 @@ import dev.backbone.server.QueryableStore;
 import dev.backbone.store.SnapshotStores;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 import org.apache.kafka.common.serialization.LongSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -69,6 +74,38 @@ class HttpApiTest {
   static void stopServer() {
     api.close();
     metrics.close();
+  }
+
+  @Test
+  void theOpenApiDescriptionNamesExactlyThePublicRoutesAndIsTheCopyInDocs() throws Exception {
+    Reply reply = http.get("/v1/openapi.json");
+    assertThat(reply.status()).isEqualTo(200);
+    JsonNode spec = reply.json();
+    Set<String> described = new TreeSet<>();
+    spec.path("paths")
+        .properties()
+        .forEach(
+            path ->
+                path.getValue()
+                    .properties()
+                    .forEach(
+                        method ->
+                            described.add(
+                                method.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey())));
+    Set<String> served = new TreeSet<>();
+    for (String route : api.routes()) {
+      // The internal snapshot transfer is not public API; the two key-less routes exist only to
+      // answer an empty key or prefix with 400 BAD_KEY.
+      if (!route.contains(" /internal/")
+          && !route.endsWith("/{store}/keys")
+          && !route.endsWith("/{store}/prefix")) {
+        served.add(route);
+      }
+    }
+    assertThat(described).isEqualTo(served);
+    assertThat(Files.readString(Path.of("..", "docs", "openapi.json")))
+        .as("docs/openapi.json is the copy of the served description")
+        .isEqualTo(reply.body());
   }
 
   @Test
