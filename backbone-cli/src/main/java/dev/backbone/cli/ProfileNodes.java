@@ -1,7 +1,6 @@
 package dev.backbone.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.backbone.assignment.RackAwareTaskAssignor;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.examples.profiles.CustomerProfile;
@@ -12,6 +11,7 @@ import dev.backbone.server.QueryableStore;
 import dev.backbone.server.StreamsStage;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -23,7 +23,6 @@ import org.apache.kafka.streams.StreamsConfig;
  * {@code demo}.
  */
 final class ProfileNodes {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private ProfileNodes() {}
 
@@ -95,14 +94,12 @@ final class ProfileNodes {
     return props;
   }
 
-  /** The profile's documented JSON (counts by type, orders, totalSpend, ...), as served. */
-  static JsonNode profileJson(CustomerProfile profile) {
-    try {
-      return JSON.readTree(CustomerProfileSerde.toJson(profile));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(
-          "profile of " + profile.customerId() + " is not JSON", e);
-    }
+  /**
+   * The profile's documented JSON (counts by type, orders, totalSpend, ...), as served: the serde's
+   * own JSON text, written into the answer as it is (no parse into a tree and back per read).
+   */
+  static RawValue profileJson(CustomerProfile profile) {
+    return new RawValue(new String(CustomerProfileSerde.toJson(profile), StandardCharsets.UTF_8));
   }
 
   static String parseCustomerId(String key) {

@@ -3,6 +3,7 @@ package dev.backbone.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.backbone.bench.BenchReport;
+import dev.backbone.client.BackboneClient;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.StoreKind;
 import dev.backbone.server.BackboneNode;
@@ -38,12 +39,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * {@code backbone bench query}: HTTP reads of a 3-node demo cluster (one process, embedded broker,
  * the load generator writing meanwhile) against Redis on the same machine in the same run.
  *
- * <p>Closed-loop throughput is measured with {@code wrk} (Debian's package), the Redis anchor with
- * {@code redis-benchmark} (non-pipelined, same concurrency, a value of the same size as the profile
- * answer). The latency at a fixed rate is measured open-loop by this class: requests are sent on a
- * fixed schedule whatever the answers do, over Jetty's non-blocking client, and each latency runs
- * from the moment the schedule meant the request to leave, so a stall counts for every request it
- * delays (no coordinated omission).
+ * <p>Closed-loop throughput is measured with {@code wrk} (and, through the Java client, by threads
+ * calling it in a loop) (Debian's package), the Redis anchor with {@code redis-benchmark}
+ * (non-pipelined, same concurrency, a value of the same size as the profile answer). The latency at
+ * a fixed rate is measured open-loop by this class: requests are sent on a fixed schedule whatever
+ * the answers do, over Jetty's non-blocking client, and each latency runs from the moment the
+ * schedule meant the request to leave, so a stall counts for every request it delays (no
+ * coordinated omission).
  */
 final class QueryBench {
   private static final String STORE = CustomerProfilePipeline.PROFILE_STORE;
@@ -104,6 +106,19 @@ final class QueryBench {
               "redis-server GET (redis-benchmark -c "
                   + spec.concurrency()
                   + ", non-pipelined, same value size), same machine, same run");
+      // The JIT is still at work after thousands of requests: warm every path first, unmeasured.
+      Spec warmUp = new Spec(Duration.ofSeconds(5), spec.concurrency(), 0, 0, 0, 0, 0);
+      wrk(warmUp, "http://127.0.0.1:" + owner.port() + keyPath, null);
+      wrk(warmUp, "http://127.0.0.1:" + viaPort + keyPath, null);
+      wrk(
+          warmUp,
+          "http://127.0.0.1:"
+              + ports.get(0)
+              + "/v1/stores/"
+              + STORE
+              + "/range?limit="
+              + spec.scanLimit(),
+          null);
       double redis = redisGet(spec, owner.answerBytes());
       report.row(row("redis GET", "redis-benchmark", redis, Double.NaN, Double.NaN, 1));
       Wrk atOwner = wrk(spec, "http://127.0.0.1:" + owner.port() + keyPath, null);
@@ -111,6 +126,15 @@ final class QueryBench {
       Wrk forwarded = wrk(spec, "http://127.0.0.1:" + viaPort + keyPath, null);
       report.row(
           row("GET via a non-owner", "wrk", forwarded.rps(), forwarded.p50(), forwarded.p99(), 1));
+      ClientRun client = clientGets(spec, ports.get(0), owner.key());
+      report.row(
+          row(
+              "GET through the Java client",
+              "BackboneClient, " + spec.concurrency() + " threads",
+              client.rps(),
+              client.p50(),
+              client.p99(),
+              1));
       Wrk batch =
           wrk(
               spec,
@@ -166,7 +190,7 @@ final class QueryBench {
           .summary("fixed_rate_errors", fixed.errors())
           .summary("p50_ms", round(fixed.p50()))
           .summary("p99_ms", round(fixed.p99()))
-          .summary("client_rps", null)
+          .summary("client_rps", round(client.rps()))
           .summary(
               "non_2xx", atOwner.non2xx() + forwarded.non2xx() + batch.non2xx() + scan.non2xx());
       report.print(out);
@@ -333,6 +357,63 @@ final class QueryBench {
     Matcher errors = WRK_NON_2XX.matcher(output);
     long non2xx = errors.find() ? Long.parseLong(errors.group(1)) : 0;
     return new Wrk(Double.parseDouble(rps.group(1)), p50, p99, non2xx);
+  }
+
+  private record ClientRun(double rps, double p50, double p99) {}
+
+  /**
+   * Closed loop through the Java client: {@code concurrency} threads, each reading the key again as
+   * soon as it has the answer; the client finds the owner by its routing table.
+   */
+  private static ClientRun clientGets(Spec spec, int bootstrapPort, String key) throws Exception {
+    try (BackboneClient client =
+        BackboneClient.builder().bootstrap("http://127.0.0.1:" + bootstrapPort).build()) {
+      client.refreshRouting();
+      long warmUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      while (System.nanoTime() < warmUntil) {
+        client.get(STORE, key);
+      }
+      long end = System.nanoTime() + spec.duration().toNanos();
+      List<long[]> perThread = new ArrayList<>();
+      List<Thread> threads = new ArrayList<>();
+      AtomicLong calls = new AtomicLong();
+      long start = System.nanoTime();
+      for (int t = 0; t < spec.concurrency(); t++) {
+        long[] latencies = new long[200_000];
+        perThread.add(latencies);
+        Thread thread =
+            new Thread(
+                () -> {
+                  int n = 0;
+                  while (System.nanoTime() < end && n < latencies.length) {
+                    long before = System.nanoTime();
+                    client.get(STORE, key);
+                    latencies[n++] = System.nanoTime() - before;
+                  }
+                  calls.addAndGet(n);
+                  latencies[latencies.length - 1] = n;
+                },
+                "bench-client-" + t);
+        threads.add(thread);
+        thread.start();
+      }
+      for (Thread thread : threads) {
+        thread.join();
+      }
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      long[] all = new long[(int) calls.get()];
+      int at = 0;
+      for (long[] latencies : perThread) {
+        int n = (int) latencies[latencies.length - 1];
+        System.arraycopy(latencies, 0, all, at, n);
+        at += n;
+      }
+      Arrays.sort(all);
+      return new ClientRun(
+          all.length / elapsed,
+          all[all.length / 2] / 1e6,
+          all[Math.min(all.length - 1, (int) (all.length * 0.99))] / 1e6);
+    }
   }
 
   private static Path batchScript(int keys, int customers, Path dir) throws IOException {

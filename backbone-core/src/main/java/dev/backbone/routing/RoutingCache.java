@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 public final class RoutingCache {
   private final String applicationId;
   private volatile RoutingTable table;
+  private volatile RoutingIndex index;
   private volatile Membership membership = Membership.empty();
   private volatile long highestGeneration;
   private RoutingTable pinned;
@@ -41,6 +42,17 @@ public final class RoutingCache {
   /** The table in use (generation 0 and no tasks before any was received). */
   public RoutingTable table() {
     return table;
+  }
+
+  /** The index of {@link #table()}, built once per table. */
+  public RoutingIndex index() {
+    RoutingTable current = table;
+    RoutingIndex built = index;
+    if (built == null || built.table() != current) {
+      built = RoutingIndex.of(current);
+      index = built;
+    }
+    return built;
   }
 
   /** Whether a table with tasks was received. */

@@ -3,7 +3,7 @@ package dev.backbone.server.internals;
 import dev.backbone.routing.Membership;
 import dev.backbone.routing.RoutedMember;
 import dev.backbone.routing.RoutingCache;
-import dev.backbone.routing.RoutingTable;
+import dev.backbone.routing.RoutingIndex;
 import dev.backbone.routing.TaskRoute;
 import dev.backbone.server.QueryableStore;
 import java.util.Optional;
@@ -59,7 +59,7 @@ final class RoutingTableOwnerLookup implements KeyOwnerLookup {
               + "' has partitions 0.."
               + (count - 1)
               + " (routing table generation "
-              + routed.table().generation()
+              + routed.table().table().generation()
               + "), not "
               + partition
               + ".");
@@ -89,8 +89,8 @@ final class RoutingTableOwnerLookup implements KeyOwnerLookup {
         node.routing(store.stageName())
             .orElseThrow(
                 () -> KeyReadRouter.rebalancing(store, "this node has no routing for its stage"));
-    RoutingTable table = cache.table();
-    if (!cache.hasTable()) {
+    RoutingIndex table = cache.index();
+    if (table.table().tasks().isEmpty()) {
       throw KeyReadRouter.rebalancing(store, "no routing table has been published yet");
     }
     OptionalInt subtopology = stage.topology().subtopologyOf(store.storeName());
@@ -105,13 +105,13 @@ final class RoutingTableOwnerLookup implements KeyOwnerLookup {
     return KeyReadRouter.rebalancing(
         store,
         "routing table generation "
-            + routed.table().generation()
+            + routed.table().table().generation()
             + " has no task of subtopology "
             + routed.subtopology());
   }
 
   private static KeyOwner owner(Routed routed, TaskId task) {
-    RoutingTable table = routed.table();
+    RoutingIndex table = routed.table();
     TaskRoute route =
         table
             .route(task)
@@ -120,23 +120,23 @@ final class RoutingTableOwnerLookup implements KeyOwnerLookup {
                     HttpErrors.retriable(
                         HttpErrors.REBALANCING,
                         "Routing table generation "
-                            + table.generation()
+                            + table.table().generation()
                             + " has no route for task "
                             + task
                             + "; retry after the Retry-After delay."));
     Membership membership = routed.membership();
     return new KeyOwner(
         task,
-        table.generation(),
+        table.table().generation(),
         route.active().map(p -> replica(table, membership, p)),
         route.standbys().stream().map(p -> replica(table, membership, p)).toList());
   }
 
   /** One consistent look at the routing of a store's stage. */
   private record Routed(
-      RunningStage stage, RoutingTable table, Membership membership, int subtopology) {}
+      RunningStage stage, RoutingIndex table, Membership membership, int subtopology) {}
 
-  private static KeyOwner.Replica replica(RoutingTable table, Membership membership, UUID process) {
+  private static KeyOwner.Replica replica(RoutingIndex table, Membership membership, UUID process) {
     RoutedMember routed =
         table.member(process).orElse(new RoutedMember(process, process.toString(), ""));
     Membership.ResolvedMember resolved = membership.resolve(routed);
