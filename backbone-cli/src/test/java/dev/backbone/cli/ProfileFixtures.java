@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.backbone.client.BackboneClient;
+import dev.backbone.client.BackboneClientException;
+import dev.backbone.client.KeyResult;
+import dev.backbone.client.ReadOptions;
 import dev.backbone.examples.load.LoadGenerator;
 import dev.backbone.examples.load.LoadSpec;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
@@ -205,6 +209,74 @@ final class ProfileFixtures {
           int port = live.get(ThreadLocalRandom.current().nextInt(live.size()));
           return HttpJson.keyRead(port, keyPath(customer));
         });
+  }
+
+  /**
+   * As {@link #readContinuously}, with two more readers: one asks with {@code staleOk=true} (a
+   * standby may answer, marked stale), one reads through the Java client, which goes straight to
+   * each key's owner by its routing table and retries 503s itself. Every answer of all four is
+   * checked.
+   */
+  static Readers readContinuouslyWithStaleAndClient(
+      ReadChecker<JsonNode> checker, Supplier<List<Integer>> ports, Collection<String> customers) {
+    BackboneClient client =
+        BackboneClient.builder()
+            .bootstrap(
+                ports.get().stream().map(p -> "http://127.0.0.1:" + p).toArray(String[]::new))
+            .retries(3, Duration.ofMillis(50))
+            .build();
+    ContinuousReads reads =
+        ContinuousReads.start(
+            checker,
+            4,
+            List.copyOf(customers),
+            (reader, customer) -> {
+              if (reader == 3) {
+                return clientRead(client, customer);
+              }
+              List<Integer> live = ports.get();
+              int port = live.get(ThreadLocalRandom.current().nextInt(live.size()));
+              return HttpJson.keyRead(
+                  port, keyPath(customer) + (reader == 2 ? "?staleOk=true" : ""));
+            });
+    return new Readers(reads, client);
+  }
+
+  private static ReadChecker.Answer<JsonNode> clientRead(BackboneClient client, String customer) {
+    try {
+      KeyResult result =
+          client.get(CustomerProfilePipeline.PROFILE_STORE, customer, ReadOptions.DEFAULT);
+      boolean stale = result.stale().orElse(false);
+      return result.value().isPresent()
+          ? new ReadChecker.Answer.Value<>(result.value().get(), stale)
+          : new ReadChecker.Answer.NotFound<>(stale);
+    } catch (BackboneClientException e) {
+      return e.isRetriable()
+          ? new ReadChecker.Answer.Retry<>(e.code())
+          : new ReadChecker.Answer.Unexpected<>(
+              e.status() + " " + e.code() + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * Readers and the Java client they share; closing stops the readers, then the client.
+   *
+   * @param reads the reader threads
+   * @param client the client reader 3 uses
+   */
+  record Readers(ContinuousReads reads, BackboneClient client) implements AutoCloseable {
+    long completed() {
+      return reads.completed();
+    }
+
+    @Override
+    public void close() {
+      try {
+        reads.close();
+      } finally {
+        client.close();
+      }
+    }
   }
 
   /** The HTTP path of a customer's profile. */

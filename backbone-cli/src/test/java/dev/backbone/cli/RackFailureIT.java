@@ -8,7 +8,6 @@ import dev.backbone.assignment.AssignmentMetrics;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.server.BackboneNode;
 import dev.backbone.testkit.BackboneKafkaCluster;
-import dev.backbone.testkit.ContinuousReads;
 import dev.backbone.testkit.ReadChecker;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.nio.file.Path;
@@ -33,10 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
  * killed with SIGKILL (no clean leave: the group notices after a short session timeout); every task
  * still had a replica on another rack, processing continues and every profile stays exact; when the
  * rack returns, the rebalance spreads every task's replicas over distinct racks again. Readers read
- * every profile through the live nodes from before the kill until the end, and every answer is
- * checked ({@link ReadChecker}): the profile after some prefix of the customer's events, never
- * older than one the same reader saw, never "not found" once the customer's first events were
- * committed.
+ * every profile from before the kill until the end, through the live nodes (two plainly, one with
+ * {@code staleOk=true}) and through the Java client, and every answer is checked ({@link
+ * ReadChecker}): the profile after some prefix of the customer's events, never "not found" once the
+ * customer's first events were committed, and a fresh one never older than one the same reader saw
+ * (a stale one may be).
  */
 @BackboneKafkaCluster(brokers = 1)
 class RackFailureIT {
@@ -108,8 +108,8 @@ class RackFailureIT {
                     .as("task %s survives rack-a", task)
                     .isNotEqualTo(Set.of("rack-a")));
 
-    try (ContinuousReads reads =
-        ProfileFixtures.readContinuously(
+    try (ProfileFixtures.Readers reads =
+        ProfileFixtures.readContinuouslyWithStaleAndClient(
             checker, () -> List.copyOf(ports().values()), oracle.profiles().keySet())) {
       // rack-a fails: SIGKILL to both of its nodes, mid-stream (the second half is on its way).
       ProfileFixtures.produce(
