@@ -2,6 +2,7 @@ package dev.backbone.server.internals;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.backbone.server.QueryableStore;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.processor.TaskId;
@@ -52,6 +54,11 @@ import org.apache.kafka.streams.state.HostInfo;
 final class KeyReadRouter {
   /** The most hops a read makes: the first forward, and one correction by a newer table. */
   static final int MAX_HOPS = 2;
+
+  /** How old a look at this node's local tasks may be when a read is placed. */
+  static final Duration LOCAL_TASKS_MAX_AGE = Duration.ofMillis(50);
+
+  private final Map<KafkaStreams, Seen> lastSeen = new ConcurrentHashMap<>();
 
   private final LocalNode node;
   private final KeyOwnerLookup owners;
@@ -144,7 +151,7 @@ final class KeyReadRouter {
     KafkaStreams streams = stage.streams();
     TaskId task = owner.task();
     boolean running = streams.state() == KafkaStreams.State.RUNNING;
-    LocalTasks local = LocalTasks.of(streams);
+    LocalTasks local = localTasks(streams);
     if (running && local.active().contains(task)) {
       return new Placement.LocalActive();
     }
@@ -201,6 +208,28 @@ final class KeyReadRouter {
     headers.put(PeerForwarder.HOPS, Integer.toString(request.hops() + 1));
     return new Placement.Remote(target, headers);
   }
+
+  /**
+   * The tasks this node runs, as Kafka Streams said at most {@link #LOCAL_TASKS_MAX_AGE} ago: a
+   * batch or scan places hundreds of keys, and {@code metadataForLocalThreads()} builds every
+   * thread's metadata anew on each call. A look that old only decides where a read is tried first:
+   * a task that moved since is refused by Kafka Streams ({@code requireActive}) or by the node's
+   * routing table, with a retriable 503, never answered wrongly.
+   */
+  private LocalTasks localTasks(KafkaStreams streams) {
+    long now = System.nanoTime();
+    Seen seen = lastSeen.get(streams);
+    if (seen == null || now - seen.atNanos() > LOCAL_TASKS_MAX_AGE.toNanos()) {
+      seen = new Seen(LocalTasks.of(streams), now);
+      if (lastSeen.size() > 64) {
+        lastSeen.clear();
+      }
+      lastSeen.put(streams, seen);
+    }
+    return seen.tasks();
+  }
+
+  private record Seen(LocalTasks tasks, long atNanos) {}
 
   /** The query parameters that carry a read's consistency choices on to a peer. */
   static List<String> readParams(ReadRequest request) {

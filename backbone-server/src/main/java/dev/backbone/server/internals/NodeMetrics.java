@@ -20,6 +20,8 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +68,7 @@ public final class NodeMetrics implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(NodeMetrics.class);
 
+  private final ConcurrentMap<RequestKey, Timer> requestTimers = new ConcurrentHashMap<>();
   private final MeterRegistry registry;
   private final Gauge ready;
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
@@ -212,12 +215,20 @@ public final class NodeMetrics implements AutoCloseable {
 
   /** Records one HTTP request. */
   public void recordRequest(String method, String route, int status, long nanos) {
-    Timer.builder(HTTP_REQUESTS)
-        .description("HTTP requests served by this node")
-        .tags("method", method, "route", route, "status", Integer.toString(status))
-        .register(registry)
+    // One timer per (method, route template, status): a bounded set, looked up without building
+    // a meter id per request.
+    requestTimers
+        .computeIfAbsent(
+            new RequestKey(method, route, status),
+            k ->
+                Timer.builder(HTTP_REQUESTS)
+                    .description("HTTP requests served by this node")
+                    .tags("method", method, "route", route, "status", Integer.toString(status))
+                    .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
   }
+
+  private record RequestKey(String method, String route, int status) {}
 
   @Override
   public synchronized void close() {
