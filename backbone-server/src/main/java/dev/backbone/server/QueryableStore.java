@@ -1,6 +1,7 @@
 package dev.backbone.server;
 
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -29,7 +30,8 @@ public record QueryableStore<K, V>(
     Function<String, K> keyParser,
     Serializer<K> keySerializer,
     Function<V, ?> toJson,
-    Function<K, String> keyFormatter) {
+    Function<K, String> keyFormatter,
+    Optional<TopicWrites<V>> writes) {
 
   /** Checks that every component is present. */
   public QueryableStore {
@@ -56,7 +58,19 @@ public record QueryableStore<K, V>(
       Function<String, K> keyParser,
       Serializer<K> keySerializer,
       Function<V, ?> toJson) {
-    this(storeName, stageName, keyParser, keySerializer, toJson, String::valueOf);
+    this(storeName, stageName, keyParser, keySerializer, toJson, String::valueOf, Optional.empty());
+  }
+
+  /** The same store, written through the HTTP API by producing to a topic its table reads. */
+  public QueryableStore<K, V> withWrites(TopicWrites<V> topicWrites) {
+    return new QueryableStore<>(
+        storeName,
+        stageName,
+        keyParser,
+        keySerializer,
+        toJson,
+        keyFormatter,
+        Optional.of(topicWrites));
   }
 
   /**
@@ -71,6 +85,7 @@ public record QueryableStore<K, V>(
         Function.identity(),
         new StringSerializer(),
         toJson,
-        Function.identity());
+        Function.identity(),
+        Optional.empty());
   }
 }

@@ -55,6 +55,11 @@ public final class HttpProbe {
     return send("POST", path, headers, HttpRequest.BodyPublishers.ofString(body));
   }
 
+  /** Sends a request with any method, a body and extra headers to a well-formed path. */
+  public Reply send(String method, String path, String body, Map<String, String> headers) {
+    return send(method, path, headers, HttpRequest.BodyPublishers.ofString(body));
+  }
+
   /** Sends a body-less request with any method and extra headers to a well-formed path. */
   public Reply send(String method, String path, Map<String, String> requestHeaders) {
     return send(method, path, requestHeaders, HttpRequest.BodyPublishers.noBody());

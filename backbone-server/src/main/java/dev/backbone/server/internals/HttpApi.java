@@ -8,6 +8,7 @@ import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.errors.BackboneException;
 import dev.backbone.server.QueryableStore;
+import dev.backbone.server.TopicWrites;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -35,6 +36,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.state.HostInfo;
 import org.eclipse.jetty.http.HttpFields;
@@ -90,6 +92,7 @@ public final class HttpApi implements AutoCloseable {
   private final KeyReadRouter router;
   private final ScanRouter scans;
   private final BatchReader batches;
+  private final TopicWriter writer;
   private final Optional<byte[]> authToken;
   private final SnapshotEndpoints snapshots;
   private final Javalin app;
@@ -103,6 +106,7 @@ public final class HttpApi implements AutoCloseable {
    * @param metrics the node's meters (the request timer)
    * @param stores the stores the API serves
    * @param lender the snapshots this node lends to its peers ({@code /internal/v1/snapshots})
+   * @param producerConfigs the Kafka producer settings of the node, for writes (read on the first)
    */
   public HttpApi(
       LocalNode node,
@@ -110,7 +114,8 @@ public final class HttpApi implements AutoCloseable {
       PrometheusMeterRegistry registry,
       NodeMetrics metrics,
       List<QueryableStore<?, ?>> stores,
-      SnapshotLender lender) {
+      SnapshotLender lender,
+      Supplier<Map<String, Object>> producerConfigs) {
     this.node = node;
     this.snapshots = new SnapshotEndpoints(lender, config.clusterSecret());
     this.config = config;
@@ -130,6 +135,9 @@ public final class HttpApi implements AutoCloseable {
     this.router = new KeyReadRouter(node, owners, forwarder, this::endpoint);
     this.scans = new ScanRouter(node, owners, router, forwarder, mapper);
     this.batches = new BatchReader(node, owners, router, forwarder, mapper, errors);
+    this.writer =
+        new TopicWriter(
+            node.nodeId(), producerConfigs, Duration.ofMillis(config.httpForwardTimeoutMs()));
     this.app = createApp();
   }
 
@@ -156,6 +164,8 @@ public final class HttpApi implements AutoCloseable {
     javalin.get("/v1/stores", this::listStores);
     javalin.get("/v1/stores/{store}/keys", ctx -> emptyKey(ctx));
     javalin.get("/v1/stores/{store}/keys/{key}", this::getKey);
+    javalin.put("/v1/stores/{store}/keys/{key}", ctx -> write(ctx, true));
+    javalin.delete("/v1/stores/{store}/keys/{key}", ctx -> write(ctx, false));
     javalin.post("/v1/stores/{store}/keys:batchGet", this::batchGet);
     javalin.get("/v1/stores/{store}/range", this::range);
     javalin.get("/v1/stores/{store}/prefix", ctx -> emptyKey(ctx));
@@ -221,7 +231,11 @@ public final class HttpApi implements AutoCloseable {
     try {
       app.stop();
     } finally {
-      forwarder.close();
+      try {
+        forwarder.close();
+      } finally {
+        writer.close();
+      }
     }
   }
 
@@ -338,6 +352,137 @@ public final class HttpApi implements AutoCloseable {
         + " ("
         + config.httpMaxBodyBytes()
         + " bytes).";
+  }
+
+  /**
+   * {@code PUT} (the body is the new value) and {@code DELETE} of a key of a store fed by a topic:
+   * the write goes to that topic, acknowledged by every in-sync replica, and the answer carries the
+   * position token of the record. With {@code wait=true} it returns once the key's owner has
+   * applied it: a read of the key with that token as {@code minPosition}, whose answer it carries.
+   */
+  private void write(Context ctx, boolean put) {
+    writeTyped(ctx, store(ctx), put);
+  }
+
+  private <K, V> void writeTyped(Context ctx, QueryableStore<K, V> store, boolean put) {
+    String keyText = KeyCodec.decode(rawKeySegment(ctx));
+    boolean wait = booleanParam(ctx, "wait");
+    TopicWrites<V> writes =
+        store
+            .writes()
+            .orElseThrow(
+                () ->
+                    HttpErrors.fatal(
+                        HttpErrors.NOT_WRITABLE,
+                        "Store '"
+                            + store.storeName()
+                            + "' is not fed by a topic the API writes (the application gave it no"
+                            + " TopicWrites); it is read-only here."));
+    K key = KeyReadRouter.parseKey(store, keyText);
+    byte[] value = put ? serializedValue(store, writes, ctx.bodyAsBytes()) : null;
+    RecordMetadata written =
+        writer.write(writes.topic(), store.keySerializer().serialize(writes.topic(), key), value);
+    Position position =
+        Position.emptyPosition()
+            .withComponent(written.topic(), written.partition(), written.offset());
+    WriteAnswer answer =
+        new WriteAnswer(
+            store.storeName(),
+            keyText,
+            put ? "PUT" : "DELETE",
+            written.topic(),
+            written.partition(),
+            written.offset(),
+            PositionTokens.encode(position),
+            node.nodeId(),
+            wait,
+            null);
+    if (!wait) {
+      ctx.status(202);
+      ctx.json(answer);
+      return;
+    }
+    KeyReadRouter.KeyRead read;
+    try {
+      read =
+          router.read(
+              store, keyText, KeyReadRouter.ReadRequest.fromClient(false, Optional.of(position)));
+    } catch (RuntimeException e) {
+      throw notYetApplied(answer, e);
+    }
+    if (read instanceof KeyReadRouter.KeyRead.Local local) {
+      ctx.json(answer.withRead(local.answer()));
+      return;
+    }
+    CompletableFuture<PeerForwarder.ForwardedAnswer> relayed =
+        ((KeyReadRouter.KeyRead.Relayed) read).answer();
+    ctx.future(
+        () ->
+            relayed.handle(
+                (owner, failure) -> {
+                  try {
+                    if (failure != null) {
+                      throw notYetApplied(answer, unwrap(failure));
+                    }
+                    JsonNode body = mapper.readTree(owner.body());
+                    if (owner.status() != 200 && owner.status() != 404) {
+                      throw notYetApplied(answer, PeerErrors.relayed(owner.status(), body));
+                    }
+                    ctx.json(answer.withRead(body));
+                  } catch (Exception e) {
+                    fail(e, ctx);
+                  }
+                  return null;
+                }));
+  }
+
+  private <K, V> byte[] serializedValue(
+      QueryableStore<K, V> store, TopicWrites<V> writes, byte[] body) {
+    V value;
+    try {
+      JsonNode json = mapper.readTree(body);
+      if (json == null || json.isMissingNode()) {
+        throw new IllegalArgumentException("the body is empty; PUT the new value as JSON");
+      }
+      value = writes.valueParser().apply(json);
+      if (value == null) {
+        throw new IllegalArgumentException("the value parser returned null; use DELETE to delete");
+      }
+    } catch (IOException e) {
+      throw HttpErrors.fatal(
+          HttpErrors.BAD_VALUE,
+          "The body of a PUT to store '"
+              + store.storeName()
+              + "' is the value as JSON; it is not JSON.");
+    } catch (IllegalArgumentException e) {
+      throw HttpErrors.fatal(
+          HttpErrors.BAD_VALUE,
+          "Not a valid value of store '" + store.storeName() + "': " + e.getMessage());
+    }
+    return writes.valueSerializer().serialize(writes.topic(), value);
+  }
+
+  private static RuntimeException notYetApplied(WriteAnswer written, Exception why) {
+    String message =
+        "The write is in topic '"
+            + written.topic()
+            + "' (partition "
+            + written.partition()
+            + ", offset "
+            + written.offset()
+            + ", position token "
+            + written.position()
+            + ") but was not seen applied: "
+            + why.getMessage()
+            + " Read the key with minPosition="
+            + written.position()
+            + " to see it once applied; do not write it again.";
+    if (why instanceof BackboneException e) {
+      return e.isRetriable()
+          ? HttpErrors.retriable(e.code(), message)
+          : HttpErrors.fatal(e.code(), message);
+    }
+    return new IllegalStateException(message, why);
   }
 
   /** {@code POST /v1/stores/{store}/keys:batchGet}: every key read as a single read would be. */
@@ -614,6 +759,39 @@ public final class HttpApi implements AutoCloseable {
           .retryAfterSeconds()
           .ifPresent(s -> response.setHeader("Retry-After", Integer.toString(s)));
       response.getOutputStream().write(json(error));
+    }
+  }
+
+  /**
+   * The answer of a write.
+   *
+   * @param store the store
+   * @param key the key
+   * @param op {@code PUT} or {@code DELETE}
+   * @param topic the topic written
+   * @param partition its partition
+   * @param offset the record's offset
+   * @param position the position token of the write: a read with it as {@code minPosition} sees the
+   *     write (or something newer)
+   * @param node the node that wrote it
+   * @param waited whether the call waited for the owner to apply it
+   * @param read with {@code wait=true}: the owner's read of the key at that position
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record WriteAnswer(
+      String store,
+      String key,
+      String op,
+      String topic,
+      int partition,
+      long offset,
+      String position,
+      String node,
+      boolean waited,
+      Object read) {
+    WriteAnswer withRead(Object answer) {
+      return new WriteAnswer(
+          store, key, op, topic, partition, offset, position, node, waited, answer);
     }
   }
 

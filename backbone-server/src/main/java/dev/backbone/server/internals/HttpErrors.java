@@ -43,6 +43,18 @@ public final class HttpErrors {
   /** Wrong credentials. */
   public static final String FORBIDDEN = "FORBIDDEN";
 
+  /** A write's body is not a valid value of the store. */
+  public static final String BAD_VALUE = "BAD_VALUE";
+
+  /** The store is not fed by a topic, so the API cannot write it. */
+  public static final String NOT_WRITABLE = "NOT_WRITABLE";
+
+  /** Kafka refused a write; it was not written. Retriable. */
+  public static final String WRITE_FAILED = "WRITE_FAILED";
+
+  /** A write was not acknowledged in time; it may have been written. Retriable. */
+  public static final String WRITE_UNKNOWN = "WRITE_UNKNOWN";
+
   /** The store is not served by this application. */
   public static final String STORE_NOT_FOUND = "STORE_NOT_FOUND";
 
@@ -89,6 +101,8 @@ public final class HttpErrors {
           Map.entry(BAD_REQUEST, 400),
           Map.entry(BAD_POSITION, 400),
           Map.entry(BAD_CURSOR, 400),
+          Map.entry(BAD_VALUE, 400),
+          Map.entry(NOT_WRITABLE, 405),
           Map.entry(LIMIT_EXCEEDED, 400),
           Map.entry(UNAUTHORIZED, 401),
           Map.entry(FORBIDDEN, 403),

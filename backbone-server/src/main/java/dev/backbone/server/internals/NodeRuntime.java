@@ -119,7 +119,8 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
                 config.bootstrapSnapshotReuse()),
             Clock.systemUTC(),
             new KafkaChangelogProbe(this::bootstrapAdmin, this::probeConsumerConfigs));
-    this.http = new HttpApi(this, config, registry, metrics, stores, lender);
+    this.http =
+        new HttpApi(this, config, registry, metrics, stores, lender, this::writeProducerConfigs);
     this.coldBootstrap = config.clusterSecret().map(this::coldBootstrap).orElse(null);
     if (coldBootstrap == null) {
       log.info(
@@ -266,6 +267,13 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
   }
 
   /** The restore-consumer settings of the first stage, for {@link KafkaChangelogProbe}. */
+  /** The producer settings as Kafka Streams derives them for the first stage (security etc.). */
+  private Map<String, Object> writeProducerConfigs() {
+    StreamsConfig stage =
+        new StreamsConfig(StageProperties.resolve(nodeProperties, stages.get(0), Optional.empty()));
+    return stage.getProducerConfigs(config.nodeId() + "-http-writes");
+  }
+
   private Map<String, Object> probeConsumerConfigs() {
     StreamsConfig stage =
         new StreamsConfig(StageProperties.resolve(nodeProperties, stages.get(0), Optional.empty()));

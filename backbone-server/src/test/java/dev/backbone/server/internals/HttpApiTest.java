@@ -65,7 +65,8 @@ class HttpApiTest {
             new SnapshotLender(
                 new SnapshotStores(),
                 new SnapshotLender.Settings(1, Duration.ofMinutes(1), Duration.ZERO),
-                Clock.systemUTC()));
+                Clock.systemUTC()),
+            Map::of);
     api.start();
     http = new HttpProbe(api.port());
   }

@@ -128,7 +128,8 @@ class PeerBootstrapTest {
             registry,
             metrics,
             List.of(),
-            lender);
+            lender,
+            Map::of);
     api.start();
     toClose.add(api);
     return new Peer(id, store, context.stores(), lender, api, metrics);

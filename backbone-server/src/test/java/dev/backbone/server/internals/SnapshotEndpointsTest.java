@@ -86,7 +86,8 @@ class SnapshotEndpointsTest {
             registry,
             metrics,
             List.of(),
-            lender);
+            lender,
+            Map::of);
     server.start();
     return server;
   }
