@@ -107,23 +107,19 @@ final class QueryBench {
                   + spec.concurrency()
                   + ", non-pipelined, same value size), same machine, same run");
       // The JIT is still at work after thousands of requests: warm every path first, unmeasured.
+      String atOwnerUrl = "http://127.0.0.1:" + owner.port() + keyPath;
+      String viaUrl = "http://127.0.0.1:" + viaPort + keyPath;
+      String storeUrl = "http://127.0.0.1:" + ports.get(0) + "/v1/stores/" + STORE;
+      String scanUrl = storeUrl + "/range?limit=" + spec.scanLimit();
       Spec warmUp = new Spec(Duration.ofSeconds(5), spec.concurrency(), 0, 0, 0, 0, 0);
-      wrk(warmUp, "http://127.0.0.1:" + owner.port() + keyPath, null);
-      wrk(warmUp, "http://127.0.0.1:" + viaPort + keyPath, null);
-      wrk(
-          warmUp,
-          "http://127.0.0.1:"
-              + ports.get(0)
-              + "/v1/stores/"
-              + STORE
-              + "/range?limit="
-              + spec.scanLimit(),
-          null);
+      wrk(warmUp, atOwnerUrl, null);
+      wrk(warmUp, viaUrl, null);
+      wrk(warmUp, scanUrl, null);
       double redis = redisGet(spec, owner.answerBytes());
       report.row(row("redis GET", "redis-benchmark", redis, Double.NaN, Double.NaN, 1));
-      Wrk atOwner = wrk(spec, "http://127.0.0.1:" + owner.port() + keyPath, null);
+      Wrk atOwner = wrk(spec, atOwnerUrl, null);
       report.row(row("GET at the owner", "wrk", atOwner.rps(), atOwner.p50(), atOwner.p99(), 1));
-      Wrk forwarded = wrk(spec, "http://127.0.0.1:" + viaPort + keyPath, null);
+      Wrk forwarded = wrk(spec, viaUrl, null);
       report.row(
           row("GET via a non-owner", "wrk", forwarded.rps(), forwarded.p50(), forwarded.p99(), 1));
       ClientRun client = clientGets(spec, ports.get(0), owner.key());
@@ -138,7 +134,7 @@ final class QueryBench {
       Wrk batch =
           wrk(
               spec,
-              "http://127.0.0.1:" + ports.get(0) + "/v1/stores/" + STORE + "/keys:batchGet",
+              storeUrl + "/keys:batchGet",
               batchScript(spec.batchKeys(), spec.customers(), dataDir));
       report.row(
           row(
@@ -148,16 +144,7 @@ final class QueryBench {
               batch.p50(),
               batch.p99(),
               spec.batchKeys()));
-      Wrk scan =
-          wrk(
-              spec,
-              "http://127.0.0.1:"
-                  + ports.get(0)
-                  + "/v1/stores/"
-                  + STORE
-                  + "/range?limit="
-                  + spec.scanLimit(),
-              null);
+      Wrk scan = wrk(spec, scanUrl, null);
       report.row(
           row(
               spec.scanLimit() + "-key scan (12 partitions)",
@@ -166,8 +153,7 @@ final class QueryBench {
               scan.p50(),
               scan.p99(),
               spec.scanLimit()));
-      OpenLoop fixed =
-          openLoop("http://127.0.0.1:" + owner.port() + keyPath, spec.fixedRate(), spec.duration());
+      OpenLoop fixed = openLoop(atOwnerUrl, spec.fixedRate(), spec.duration());
       report.row(
           row(
               "GET at the owner, open loop " + spec.fixedRate() + "/s",
@@ -409,10 +395,7 @@ final class QueryBench {
         at += n;
       }
       Arrays.sort(all);
-      return new ClientRun(
-          all.length / elapsed,
-          all[all.length / 2] / 1e6,
-          all[Math.min(all.length - 1, (int) (all.length * 0.99))] / 1e6);
+      return new ClientRun(all.length / elapsed, percentileMs(all, 0.50), percentileMs(all, 0.99));
     }
   }
 
@@ -495,10 +478,12 @@ final class QueryBench {
     long[] sorted = latencies.clone();
     Arrays.sort(sorted);
     return new OpenLoop(
-        total / elapsed,
-        sorted[(int) (total * 0.50)] / 1e6,
-        sorted[Math.min(total - 1, (int) (total * 0.99))] / 1e6,
-        errors.get());
+        total / elapsed, percentileMs(sorted, 0.50), percentileMs(sorted, 0.99), errors.get());
+  }
+
+  /** The q-quantile of sorted nanosecond latencies, in milliseconds. */
+  private static double percentileMs(long[] sortedNanos, double q) {
+    return sortedNanos[Math.min(sortedNanos.length - 1, (int) (sortedNanos.length * q))] / 1e6;
   }
 
   private static boolean onPath(String tool) {

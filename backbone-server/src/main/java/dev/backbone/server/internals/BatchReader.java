@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,10 +131,7 @@ final class BatchReader {
             })
         .exceptionally(
             failure -> {
-              Throwable cause =
-                  failure instanceof CompletionException && failure.getCause() != null
-                      ? failure.getCause()
-                      : failure;
+              Exception cause = HttpApi.unwrap(failure);
               for (int index : group.indexes()) {
                 results[index] = failed(store, keys.get(index), cause);
               }

@@ -301,7 +301,8 @@ public final class HttpApi implements AutoCloseable {
                 }));
   }
 
-  private static Exception unwrap(Throwable failure) {
+  /** The failure a future completed with, without the {@code CompletionException} around it. */
+  static Exception unwrap(Throwable failure) {
     Throwable cause = failure;
     while (cause instanceof CompletionException && cause.getCause() != null) {
       cause = cause.getCause();

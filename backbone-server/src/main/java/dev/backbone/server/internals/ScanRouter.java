@@ -159,7 +159,12 @@ final class ScanRouter {
   /** A page of one partition: read here, or by its owner. */
   CompletableFuture<PartitionPage> scanPartition(
       QueryableStore<?, ?> store, int partition, ScanRequest request) {
-    return partitionTyped(store, partition, request).thenApply(Fetched::page);
+    return partitionOf(store, partition, request).thenApply(Fetched::page);
+  }
+
+  private <K, V> CompletableFuture<Fetched> partitionOf(
+      QueryableStore<K, V> store, int partition, ScanRequest request) {
+    return partitionTyped(store, partition, request, bounds(store, request));
   }
 
   private <K, V> CompletableFuture<ScanPage> scanTyped(
@@ -169,9 +174,10 @@ final class ScanRouter {
         (int) Math.min(request.limit(), (2L * request.limit() + partitions - 1) / partitions + 1);
     ScanRequest each =
         new ScanRequest(request.spec(), perPartition, request.cursor(), request.read());
+    Bounds<K> bounds = bounds(store, each);
     List<CompletableFuture<Fetched>> pages = new ArrayList<>();
     for (int p = 0; p < partitions; p++) {
-      pages.add(partitionTyped(store, p, each));
+      pages.add(partitionTyped(store, p, each, bounds));
     }
     return CompletableFuture.allOf(pages.toArray(CompletableFuture[]::new))
         .thenApply(
@@ -236,8 +242,7 @@ final class ScanRouter {
   }
 
   private <K, V> CompletableFuture<Fetched> partitionTyped(
-      QueryableStore<K, V> store, int partition, ScanRequest request) {
-    Bounds<K> bounds = bounds(store, request);
+      QueryableStore<K, V> store, int partition, ScanRequest request, Bounds<K> bounds) {
     RunningStage stage = KeyReadRouter.usableStage(node, store, request.read().staleOk());
     KeyOwner owner = owners.ownerOfPartition(store, partition);
     KeyReadRouter.Placement placement = keys.place(stage, store, owner, request.read());
@@ -353,7 +358,6 @@ final class ScanRouter {
     }
     return new Bounds<>(
         lower,
-        to,
         afterBytes,
         spec.prefix().isPresent() ? fromBytes : null,
         to.map(k -> owners.serializedKey(store, k)).orElse(null),
@@ -419,14 +423,12 @@ final class ScanRouter {
    * The bounds of one partition's read.
    *
    * @param lower the range query's lower bound (the greater of the scan's start and the cursor)
-   * @param upper the range query's upper bound
    * @param after the cursor's key, serialized: only keys after it are kept
    * @param prefix the prefix, serialized, for a prefix scan
    * @param to the upper bound, serialized
    * @param limit the page size
    */
-  private record Bounds<K>(
-      Optional<K> lower, Optional<K> upper, byte[] after, byte[] prefix, byte[] to, int limit) {
+  private record Bounds<K>(Optional<K> lower, byte[] after, byte[] prefix, byte[] to, int limit) {
     /**
      * The range query: bounded below only, since the cursor may lie past the upper bound (a range
      * whose lower bound exceeds its upper one is not valid in every store); {@link #collect} stops
