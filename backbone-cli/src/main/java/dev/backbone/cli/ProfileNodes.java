@@ -7,6 +7,7 @@ import dev.backbone.examples.profiles.CustomerProfile;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.CustomerProfileSerde;
 import dev.backbone.server.BackboneNode;
+import dev.backbone.server.EventTopic;
 import dev.backbone.server.QueryableStore;
 import dev.backbone.server.StreamsStage;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -79,13 +80,15 @@ final class ProfileNodes {
                 "state",
                 pipeline.stateTopology(),
                 withClientId(pipeline.stateProperties(base), spec.nodeId() + "-state")))
+        .eventTopic(EventTopic.keyedBy(pipeline.settings().inputTopic(), "customerId"))
         .queryableStore(
             new QueryableStore<String, CustomerProfile>(
-                CustomerProfilePipeline.PROFILE_STORE,
-                "state",
-                ProfileNodes::parseCustomerId,
-                Serdes.String().serializer(),
-                ProfileNodes::profileJson))
+                    CustomerProfilePipeline.PROFILE_STORE,
+                    "state",
+                    ProfileNodes::parseCustomerId,
+                    Serdes.String().serializer(),
+                    ProfileNodes::profileJson)
+                .withBinaryValues(CustomerProfileSerde::toJson))
         .build();
   }
 

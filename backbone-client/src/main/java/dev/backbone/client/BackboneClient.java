@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -21,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
@@ -260,6 +263,140 @@ public final class BackboneClient implements AutoCloseable {
         });
   }
 
+  /**
+   * Writes a key of a store fed by a topic ({@code PUT}); see {@link #put(String, String, Object,
+   * boolean)}.
+   */
+  public WriteResult put(String store, String key, Object value) {
+    return put(store, key, value, false);
+  }
+
+  /**
+   * Writes a key of a store fed by a topic: the value (anything Jackson writes as JSON) goes to
+   * that topic, acknowledged by every in-sync replica. The call goes to the key's owner, so that
+   * with {@code waitApplied} the read of the applied write is local there.
+   *
+   * <p>Retried (with backoff) when the node refused it as not written ({@code WRITE_FAILED}) or
+   * could not be reached; a {@code WRITE_UNKNOWN} (the write may be in the topic) is thrown, as a
+   * retriable {@link BackboneClientException}, for the caller to decide.
+   *
+   * @param waitApplied return only once the key's owner has applied the write, with its read
+   */
+  public WriteResult put(String store, String key, Object value, boolean waitApplied) {
+    byte[] body;
+    try {
+      body = JSON.writeValueAsBytes(value);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("the value is not writable as JSON: " + e, e);
+    }
+    return write("put", "PUT", store, key, body, waitApplied);
+  }
+
+  /** Deletes a key of a store fed by a topic (a tombstone to that topic); see {@link #put}. */
+  public WriteResult delete(String store, String key, boolean waitApplied) {
+    return write("delete", "DELETE", store, key, null, waitApplied);
+  }
+
+  private WriteResult write(
+      String call, String method, String store, String key, byte[] body, boolean waitApplied) {
+    Objects.requireNonNull(key, "key");
+    String path = storePath(store) + "/keys/" + encode(key) + (waitApplied ? "?wait=true" : "");
+    return timed(
+        call,
+        () -> {
+          for (int attempt = 0; ; attempt++) {
+            String endpoint =
+                routing()
+                    .ownerOf(store, key)
+                    .map(ClientRouting.Owner::endpoint)
+                    .orElseGet(this::anyNode);
+            Answer answer = sendWrite(endpoint, method, path, body, attempt);
+            if (answer.retriable()) {
+              continue;
+            }
+            if (answer.status() == 200 || answer.status() == 202) {
+              JsonNode json = answer.body();
+              JsonNode read = json.get("read");
+              return new WriteResult(
+                  json.path("key").asText(),
+                  json.path("topic").asText(),
+                  json.path("partition").asInt(),
+                  json.path("offset").asLong(),
+                  json.path("position").asText(),
+                  json.path("node").asText(),
+                  read == null || read.isNull() ? Optional.empty() : Optional.of(keyResult(read)));
+            }
+            throw answer.failure();
+          }
+        });
+  }
+
+  /** As {@link #send}, but a write whose outcome is unknown is never sent again. */
+  private Answer sendWrite(String endpoint, String method, String path, byte[] body, int attempt) {
+    Answer answer = attempt(endpoint, method, path, body);
+    if (answer.status() == 503
+        && "WRITE_UNKNOWN".equals(answer.body().at("/error/code").asText())) {
+      return answer;
+    }
+    if (answer.status() == 0 && !(answer.transport().getCause() instanceof ConnectException)) {
+      // The request may have reached the node: it is not sent twice.
+      throw answer.failure();
+    }
+    return retryOrReturn(answer, attempt);
+  }
+
+  /**
+   * Appends a batch of events ({@code POST /v1/events}) to the application's event topic, or to
+   * {@code topic} when it has several (null for the only one).
+   *
+   * <p>Sent once, never retried: an event's outcome may be unknown, and an event sent twice may be
+   * counted twice. Read each event's result: {@link EventsResult.Event#written()}, or its error.
+   *
+   * @throws BackboneClientException when the call as a whole was refused (no event was appended) or
+   *     no answer came (then any event may have been appended)
+   */
+  public EventsResult appendEvents(String topic, List<?> events) {
+    byte[] body;
+    try {
+      body = JSON.writeValueAsBytes(Map.of("events", events));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("the events are not writable as JSON: " + e, e);
+    }
+    String path = "/v1/events" + (topic == null ? "" : "?topic=" + encode(topic));
+    return timed(
+        "appendEvents",
+        () -> {
+          Answer answer = exchange(anyNode(), "POST", path, body);
+          if (answer.status() != 200) {
+            throw answer.failure();
+          }
+          JsonNode json = answer.body();
+          List<EventsResult.Event> results = new ArrayList<>();
+          for (JsonNode r : json.path("results")) {
+            results.add(
+                new EventsResult.Event(
+                    r.path("index").asInt(),
+                    r.hasNonNull("key") ? Optional.of(r.get("key").asText()) : Optional.empty(),
+                    r.hasNonNull("partition")
+                        ? OptionalInt.of(r.get("partition").asInt())
+                        : OptionalInt.empty(),
+                    r.hasNonNull("offset")
+                        ? OptionalLong.of(r.get("offset").asLong())
+                        : OptionalLong.empty(),
+                    r.has("error") ? Optional.of(r.at("/error/code").asText()) : Optional.empty(),
+                    r.has("error")
+                        ? Optional.of(r.at("/error/message").asText())
+                        : Optional.empty()));
+          }
+          return new EventsResult(
+              json.path("node").asText(),
+              json.path("topic").asText(),
+              json.path("written").asInt(),
+              json.path("failed").asInt(),
+              List.copyOf(results));
+        });
+  }
+
   /** Fetches the routing table again from any node it knows. */
   public synchronized void refreshRouting() {
     List<String> candidates = new ArrayList<>(routing.endpoints());
@@ -315,12 +452,23 @@ public final class BackboneClient implements AutoCloseable {
    * after the last retry it is thrown.
    */
   private Answer send(String endpoint, String method, String path, byte[] body, int attempt) {
-    Answer answer;
+    return retryOrReturn(attempt(endpoint, method, path, body), attempt);
+  }
+
+  /** One exchange; a node that does not answer is an answer with status 0. */
+  private Answer attempt(String endpoint, String method, String path, byte[] body) {
     try {
-      answer = exchange(endpoint, method, path, body);
+      return exchange(endpoint, method, path, body);
     } catch (BackboneClientException unreachable) {
-      answer = new Answer(0, null, unreachable);
+      return new Answer(0, null, unreachable);
     }
+  }
+
+  /**
+   * A retriable outcome (503, no answer) of an attempt backs off and refreshes the table, and after
+   * the last retry it is thrown; any other answer is returned.
+   */
+  private Answer retryOrReturn(Answer answer, int attempt) {
     if (answer.status() != 503 && answer.status() != 0) {
       return answer;
     }

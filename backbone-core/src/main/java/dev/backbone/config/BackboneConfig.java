@@ -66,6 +66,37 @@ public final class BackboneConfig extends AbstractConfig {
   private static final String HTTP_MAX_BATCH_KEYS_DOC =
       "Most keys one batch get may name; more is refused with 400 LIMIT_EXCEEDED.";
 
+  public static final String HTTP_MAX_KEY_BYTES_CONFIG = "backbone.http.max.key.bytes";
+  private static final String HTTP_MAX_KEY_BYTES_DOC =
+      "Longest key the HTTP API accepts, in bytes of UTF-8 once percent-decoded; a longer one is"
+          + " refused with 400 BAD_KEY.";
+
+  public static final String HTTP_MAX_BATCH_EVENTS_CONFIG = "backbone.http.max.batch.events";
+  private static final String HTTP_MAX_BATCH_EVENTS_DOC =
+      "Most events one POST /v1/events may carry; more is refused with 400 LIMIT_EXCEEDED.";
+
+  public static final String HTTP_TLS_KEYSTORE_PATH_CONFIG = "backbone.http.tls.keystore.path";
+  private static final String HTTP_TLS_KEYSTORE_PATH_DOC =
+      "When set, the HTTP server speaks only HTTPS, with the key and certificate of this"
+          + " keystore; peers and clients then use https:// endpoints.";
+
+  public static final String HTTP_TLS_KEYSTORE_PASSWORD_CONFIG =
+      "backbone.http.tls.keystore.password";
+  private static final String HTTP_TLS_KEYSTORE_PASSWORD_DOC =
+      "Password of the keystore (and of its key).";
+
+  public static final String HTTP_TLS_KEYSTORE_TYPE_CONFIG = "backbone.http.tls.keystore.type";
+  private static final String HTTP_TLS_KEYSTORE_TYPE_DOC = "Type of the keystore: PKCS12 or JKS.";
+
+  public static final String HTTP_TLS_TRUSTSTORE_PATH_CONFIG = "backbone.http.tls.truststore.path";
+  private static final String HTTP_TLS_TRUSTSTORE_PATH_DOC =
+      "Certificates this node trusts when it calls its peers over HTTPS (forwarded reads, snapshot"
+          + " transfer); unset: the JVM's default trust store.";
+
+  public static final String HTTP_TLS_TRUSTSTORE_PASSWORD_CONFIG =
+      "backbone.http.tls.truststore.password";
+  private static final String HTTP_TLS_TRUSTSTORE_PASSWORD_DOC = "Password of the trust store.";
+
   public static final String HTTP_MAX_BODY_BYTES_CONFIG = "backbone.http.max.body.bytes";
   private static final String HTTP_MAX_BODY_BYTES_DOC =
       "Largest request body the HTTP API accepts; a larger one is refused with 413"
@@ -207,6 +238,51 @@ public final class BackboneConfig extends AbstractConfig {
               Range.between(1, 100_000),
               Importance.LOW,
               HTTP_MAX_BATCH_KEYS_DOC)
+          .define(
+              HTTP_MAX_KEY_BYTES_CONFIG,
+              Type.INT,
+              1024,
+              Range.between(1, 4096),
+              Importance.LOW,
+              HTTP_MAX_KEY_BYTES_DOC)
+          .define(
+              HTTP_MAX_BATCH_EVENTS_CONFIG,
+              Type.INT,
+              1_000,
+              Range.between(1, 100_000),
+              Importance.LOW,
+              HTTP_MAX_BATCH_EVENTS_DOC)
+          .define(
+              HTTP_TLS_KEYSTORE_PATH_CONFIG,
+              Type.STRING,
+              null,
+              Importance.MEDIUM,
+              HTTP_TLS_KEYSTORE_PATH_DOC)
+          .define(
+              HTTP_TLS_KEYSTORE_PASSWORD_CONFIG,
+              Type.PASSWORD,
+              null,
+              Importance.MEDIUM,
+              HTTP_TLS_KEYSTORE_PASSWORD_DOC)
+          .define(
+              HTTP_TLS_KEYSTORE_TYPE_CONFIG,
+              Type.STRING,
+              "PKCS12",
+              ConfigDef.ValidString.in("PKCS12", "JKS"),
+              Importance.LOW,
+              HTTP_TLS_KEYSTORE_TYPE_DOC)
+          .define(
+              HTTP_TLS_TRUSTSTORE_PATH_CONFIG,
+              Type.STRING,
+              null,
+              Importance.MEDIUM,
+              HTTP_TLS_TRUSTSTORE_PATH_DOC)
+          .define(
+              HTTP_TLS_TRUSTSTORE_PASSWORD_CONFIG,
+              Type.PASSWORD,
+              null,
+              Importance.LOW,
+              HTTP_TLS_TRUSTSTORE_PASSWORD_DOC)
           .define(
               HTTP_MAX_BODY_BYTES_CONFIG,
               Type.INT,
@@ -417,6 +493,62 @@ public final class BackboneConfig extends AbstractConfig {
   /** {@link #HTTP_MAX_BATCH_KEYS_CONFIG}. */
   public int httpMaxBatchKeys() {
     return getInt(HTTP_MAX_BATCH_KEYS_CONFIG);
+  }
+
+  /** {@link #HTTP_MAX_KEY_BYTES_CONFIG}. */
+  public int httpMaxKeyBytes() {
+    return getInt(HTTP_MAX_KEY_BYTES_CONFIG);
+  }
+
+  /** {@link #HTTP_MAX_BATCH_EVENTS_CONFIG}. */
+  public int httpMaxBatchEvents() {
+    return getInt(HTTP_MAX_BATCH_EVENTS_CONFIG);
+  }
+
+  /**
+   * The HTTP server's TLS settings, if {@link #HTTP_TLS_KEYSTORE_PATH_CONFIG} is set.
+   *
+   * @return empty for plain HTTP
+   */
+  public Optional<HttpTls> httpTls() {
+    String keystore = getString(HTTP_TLS_KEYSTORE_PATH_CONFIG);
+    if (keystore == null || keystore.isBlank()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new HttpTls(
+            keystore,
+            passwordOf(HTTP_TLS_KEYSTORE_PASSWORD_CONFIG),
+            getString(HTTP_TLS_KEYSTORE_TYPE_CONFIG),
+            Optional.ofNullable(getString(HTTP_TLS_TRUSTSTORE_PATH_CONFIG))
+                .filter(s -> !s.isBlank()),
+            passwordOf(HTTP_TLS_TRUSTSTORE_PASSWORD_CONFIG)));
+  }
+
+  private String passwordOf(String name) {
+    Password password = getPassword(name);
+    return password == null ? "" : password.value();
+  }
+
+  /**
+   * TLS of the HTTP server.
+   *
+   * @param keystorePath the keystore with the server's key and certificate
+   * @param keystorePassword its password ("" when none)
+   * @param keystoreType PKCS12 or JKS
+   * @param truststorePath what the node trusts when calling peers; empty: the JVM's default
+   * @param truststorePassword its password ("" when none)
+   */
+  public record HttpTls(
+      String keystorePath,
+      String keystorePassword,
+      String keystoreType,
+      Optional<String> truststorePath,
+      String truststorePassword) {
+    @Override
+    public String toString() {
+      return "HttpTls[keystore=" + keystorePath + ", truststore=" + truststorePath + "]";
+    }
   }
 
   /** {@link #HTTP_MAX_BODY_BYTES_CONFIG}. */

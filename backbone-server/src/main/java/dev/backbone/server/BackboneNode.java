@@ -137,6 +137,7 @@ public final class BackboneNode implements AutoCloseable {
     private final Properties properties = new Properties();
     private final List<StreamsStage> stages = new ArrayList<>();
     private final List<QueryableStore<?, ?>> stores = new ArrayList<>();
+    private final List<EventTopic> eventTopics = new ArrayList<>();
     private PrometheusMeterRegistry registry;
 
     private Builder() {}
@@ -165,6 +166,15 @@ public final class BackboneNode implements AutoCloseable {
     /** Adds a store the HTTP API serves. */
     public Builder queryableStore(QueryableStore<?, ?> store) {
       stores.add(Objects.requireNonNull(store, "store"));
+      return this;
+    }
+
+    /**
+     * Adds a topic {@code POST /v1/events} appends to (typically the input topic of the first
+     * stage), e.g. {@code EventTopic.keyedBy("customer-events", "customerId")}.
+     */
+    public Builder eventTopic(EventTopic topic) {
+      eventTopics.add(Objects.requireNonNull(topic, "topic"));
       return this;
     }
 
@@ -254,6 +264,12 @@ public final class BackboneNode implements AutoCloseable {
                 + " characters; routing announces it as a Kafka Streams client tag, which is"
                 + " limited to that");
       }
+      Set<String> eventTopicNames = new HashSet<>();
+      for (EventTopic topic : eventTopics) {
+        if (!eventTopicNames.add(topic.name())) {
+          problems.add("event topic '" + topic.name() + "' is declared twice");
+        }
+      }
       if (!problems.isEmpty()) {
         throw new FatalBackboneException(
             "BAD_CONFIG", "Invalid Backbone node: " + String.join("; ", problems) + ".");
@@ -263,7 +279,7 @@ public final class BackboneNode implements AutoCloseable {
       PrometheusMeterRegistry meters =
           registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       return new BackboneNode(
-          new NodeRuntime(config, snapshot, stages, topologies, stores, meters));
+          new NodeRuntime(config, snapshot, stages, topologies, stores, meters, eventTopics));
     }
   }
 }

@@ -21,6 +21,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *     JsonNode}, a string); it is called on the HTTP thread
  * @param keyFormatter turns a stored key back into its text, the inverse of {@code keyParser}:
  *     scans and batch reads name each key by it
+ * @param writes how the HTTP API writes the store, if it is fed by a topic ({@link #withWrites})
+ * @param toBytes the bytes a read with {@code Accept: application/octet-stream} answers with, if
+ *     the store offers them ({@link #withBinaryValues}); such a read is refused with 406 otherwise
  * @param <K> key type of the store
  * @param <V> value type of the store
  */
@@ -31,7 +34,8 @@ public record QueryableStore<K, V>(
     Serializer<K> keySerializer,
     Function<V, ?> toJson,
     Function<K, String> keyFormatter,
-    Optional<TopicWrites<V>> writes) {
+    Optional<TopicWrites<V>> writes,
+    Optional<Function<V, byte[]>> toBytes) {
 
   /** Checks that every component is present. */
   public QueryableStore {
@@ -41,6 +45,9 @@ public record QueryableStore<K, V>(
     Objects.requireNonNull(keySerializer, () -> "store '" + storeName + "' needs a key serializer");
     Objects.requireNonNull(toJson, () -> "store '" + storeName + "' needs a toJson function");
     Objects.requireNonNull(keyFormatter, () -> "store '" + storeName + "' needs a key formatter");
+    Objects.requireNonNull(writes, () -> "store '" + storeName + "': writes, or Optional.empty()");
+    Objects.requireNonNull(
+        toBytes, () -> "store '" + storeName + "': toBytes, or Optional.empty()");
   }
 
   /**
@@ -58,11 +65,33 @@ public record QueryableStore<K, V>(
       Function<String, K> keyParser,
       Serializer<K> keySerializer,
       Function<V, ?> toJson) {
-    this(storeName, stageName, keyParser, keySerializer, toJson, String::valueOf, Optional.empty());
+    this(
+        storeName,
+        stageName,
+        keyParser,
+        keySerializer,
+        toJson,
+        String::valueOf,
+        Optional.empty(),
+        Optional.empty());
   }
 
   /** The same store, written through the HTTP API by producing to a topic its table reads. */
   public QueryableStore<K, V> withWrites(TopicWrites<V> topicWrites) {
+    return with(Optional.of(Objects.requireNonNull(topicWrites, "topicWrites")), toBytes);
+  }
+
+  /**
+   * The same store, whose values can also be read as bytes: {@code GET .../keys/{key}} with {@code
+   * Accept: application/octet-stream} answers with {@code toBytes} of the value (typically the
+   * store's value serializer), the read's metadata in {@code X-Backbone-*} headers.
+   */
+  public QueryableStore<K, V> withBinaryValues(Function<V, byte[]> valueBytes) {
+    return with(writes, Optional.of(Objects.requireNonNull(valueBytes, "valueBytes")));
+  }
+
+  private QueryableStore<K, V> with(
+      Optional<TopicWrites<V>> newWrites, Optional<Function<V, byte[]>> newToBytes) {
     return new QueryableStore<>(
         storeName,
         stageName,
@@ -70,7 +99,8 @@ public record QueryableStore<K, V>(
         keySerializer,
         toJson,
         keyFormatter,
-        Optional.of(topicWrites));
+        newWrites,
+        newToBytes);
   }
 
   /**
@@ -86,6 +116,7 @@ public record QueryableStore<K, V>(
         new StringSerializer(),
         toJson,
         Function.identity(),
+        Optional.empty(),
         Optional.empty());
   }
 }

@@ -78,13 +78,15 @@ final class ProfileNodes {
             new StreamsStage(
                 INGEST, pipeline.ingestTopology(registry), pipeline.ingestProperties(base)))
         .stage(new StreamsStage(STATE, pipeline.stateTopology(), pipeline.stateProperties(base)))
+        .eventTopic(EventTopic.keyedBy(pipeline.settings().inputTopic(), "customerId"))
         .queryableStore(
             new QueryableStore<String, CustomerProfile>(
-                CustomerProfilePipeline.PROFILE_STORE,
-                STATE,
-                Function.identity(),
-                new StringSerializer(),
-                ProfileNodes::toJson))
+                    CustomerProfilePipeline.PROFILE_STORE,
+                    STATE,
+                    Function.identity(),
+                    new StringSerializer(),
+                    ProfileNodes::toJson)
+                .withBinaryValues(CustomerProfileSerde::toJson))
         .build();
   }
 

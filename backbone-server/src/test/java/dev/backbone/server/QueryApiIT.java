@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.backbone.client.BackboneClient;
 import dev.backbone.client.BackboneClientException;
+import dev.backbone.client.EventsResult;
 import dev.backbone.client.KeyResult;
 import dev.backbone.client.ReadOptions;
 import dev.backbone.client.ScanPage;
@@ -22,11 +24,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.IntStream;
+import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -43,6 +49,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @BackboneKafkaCluster(brokers = 1)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QueryApiIT {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final String STORE = CustomerProfilePipeline.PROFILE_STORE;
   private static final String TOKEN = "query-api-it-token";
   private static final Map<String, String> AUTH = Map.of("Authorization", "Bearer " + TOKEN);
@@ -64,6 +71,7 @@ class QueryApiIT {
     auth.setProperty("backbone.http.max.scan.limit", "50");
     auth.setProperty("backbone.http.max.batch.keys", "100");
     auth.setProperty("backbone.http.max.body.bytes", "4096");
+    auth.setProperty("backbone.http.max.batch.events", "20");
     for (String id : List.of("node-a", "node-b", "node-c")) {
       BackboneNode node =
           ProfileNodes.node(kafka, settings, id, Files.createTempDirectory("backbone-q"), auth);
@@ -170,6 +178,34 @@ class QueryApiIT {
           assertThat(r.get("position").asText()).isNotEmpty();
         }
       }
+    }
+  }
+
+  @Test
+  @Order(4)
+  void aBinaryReadThroughEveryNodeIsTheStoredBytesWithItsMetadataInHeaders() throws Exception {
+    Map<String, String> binary = new HashMap<>(AUTH);
+    binary.put("Accept", "application/octet-stream");
+    for (HttpProbe node : http) {
+      for (String key : KEYS.subList(0, 12)) {
+        Reply reply = node.get("/v1/stores/" + STORE + "/keys/" + key, binary);
+        assertThat(reply.status()).as("%s", reply).isEqualTo(200);
+        assertThat(reply.header("content-type"))
+            .hasValueSatisfying(t -> assertThat(t).startsWith("application/octet-stream"));
+        checkValue(key, MAPPER.readTree(reply.body()));
+        Reply json = node.get("/v1/stores/" + STORE + "/keys/" + key, AUTH);
+        assertThat(reply.header("X-Backbone-Partition"))
+            .contains(json.json().get("partition").asText());
+        assertThat(reply.header("X-Backbone-Node")).contains(json.json().get("node").asText());
+        assertThat(reply.header("X-Backbone-Position")).isPresent();
+        assertThat(reply.header("X-Backbone-Position"))
+            .as("the position of the same state as the JSON read's")
+            .contains(json.json().get("position").asText());
+      }
+      Reply missing = node.get("/v1/stores/" + STORE + "/keys/nobody", binary);
+      assertError(missing, 404, "KEY_NOT_FOUND");
+      assertThat(missing.header("content-type"))
+          .hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
     }
   }
 
@@ -338,6 +374,121 @@ class QueryApiIT {
       page++;
     } while (cursor != null);
     assertThat(seen).containsExactlyElementsOf(KEYS);
+  }
+
+  @Test
+  @Order(10)
+  void eventsAppendedThroughEveryNodeAndTheClientAreCountedExactlyOnce() throws Exception {
+    // Two nodes are left. Each batch: orders of distinct customers, one event with no key, one that
+    // is not an object, and one of an unknown type (written; the pipeline sends it to its DLQ).
+    Map<String, Integer> expectedOrders = new TreeMap<>();
+    for (int round = 0; round < 2; round++) {
+      HttpProbe via = http.get(round);
+      List<String> events = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        String key = "e-" + round + "-" + (i % 4);
+        expectedOrders.merge(key, 1, Integer::sum);
+        events.add(event(key, "order", "sku-e" + i, "2.5"));
+      }
+      events.add("{\"type\":\"order\",\"amount\":1}");
+      events.add("42");
+      events.add(event("e-" + round + "-0", "teleport", "sku-x", "1"));
+      Reply reply = via.post("/v1/events", "{\"events\":[" + String.join(",", events) + "]}", AUTH);
+      assertThat(reply.status()).as("%s", reply).isEqualTo(200);
+      JsonNode body = reply.json();
+      assertThat(body.get("written").asInt()).isEqualTo(13);
+      assertThat(body.get("failed").asInt()).isEqualTo(2);
+      JsonNode results = body.get("results");
+      assertThat(results.size()).isEqualTo(15);
+      for (int i = 0; i < 15; i++) {
+        JsonNode result = results.get(i);
+        assertThat(result.get("index").asInt()).isEqualTo(i);
+        if (i == 12 || i == 13) {
+          assertThat(result.at("/error/code").asText()).as("%s", result).isEqualTo("BAD_EVENT");
+          assertThat(result.get("status").asInt()).isEqualTo(400);
+          assertThat(result.has("offset")).isFalse();
+          continue;
+        }
+        String key = result.get("key").asText();
+        assertThat(result.has("error")).as("%s", result).isFalse();
+        assertThat(result.get("offset").asLong()).isNotNegative();
+        assertThat(result.get("partition").asInt())
+            .as("%s lands where the application's producer puts it", key)
+            .isEqualTo(Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % 6);
+      }
+    }
+    try (BackboneClient client =
+        BackboneClient.builder()
+            .bootstrap("http://127.0.0.1:" + nodes.get(0).httpPort())
+            .authToken(TOKEN)
+            .build()) {
+      List<Map<String, Object>> events = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        String key = "e-client-" + (i % 3);
+        expectedOrders.merge(key, 1, Integer::sum);
+        events.add(
+            Map.of(
+                "customerId",
+                key,
+                "type",
+                "order",
+                "ts",
+                1732500000000L,
+                "sku",
+                "s",
+                "amount",
+                2.5));
+      }
+      events.add(Map.of("type", "order"));
+      EventsResult appended = client.appendEvents(null, events);
+      assertThat(appended.written()).isEqualTo(6);
+      assertThat(appended.failed()).isEqualTo(1);
+      assertThat(appended.results().get(6).error()).contains("BAD_EVENT");
+      assertThat(appended.results().subList(0, 6))
+          .allSatisfy(e -> assertThat(e.written()).isTrue());
+      assertThatThrownBy(() -> client.appendEvents("no-such-topic", events))
+          .isInstanceOfSatisfying(
+              BackboneClientException.class,
+              e -> assertThat(e.code()).isEqualTo("EVENT_TOPIC_NOT_FOUND"));
+
+      // Every answer along the way is checked: a profile may lag behind, never run ahead (an
+      // event counted twice), and at the end each one holds exactly its orders.
+      for (Map.Entry<String, Integer> expected : expectedOrders.entrySet()) {
+        await("profile " + expected.getKey())
+            .atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofMillis(100))
+            .until(
+                () -> {
+                  KeyResult read = client.get(STORE, expected.getKey());
+                  if (!read.found()) {
+                    return false;
+                  }
+                  long orders = read.value().get().at("/counts/order").asLong();
+                  assertThat(orders).as(expected.getKey()).isLessThanOrEqualTo(expected.getValue());
+                  assertThat(read.value().get().at("/counts/teleport").isMissingNode()).isTrue();
+                  return orders == expected.getValue();
+                });
+      }
+    }
+
+    HttpProbe node = http.get(0);
+    assertError(node.post("/v1/events", "{\"events\":[]}", Map.of()), 401, "UNAUTHORIZED");
+    assertError(node.post("/v1/events", "not json", AUTH), 400, "BAD_REQUEST");
+    assertError(node.post("/v1/events", "{\"events\":[]}", AUTH), 400, "BAD_REQUEST");
+    assertError(node.post("/v1/events", "{\"events\":{}}", AUTH), 400, "BAD_REQUEST");
+    assertError(
+        node.post("/v1/events?topic=nope", "{\"events\":[{}]}", AUTH),
+        404,
+        "EVENT_TOPIC_NOT_FOUND");
+    Reply tooMany =
+        node.post(
+            "/v1/events",
+            "{\"events\":[" + String.join(",", Collections.nCopies(21, "{}")) + "]}",
+            AUTH);
+    assertError(tooMany, 400, "LIMIT_EXCEEDED");
+    assertThat(tooMany.json().at("/error/message").asText())
+        .contains("backbone.http.max.batch.events");
+    assertError(node.send("GET", "/v1/events", AUTH), 405, "METHOD_NOT_ALLOWED");
   }
 
   /** Checks a page and every item on it; returns the next page's cursor, null after the last. */

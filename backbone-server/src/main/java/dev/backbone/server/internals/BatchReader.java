@@ -66,7 +66,7 @@ final class BatchReader {
         KeyReadRouter.Placement placement = router.place(stage, store, owner, request);
         LocalReplicaReader.LocalRead<K, V> read =
             new LocalReplicaReader.LocalRead<>(
-                store, stage, keyText, key, owner, request.staleOk(), request.minPosition());
+                store, stage, keyText, key, owner, request.staleOk(), request.minPosition(), false);
         if (placement instanceof KeyReadRouter.Placement.Remote remote) {
           groups.computeIfAbsent(remote.target().nodeId(), n -> new Group(remote)).indexes().add(i);
         } else {

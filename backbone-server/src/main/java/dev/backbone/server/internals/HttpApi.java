@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.errors.BackboneException;
+import dev.backbone.server.EventTopic;
 import dev.backbone.server.QueryableStore;
 import dev.backbone.server.TopicWrites;
 import io.javalin.Javalin;
@@ -64,6 +65,14 @@ public final class HttpApi implements AutoCloseable {
   private static final String JSON = "application/json";
   private static final String UNMATCHED_ROUTE = "unmatched";
 
+  /** Headers of a binary read ({@code Accept: application/octet-stream}): its metadata. */
+  static final String POSITION_HEADER = "X-Backbone-Position";
+
+  static final String PARTITION_HEADER = "X-Backbone-Partition";
+  static final String GENERATION_HEADER = "X-Backbone-Generation";
+  static final String STALE_HEADER = "X-Backbone-Stale";
+  static final String LAG_HEADER = "X-Backbone-Lag";
+
   /**
    * The OpenAPI description of the API, a resource of this module (a copy is docs/openapi.json).
    */
@@ -93,6 +102,7 @@ public final class HttpApi implements AutoCloseable {
   private final ScanRouter scans;
   private final BatchReader batches;
   private final TopicWriter writer;
+  private final EventAppender events;
   private final Optional<byte[]> authToken;
   private final SnapshotEndpoints snapshots;
   private final Javalin app;
@@ -107,6 +117,7 @@ public final class HttpApi implements AutoCloseable {
    * @param stores the stores the API serves
    * @param lender the snapshots this node lends to its peers ({@code /internal/v1/snapshots})
    * @param producerConfigs the Kafka producer settings of the node, for writes (read on the first)
+   * @param eventTopics the topics {@code POST /v1/events} appends to
    */
   public HttpApi(
       LocalNode node,
@@ -115,7 +126,8 @@ public final class HttpApi implements AutoCloseable {
       NodeMetrics metrics,
       List<QueryableStore<?, ?>> stores,
       SnapshotLender lender,
-      Supplier<Map<String, Object>> producerConfigs) {
+      Supplier<Map<String, Object>> producerConfigs,
+      List<EventTopic> eventTopics) {
     this.node = node;
     this.snapshots = new SnapshotEndpoints(lender, config.clusterSecret());
     this.config = config;
@@ -138,6 +150,15 @@ public final class HttpApi implements AutoCloseable {
     this.writer =
         new TopicWriter(
             node.nodeId(), producerConfigs, Duration.ofMillis(config.httpForwardTimeoutMs()));
+    this.events =
+        new EventAppender(
+            node.nodeId(),
+            eventTopics,
+            writer,
+            mapper,
+            errors,
+            config.httpMaxBatchEvents(),
+            config.httpMaxKeyBytes());
     this.app = createApp();
   }
 
@@ -167,6 +188,7 @@ public final class HttpApi implements AutoCloseable {
     javalin.put("/v1/stores/{store}/keys/{key}", ctx -> write(ctx, true));
     javalin.delete("/v1/stores/{store}/keys/{key}", ctx -> write(ctx, false));
     javalin.post("/v1/stores/{store}/keys:batchGet", this::batchGet);
+    javalin.post("/v1/events", this::appendEvents);
     javalin.get("/v1/stores/{store}/range", this::range);
     javalin.get("/v1/stores/{store}/prefix", ctx -> emptyKey(ctx));
     javalin.get("/v1/stores/{store}/prefix/{prefix}", this::prefix);
@@ -267,15 +289,66 @@ public final class HttpApi implements AutoCloseable {
 
   private void getKey(Context ctx) {
     QueryableStore<?, ?> store = store(ctx);
-    String key = KeyCodec.decode(rawKeySegment(ctx));
-    KeyReadRouter.KeyRead read = router.read(store, key, readRequest(ctx));
+    String key = KeyCodec.decode(rawKeySegment(ctx), config.httpMaxKeyBytes());
+    boolean binary = wantsBytes(ctx);
+    if (binary && store.toBytes().isEmpty()) {
+      throw HttpErrors.fatal(
+          HttpErrors.NOT_ACCEPTABLE,
+          "Store '"
+              + store.storeName()
+              + "' has no binary form of its values (the application gave it no"
+              + " withBinaryValues); ask for application/json.");
+    }
+    KeyReadRouter.ReadRequest request = readRequest(ctx);
+    KeyReadRouter.KeyRead read =
+        binary ? router.readBytes(store, key, request) : router.read(store, key, request);
     if (read instanceof KeyReadRouter.KeyRead.Local local) {
-      if (local.answer().error() != null) {
-        ctx.status(HttpErrors.statusOf(local.answer().error().code()));
+      KeyReadRouter.KeyAnswer answer = local.answer();
+      if (answer.error() != null) {
+        ctx.status(HttpErrors.statusOf(answer.error().code()));
       }
-      ctx.json(local.answer());
+      if (binary && local.bytes() != null) {
+        binaryHeaders(ctx, answer);
+        ctx.contentType(KeyReadRouter.OCTET_STREAM);
+        ctx.result(local.bytes());
+      } else {
+        if (binary) {
+          binaryHeaders(ctx, answer);
+        }
+        ctx.json(answer);
+      }
     } else if (read instanceof KeyReadRouter.KeyRead.Relayed relayed) {
       relay(ctx, relayed.answer());
+    }
+  }
+
+  /**
+   * Whether the call asks for the value's bytes: its {@code Accept} header names {@code
+   * application/octet-stream} first (a JSON error is still JSON).
+   */
+  private static boolean wantsBytes(Context ctx) {
+    String accept = ctx.header("Accept");
+    if (accept == null) {
+      return false;
+    }
+    int end = accept.indexOf(',');
+    String first = (end < 0 ? accept : accept.substring(0, end)).trim();
+    int params = first.indexOf(';');
+    return (params < 0 ? first : first.substring(0, params))
+        .trim()
+        .equalsIgnoreCase(KeyReadRouter.OCTET_STREAM);
+  }
+
+  /** A binary read's metadata, which a JSON answer carries in its body. */
+  private static void binaryHeaders(Context ctx, KeyReadRouter.KeyAnswer answer) {
+    ctx.header(POSITION_HEADER, answer.position());
+    ctx.header(PARTITION_HEADER, Integer.toString(answer.partition()));
+    ctx.header(GENERATION_HEADER, Long.toString(answer.generation()));
+    if (answer.stale() != null) {
+      ctx.header(STALE_HEADER, answer.stale().toString());
+    }
+    if (answer.lag() != null) {
+      ctx.header(LAG_HEADER, answer.lag().toString());
     }
   }
 
@@ -295,6 +368,7 @@ public final class HttpApi implements AutoCloseable {
                   ctx.status(answer.status());
                   answer.retryAfter().ifPresent(v -> ctx.header("Retry-After", v));
                   answer.servedBy().ifPresent(v -> ctx.header(PeerForwarder.SERVED_BY, v));
+                  answer.metadata().forEach(ctx::header);
                   ctx.contentType(answer.contentType());
                   ctx.result(answer.body());
                   return null;
@@ -366,7 +440,7 @@ public final class HttpApi implements AutoCloseable {
   }
 
   private <K, V> void writeTyped(Context ctx, QueryableStore<K, V> store, boolean put) {
-    String keyText = KeyCodec.decode(rawKeySegment(ctx));
+    String keyText = KeyCodec.decode(rawKeySegment(ctx), config.httpMaxKeyBytes());
     boolean wait = booleanParam(ctx, "wait");
     TopicWrites<V> writes =
         store
@@ -381,8 +455,30 @@ public final class HttpApi implements AutoCloseable {
                             + " TopicWrites); it is read-only here."));
     K key = KeyReadRouter.parseKey(store, keyText);
     byte[] value = put ? serializedValue(store, writes, ctx.bodyAsBytes()) : null;
-    RecordMetadata written =
-        writer.write(writes.topic(), store.keySerializer().serialize(writes.topic(), key), value);
+    CompletableFuture<RecordMetadata> sent =
+        writer.send(writes.topic(), store.keySerializer().serialize(writes.topic(), key), value);
+    // No request thread waits for the broker: the answer goes out when the acknowledgement (and,
+    // with wait=true, the owner's read) arrives.
+    ctx.future(
+        () ->
+            sent.thenCompose(written -> afterWrite(ctx, store, keyText, put, wait, written))
+                .handle(
+                    (done, failure) -> {
+                      if (failure != null) {
+                        fail(unwrap(failure), ctx);
+                      }
+                      return null;
+                    }));
+  }
+
+  /** Answers a write the broker acknowledged; with {@code wait}, once the owner has applied it. */
+  private CompletableFuture<Void> afterWrite(
+      Context ctx,
+      QueryableStore<?, ?> store,
+      String keyText,
+      boolean put,
+      boolean wait,
+      RecordMetadata written) {
     Position position =
         Position.emptyPosition()
             .withComponent(written.topic(), written.partition(), written.offset());
@@ -401,7 +497,7 @@ public final class HttpApi implements AutoCloseable {
     if (!wait) {
       ctx.status(202);
       ctx.json(answer);
-      return;
+      return CompletableFuture.completedFuture(null);
     }
     KeyReadRouter.KeyRead read;
     try {
@@ -409,29 +505,49 @@ public final class HttpApi implements AutoCloseable {
           router.read(
               store, keyText, KeyReadRouter.ReadRequest.fromClient(false, Optional.of(position)));
     } catch (RuntimeException e) {
-      throw notYetApplied(answer, e);
+      return CompletableFuture.failedFuture(notYetApplied(answer, e));
     }
     if (read instanceof KeyReadRouter.KeyRead.Local local) {
       ctx.json(answer.withRead(local.answer()));
-      return;
+      return CompletableFuture.completedFuture(null);
     }
-    CompletableFuture<PeerForwarder.ForwardedAnswer> relayed =
-        ((KeyReadRouter.KeyRead.Relayed) read).answer();
+    return ((KeyReadRouter.KeyRead.Relayed) read)
+        .answer()
+        .handle(
+            (owner, failure) -> {
+              if (failure != null) {
+                throw notYetApplied(answer, unwrap(failure));
+              }
+              JsonNode body;
+              try {
+                body = mapper.readTree(owner.body());
+              } catch (IOException e) {
+                throw notYetApplied(answer, e);
+              }
+              if (owner.status() != 200 && owner.status() != 404) {
+                throw notYetApplied(answer, PeerErrors.relayed(owner.status(), body));
+              }
+              ctx.json(answer.withRead(body));
+              return null;
+            });
+  }
+
+  /**
+   * {@code POST /v1/events}: each event of the batch produced to the event topic, answered with one
+   * result per event once all are acknowledged (see {@link EventAppender}).
+   */
+  private void appendEvents(Context ctx) {
+    Optional<String> topic = Optional.ofNullable(ctx.queryParam("topic")).filter(s -> !s.isEmpty());
+    CompletableFuture<EventAppender.EventsAnswer> appended =
+        events.append(topic, ctx.bodyAsBytes());
     ctx.future(
         () ->
-            relayed.handle(
-                (owner, failure) -> {
-                  try {
-                    if (failure != null) {
-                      throw notYetApplied(answer, unwrap(failure));
-                    }
-                    JsonNode body = mapper.readTree(owner.body());
-                    if (owner.status() != 200 && owner.status() != 404) {
-                      throw notYetApplied(answer, PeerErrors.relayed(owner.status(), body));
-                    }
-                    ctx.json(answer.withRead(body));
-                  } catch (Exception e) {
-                    fail(e, ctx);
+            appended.handle(
+                (answer, failure) -> {
+                  if (failure != null) {
+                    fail(unwrap(failure), ctx);
+                  } else {
+                    ctx.json(answer);
                   }
                   return null;
                 }));
@@ -463,7 +579,7 @@ public final class HttpApi implements AutoCloseable {
     return writes.valueSerializer().serialize(writes.topic(), value);
   }
 
-  private static RuntimeException notYetApplied(WriteAnswer written, Exception why) {
+  private static RuntimeException notYetApplied(WriteAnswer written, Throwable why) {
     String message =
         "The write is in topic '"
             + written.topic()
@@ -538,7 +654,7 @@ public final class HttpApi implements AutoCloseable {
         throw HttpErrors.fatal(
             HttpErrors.BAD_REQUEST, "Every key of a batch get is a JSON string, not " + key + ".");
       }
-      out.add(KeyCodec.checkLength(key.asText()));
+      out.add(KeyCodec.checkLength(key.asText(), config.httpMaxKeyBytes()));
     }
     return out;
   }
@@ -556,7 +672,7 @@ public final class HttpApi implements AutoCloseable {
 
   private void prefix(Context ctx) {
     QueryableStore<?, ?> store = store(ctx);
-    String prefix = KeyCodec.decode(rawKeySegment(ctx));
+    String prefix = KeyCodec.decode(rawKeySegment(ctx), config.httpMaxKeyBytes());
     scan(
         ctx,
         store,

@@ -49,6 +49,15 @@ public final class HttpErrors {
   /** The store is not fed by a topic, so the API cannot write it. */
   public static final String NOT_WRITABLE = "NOT_WRITABLE";
 
+  /** 406: a binary read of a store that has no binary form of its values. */
+  public static final String NOT_ACCEPTABLE = "NOT_ACCEPTABLE";
+
+  /** One event of {@code POST /v1/events} is not an event the API can append (no key). */
+  public static final String BAD_EVENT = "BAD_EVENT";
+
+  /** 404: {@code POST /v1/events} names no event topic of the application. */
+  public static final String EVENT_TOPIC_NOT_FOUND = "EVENT_TOPIC_NOT_FOUND";
+
   /** Kafka refused a write; it was not written. Retriable. */
   public static final String WRITE_FAILED = "WRITE_FAILED";
 
@@ -102,6 +111,9 @@ public final class HttpErrors {
           Map.entry(BAD_POSITION, 400),
           Map.entry(BAD_CURSOR, 400),
           Map.entry(BAD_VALUE, 400),
+          Map.entry(BAD_EVENT, 400),
+          Map.entry(NOT_ACCEPTABLE, 406),
+          Map.entry(EVENT_TOPIC_NOT_FOUND, 404),
           Map.entry(NOT_WRITABLE, 405),
           Map.entry(LIMIT_EXCEEDED, 400),
           Map.entry(UNAUTHORIZED, 401),
@@ -186,7 +198,8 @@ public final class HttpErrors {
           new ApiError(
               414,
               URI_TOO_LONG,
-              "The request URI is too long; keys are at most " + KeyCodec.MAX_KEY_BYTES + " bytes.",
+              "The request URI is longer than the node accepts; keys are at most"
+                  + " backbone.http.max.key.bytes bytes.",
               OptionalInt.empty());
       case 503 -> new ApiError(503, "UNAVAILABLE", message, OptionalInt.of(retryAfterSeconds));
       default -> {

@@ -16,7 +16,10 @@ import java.nio.charset.StandardCharsets;
  * form a forwarded request uses, so {@code decode(encode(k)).equals(k)} for every valid key.
  */
 public final class KeyCodec {
-  /** Longest key accepted, in UTF-8 bytes after decoding. */
+  /**
+   * Longest key accepted by default, in UTF-8 bytes after decoding ({@code
+   * backbone.http.max.key.bytes}).
+   */
   public static final int MAX_KEY_BYTES = 1024;
 
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
@@ -30,6 +33,16 @@ public final class KeyCodec {
    *     malformed, not UTF-8, or longer than {@link #MAX_KEY_BYTES} once decoded
    */
   public static String decode(String rawSegment) {
+    return decode(rawSegment, MAX_KEY_BYTES);
+  }
+
+  /**
+   * Decodes one raw path segment into a key of at most {@code maxKeyBytes} bytes of UTF-8.
+   *
+   * @throws dev.backbone.errors.FatalBackboneException {@code BAD_KEY} if the segment is empty,
+   *     malformed, not UTF-8, or longer than {@code maxKeyBytes} once decoded
+   */
+  public static String decode(String rawSegment, int maxKeyBytes) {
     if (rawSegment == null || rawSegment.isEmpty()) {
       throw HttpErrors.fatal(HttpErrors.BAD_KEY, "The key is empty; put the key after /keys/.");
     }
@@ -63,8 +76,8 @@ public final class KeyCodec {
         length += utf8.length;
         i = end;
       }
-      if (length > MAX_KEY_BYTES) {
-        throw tooLong(rawSegment);
+      if (length > maxKeyBytes) {
+        throw tooLong(rawSegment, maxKeyBytes);
       }
     }
     try {
@@ -91,6 +104,11 @@ public final class KeyCodec {
    * @throws dev.backbone.errors.FatalBackboneException {@code BAD_KEY} otherwise
    */
   public static String checkLength(String key) {
+    return checkLength(key, MAX_KEY_BYTES);
+  }
+
+  /** As {@link #checkLength(String)}, with at most {@code maxKeyBytes} bytes of UTF-8. */
+  public static String checkLength(String key, int maxKeyBytes) {
     if (key.isEmpty()) {
       throw HttpErrors.fatal(HttpErrors.BAD_KEY, "A key is empty; keys have at least one byte.");
     }
@@ -101,8 +119,8 @@ public final class KeyCodec {
       throw HttpErrors.fatal(
           HttpErrors.BAD_KEY, "The key '" + abbreviate(key) + "' is not a valid Unicode string.");
     }
-    if (bytes > MAX_KEY_BYTES) {
-      throw tooLong(key);
+    if (bytes > maxKeyBytes) {
+      throw tooLong(key, maxKeyBytes);
     }
     return key;
   }
@@ -151,16 +169,16 @@ public final class KeyCodec {
         || b == '~';
   }
 
-  private static RuntimeException tooLong(String rawSegment) {
+  private static RuntimeException tooLong(String rawSegment, int maxKeyBytes) {
     return HttpErrors.fatal(
         HttpErrors.BAD_KEY,
         "The key '"
             + abbreviate(rawSegment)
             + "' is longer than "
-            + MAX_KEY_BYTES
-            + " bytes; Backbone keys are at most "
-            + MAX_KEY_BYTES
-            + " bytes of UTF-8.");
+            + maxKeyBytes
+            + " bytes; keys here are at most "
+            + maxKeyBytes
+            + " bytes of UTF-8 (backbone.http.max.key.bytes).");
   }
 
   /** Keeps error messages short even for a hostile 8 KiB key. */

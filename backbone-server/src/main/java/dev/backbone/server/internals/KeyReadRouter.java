@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.backbone.server.QueryableStore;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +53,9 @@ import org.apache.kafka.streams.state.HostInfo;
  * </ul>
  */
 final class KeyReadRouter {
+  /** The content type of a binary read. */
+  static final String OCTET_STREAM = "application/octet-stream";
+
   /** The most hops a read makes: the first forward, and one correction by a newer table. */
   static final int MAX_HOPS = 2;
 
@@ -103,17 +107,26 @@ final class KeyReadRouter {
    * @param request how the read arrived
    */
   KeyRead read(QueryableStore<?, ?> store, String key, ReadRequest request) {
-    return readTyped(store, key, request);
+    return readTyped(store, key, request, false);
+  }
+
+  /**
+   * Reads a key, as its bytes ({@link QueryableStore#toBytes()}, which the store must have): a
+   * local answer carries them in {@link KeyRead.Local#bytes()}, a relayed one is the owner's binary
+   * answer.
+   */
+  KeyRead readBytes(QueryableStore<?, ?> store, String key, ReadRequest request) {
+    return readTyped(store, key, request, true);
   }
 
   private <K, V> KeyRead readTyped(
-      QueryableStore<K, V> store, String keyText, ReadRequest request) {
+      QueryableStore<K, V> store, String keyText, ReadRequest request, boolean binary) {
     K key = parseKey(store, keyText);
     RunningStage stage = usableStage(node, store, request.staleOk());
     KeyOwner owner = owners.ownerOf(store, key);
     LocalReplicaReader.LocalRead<K, V> read =
         new LocalReplicaReader.LocalRead<>(
-            store, stage, keyText, key, owner, request.staleOk(), request.minPosition());
+            store, stage, keyText, key, owner, request.staleOk(), request.minPosition(), binary);
     Placement placement = place(stage, store, owner, request);
     if (placement instanceof Placement.LocalActive) {
       return replicas.readActive(read);
@@ -129,8 +142,13 @@ final class KeyReadRouter {
             + "/keys/"
             + KeyCodec.encode(keyText)
             + (params.isEmpty() ? "" : "?" + String.join("&", params));
+    Map<String, String> headers = remote.headers();
+    if (binary) {
+      headers = new HashMap<>(headers);
+      headers.put("Accept", OCTET_STREAM);
+    }
     return new KeyRead.Relayed(
-        forwarder.get(remote.target().endpoint().orElseThrow(), path, remote.headers()));
+        forwarder.get(remote.target().endpoint().orElseThrow(), path, headers));
   }
 
   /** The reader of this node's local replicas. */
@@ -335,8 +353,10 @@ final class KeyReadRouter {
      * Read here.
      *
      * @param answer the answer
+     * @param bytes the value as bytes ({@link QueryableStore#toBytes()}), when the read asked for
+     *     them and the key has a value; null otherwise
      */
-    record Local(KeyAnswer answer) implements KeyRead {}
+    record Local(KeyAnswer answer, byte[] bytes) implements KeyRead {}
 
     /**
      * Sent to the owner.

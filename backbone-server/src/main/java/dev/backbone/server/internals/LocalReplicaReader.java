@@ -268,7 +268,8 @@ final class LocalReplicaReader {
             token,
             read.owner().generation(),
             stale,
-            shownLag));
+            shownLag),
+        value == null || !read.binary() ? null : store.toBytes().orElseThrow().apply(value));
   }
 
   private static String describe(RestoreTracker.Replica replica) {
@@ -304,6 +305,7 @@ final class LocalReplicaReader {
    * @param owner the key's task and owner by the routing table
    * @param staleOk whether the caller accepts a stale answer
    * @param minPosition the position the answer must reflect at least, if any
+   * @param binary whether the caller wants the value's bytes ({@link QueryableStore#toBytes()})
    */
   record LocalRead<K, V>(
       QueryableStore<K, V> store,
@@ -312,7 +314,8 @@ final class LocalReplicaReader {
       K key,
       KeyOwner owner,
       boolean staleOk,
-      Optional<Position> minPosition) {
+      Optional<Position> minPosition,
+      boolean binary) {
     int partition() {
       return owner.partition();
     }

@@ -6,6 +6,7 @@ import dev.backbone.bootstrap.SnapshotLender;
 import dev.backbone.config.BackboneConfig;
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.routing.RoutingCache;
+import dev.backbone.server.EventTopic;
 import dev.backbone.server.QueryableStore;
 import dev.backbone.server.StreamsStage;
 import dev.backbone.store.SnapshotStores;
@@ -94,6 +95,7 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
    * @param topologies each stage's topology index
    * @param stores the queryable stores
    * @param registry the registry for every meter of the node
+   * @param eventTopics the topics {@code POST /v1/events} appends to
    */
   public NodeRuntime(
       BackboneConfig config,
@@ -101,7 +103,8 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
       List<StreamsStage> stages,
       Map<String, TopologyIndex> topologies,
       List<QueryableStore<?, ?>> stores,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry,
+      List<EventTopic> eventTopics) {
     this.config = config;
     this.nodeProperties = nodeProperties;
     this.stages = List.copyOf(stages);
@@ -120,7 +123,15 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
             Clock.systemUTC(),
             new KafkaChangelogProbe(this::bootstrapAdmin, this::probeConsumerConfigs));
     this.http =
-        new HttpApi(this, config, registry, metrics, stores, lender, this::writeProducerConfigs);
+        new HttpApi(
+            this,
+            config,
+            registry,
+            metrics,
+            stores,
+            lender,
+            this::writeProducerConfigs,
+            eventTopics);
     this.coldBootstrap = config.clusterSecret().map(this::coldBootstrap).orElse(null);
     if (coldBootstrap == null) {
       log.info(

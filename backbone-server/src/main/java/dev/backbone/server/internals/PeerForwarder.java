@@ -1,6 +1,7 @@
 package dev.backbone.server.internals;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -13,6 +14,7 @@ import org.eclipse.jetty.client.api.Response;
 import org.eclipse.jetty.client.api.Result;
 import org.eclipse.jetty.client.util.BufferingResponseListener;
 import org.eclipse.jetty.client.util.BytesRequestContent;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -149,10 +151,23 @@ final class PeerForwarder implements AutoCloseable {
                     contentType == null ? "application/json" : contentType,
                     getContent(),
                     Optional.ofNullable(response.getHeaders().get(HttpHeader.RETRY_AFTER)),
-                    Optional.ofNullable(response.getHeaders().get(SERVED_BY))));
+                    Optional.ofNullable(response.getHeaders().get(SERVED_BY)),
+                    metadataHeaders(response)));
           }
         });
     return answer;
+  }
+
+  /** The owner's {@code X-Backbone-*} answer headers but its node id (a binary read's metadata). */
+  private static Map<String, String> metadataHeaders(Response response) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (HttpField field : response.getHeaders()) {
+      String name = field.getName();
+      if (name.regionMatches(true, 0, "X-Backbone-", 0, 11) && !name.equalsIgnoreCase(SERVED_BY)) {
+        out.put(name, field.getValue());
+      }
+    }
+    return out;
   }
 
   private String describe(Throwable cause) {
@@ -192,11 +207,13 @@ final class PeerForwarder implements AutoCloseable {
    * @param body its body
    * @param retryAfter its {@code Retry-After}, if any
    * @param servedBy the node id the owner named in {@link #SERVED_BY}, if any
+   * @param metadata its other {@code X-Backbone-*} headers (a binary read's position, partition)
    */
   record ForwardedAnswer(
       int status,
       String contentType,
       byte[] body,
       Optional<String> retryAfter,
-      Optional<String> servedBy) {}
+      Optional<String> servedBy,
+      Map<String, String> metadata) {}
 }

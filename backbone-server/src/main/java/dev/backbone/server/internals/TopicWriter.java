@@ -1,17 +1,20 @@
 package dev.backbone.server.internals;
 
+import dev.backbone.errors.BackboneException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -38,36 +41,70 @@ final class TopicWriter implements AutoCloseable {
   }
 
   /**
-   * Writes one record and waits for the broker's acknowledgement.
-   *
-   * @return where it was written
-   * @throws dev.backbone.errors.RetriableBackboneException {@code WRITE_FAILED} when the broker
-   *     refused it or did not acknowledge it in time (the message says which)
+   * Sends one record without waiting: the future completes with where it was written, or with a
+   * retriable {@code WRITE_FAILED} (refused, not written) or {@code WRITE_UNKNOWN} (it may have
+   * been written), within the write timeout. Records sent in order to one partition are written in
+   * that order (one idempotent producer).
    */
-  RecordMetadata write(String topic, byte[] key, byte[] value) {
-    Future<RecordMetadata> sent = producer().send(new ProducerRecord<>(topic, key, value));
+  CompletableFuture<RecordMetadata> send(String topic, byte[] key, byte[] value) {
+    CompletableFuture<RecordMetadata> done = new CompletableFuture<>();
     try {
-      return sent.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      throw HttpErrors.retriable(
+      producer()
+          .send(
+              new ProducerRecord<>(topic, key, value),
+              (metadata, failure) -> {
+                if (failure == null) {
+                  done.complete(metadata);
+                } else {
+                  done.completeExceptionally(outcome(topic, failure));
+                }
+              });
+    } catch (RuntimeException e) {
+      // send() itself throws when it cannot even queue the record (no metadata for the topic in
+      // max.block.ms, a record too large, a closed producer): it was not written.
+      done.completeExceptionally(e instanceof BackboneException ? e : outcome(topic, notQueued(e)));
+    }
+    // The producer's delivery.timeout.ms already bounds the callback; this is the last guard.
+    return done.orTimeout(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS)
+        .exceptionallyCompose(
+            failure ->
+                CompletableFuture.failedFuture(
+                    failure instanceof java.util.concurrent.TimeoutException
+                        ? outcome(topic, new TimeoutException("no acknowledgement"))
+                        : failure));
+  }
+
+  /**
+   * What a failed send means for the caller. The javadoc of Kafka's producer {@code Callback}
+   * splits the failures into non-retriable ones ("the message will never be sent": record too
+   * large, invalid topic, unknown server error, ...) and {@link RetriableException}s; a retriable
+   * one that reaches the callback outlived {@code delivery.timeout.ms}, and some of them (a {@link
+   * TimeoutException}, {@code NotEnoughReplicasAfterAppendException}) can come after a broker
+   * appended the record. So every retriable failure, and an {@link OutOfOrderSequenceException}
+   * (the idempotent producer lost track of what it wrote), is reported as an unknown outcome; only
+   * the others as not written.
+   */
+  private RuntimeException outcome(String topic, Throwable failure) {
+    if (failure instanceof RetriableException || failure instanceof OutOfOrderSequenceException) {
+      return HttpErrors.retriable(
           HttpErrors.WRITE_UNKNOWN,
           "The write to topic '"
               + topic
               + "' was not acknowledged within "
               + timeout.toMillis()
-              + " ms; it may or may not have been written. Repeating it is safe: the table keeps"
-              + " the last value of a key.");
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw HttpErrors.retriable(
-          HttpErrors.WRITE_FAILED,
-          "Kafka refused the write to topic '" + topic + "' (" + cause + "); it was not written.");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw HttpErrors.retriable(
-          HttpErrors.WRITE_UNKNOWN,
-          "Interrupted waiting for the write to topic '" + topic + "'; it may have been written.");
+              + " ms ("
+              + failure.getMessage()
+              + "); it may or may not have been written. Repeating it is safe for a table,"
+              + " which keeps the last value of a key.");
     }
+    return HttpErrors.retriable(
+        HttpErrors.WRITE_FAILED,
+        "Kafka refused the write to topic '" + topic + "' (" + failure + "); it was not written.");
+  }
+
+  /** A failure of {@code send()} itself: the record never left this node. */
+  private static Throwable notQueued(RuntimeException e) {
+    return e instanceof RetriableException ? new KafkaException(e.getMessage(), e) : e;
   }
 
   private synchronized KafkaProducer<byte[], byte[]> producer() {

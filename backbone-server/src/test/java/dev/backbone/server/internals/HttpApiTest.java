@@ -47,7 +47,8 @@ class HttpApiTest {
             Map.of(
                 "backbone.node.id", "node-t",
                 "backbone.http.port", "0",
-                "backbone.http.retry.after.seconds", "3"));
+                "backbone.http.retry.after.seconds", "3",
+                "backbone.http.max.key.bytes", "64"));
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     metrics = new NodeMetrics(registry, "node-t", NODE::isReady);
     QueryableStore<Long, String> numbers =
@@ -66,7 +67,8 @@ class HttpApiTest {
                 new SnapshotStores(),
                 new SnapshotLender.Settings(1, Duration.ofMinutes(1), Duration.ZERO),
                 Clock.systemUTC()),
-            Map::of);
+            Map::of,
+            List.of());
     api.start();
     http = new HttpProbe(api.port());
   }
@@ -197,6 +199,60 @@ class HttpApiTest {
     assertThat(reply.header("Retry-After")).contains("3");
     // An encoded slash is part of the key, not a path separator.
     assertThat(http.get("/v1/stores/names/keys/a%2Fb").errorCode()).isEqualTo("REBALANCING");
+  }
+
+  @Test
+  void theKeyLimitIsTheConfiguredOneAndNamedInTheError() {
+    assertThat(http.get("/v1/stores/names/keys/" + "k".repeat(64)).errorCode())
+        .isEqualTo("REBALANCING");
+    Reply tooLong = http.get("/v1/stores/names/keys/" + "k".repeat(65));
+    assertThat(tooLong.errorCode()).isEqualTo("BAD_KEY");
+    assertThat(tooLong.json().at("/error/message").asText())
+        .contains("64 bytes", "backbone.http.max.key.bytes");
+  }
+
+  @Test
+  void aBinaryReadOfAStoreWithoutABinaryFormIs406() {
+    Reply reply =
+        http.get("/v1/stores/names/keys/c-1", Map.of("Accept", "application/octet-stream"));
+
+    assertThat(reply.status()).isEqualTo(406);
+    assertThat(reply.errorCode()).isEqualTo("NOT_ACCEPTABLE");
+    assertThat(reply.header("content-type"))
+        .hasValueSatisfying(t -> t.startsWith("application/json"));
+    // JSON first, or anything: the JSON read (here 503, the stage is not running).
+    assertThat(
+            http.get(
+                    "/v1/stores/names/keys/c-1",
+                    Map.of("Accept", "application/json, application/octet-stream"))
+                .errorCode())
+        .isEqualTo("REBALANCING");
+  }
+
+  @Test
+  void corsIsOffNoOriginIsAllowed() {
+    Reply get = http.get("/v1/stores", Map.of("Origin", "http://elsewhere.example"));
+    assertThat(get.status()).isEqualTo(200);
+    assertThat(get.header("Access-Control-Allow-Origin")).isEmpty();
+
+    Reply preflight =
+        http.send(
+            "OPTIONS",
+            "/v1/stores",
+            Map.of(
+                "Origin", "http://elsewhere.example",
+                "Access-Control-Request-Method", "GET"));
+    assertThat(preflight.header("Access-Control-Allow-Origin")).isEmpty();
+    assertThat(preflight.header("Access-Control-Allow-Methods")).isEmpty();
+    assertThat(preflight.status()).isBetween(400, 499);
+  }
+
+  @Test
+  void eventsToAnApplicationWithoutEventTopicsAre404() {
+    Reply reply = http.post("/v1/events", "{\"events\":[{\"id\":\"x\"}]}", Map.of());
+
+    assertThat(reply.status()).isEqualTo(404);
+    assertThat(reply.errorCode()).isEqualTo("EVENT_TOPIC_NOT_FOUND");
   }
 
   @Test

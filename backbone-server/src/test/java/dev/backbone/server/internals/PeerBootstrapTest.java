@@ -129,7 +129,8 @@ class PeerBootstrapTest {
             metrics,
             List.of(),
             lender,
-            Map::of);
+            Map::of,
+            List.of());
     api.start();
     toClose.add(api);
     return new Peer(id, store, context.stores(), lender, api, metrics);

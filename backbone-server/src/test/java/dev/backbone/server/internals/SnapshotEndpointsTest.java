@@ -87,7 +87,8 @@ class SnapshotEndpointsTest {
             metrics,
             List.of(),
             lender,
-            Map::of);
+            Map::of,
+            List.of());
     server.start();
     return server;
   }
