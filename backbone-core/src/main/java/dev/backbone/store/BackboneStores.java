@@ -26,15 +26,21 @@ public final class BackboneStores {
 
   /**
    * The Kafka Streams settings Backbone stores rely on: {@code enable.transactional.statestores}
-   * {@code = true} and {@code default.client.supplier} {@code =} {@link BackboneClientSupplier}.
-   * Needed under exactly-once, harmless under at-least-once.
+   * {@code = true} and {@code default.client.supplier} {@code =} {@link BackboneClientSupplier}
+   * (needed under exactly-once, harmless under at-least-once), and {@code
+   * __iq.consistency.offset.vector.enabled__ = true}: every changelog record then carries the
+   * position of the data it was written at (two small headers), so that a replica restored from the
+   * changelog, or a standby, knows the position of what it holds and answers {@code minPosition}
+   * reads. Without it a replica that was restored, not written, has no position for its data.
    */
   public static Map<String, Object> streamsSettings() {
     return Map.of(
         StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG,
         true,
         StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG,
-        BackboneClientSupplier.class);
+        BackboneClientSupplier.class,
+        StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED,
+        true);
   }
 
   /** A persistent key-value store holding plain values. */

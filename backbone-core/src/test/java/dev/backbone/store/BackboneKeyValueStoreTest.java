@@ -11,13 +11,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Bytes;
@@ -26,6 +30,8 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.processor.BatchingStateRestoreCallback;
 import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.processor.internals.ChangelogRecordDeserializationHelper;
+import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
 import org.apache.kafka.streams.query.KeyQuery;
 import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.query.PositionBound;
@@ -34,6 +40,7 @@ import org.apache.kafka.streams.query.QueryResult;
 import org.apache.kafka.streams.query.RangeQuery;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.internals.PositionSerde;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -259,6 +266,64 @@ class BackboneKeyValueStoreTest {
     reopen();
     assertThat(keys(store.all())).containsExactly("b");
     assertThat(store.committedOffset(CHANGELOG)).isEqualTo(2L);
+  }
+
+  @Test
+  void aRestoredReplicaKnowsThePositionOfWhatItRestoredAndKeepsItAcrossAReopen() {
+    context.configs.put(StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, true);
+    reopen();
+    RecordBatchingStateRestoreCallback restore =
+        (RecordBatchingStateRestoreCallback) context.restoreCallback;
+    restore.restoreBatch(
+        List.of(
+            changelogRecord(0, "a", "1", Position.emptyPosition().withComponent("in", 0, 40L)),
+            changelogRecord(1, "b", "2", Position.emptyPosition().withComponent("in", 0, 41L))));
+    assertThat(store.getPosition().getPartitionPositions("in")).containsExactly(entry(0, 41L));
+    QueryResult<byte[]> read =
+        store.query(
+            KeyQuery.withKey(k("b")),
+            PositionBound.unbounded(),
+            new QueryConfig(false, IsolationLevel.READ_COMMITTED));
+    assertThat(read.getPosition().getPartitionPositions("in")).containsExactly(entry(0, 41L));
+
+    reopen();
+    assertThat(store.getPosition().getPartitionPositions("in")).containsExactly(entry(0, 41L));
+    assertThat(store.get(k("b"))).isEqualTo(v("2"));
+  }
+
+  @Test
+  void withoutChangelogPositionsARestoredReplicaClaimsNoPosition() {
+    context.configs.put(StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, false);
+    reopen();
+    RecordBatchingStateRestoreCallback restore =
+        (RecordBatchingStateRestoreCallback) context.restoreCallback;
+    restore.restoreBatch(
+        List.of(
+            changelogRecord(0, "a", "1", Position.emptyPosition().withComponent("in", 0, 40L))));
+    assertThat(store.getPosition().isEmpty()).as("%s", store.getPosition()).isTrue();
+    assertThat(store.get(k("a"))).isEqualTo(v("1"));
+  }
+
+  /** A changelog record as Kafka Streams logs it with consistency vectors on. */
+  private static ConsumerRecord<byte[], byte[]> changelogRecord(
+      long offset, String key, String value, Position position) {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(ChangelogRecordDeserializationHelper.CHANGELOG_VERSION_HEADER_RECORD_CONSISTENCY);
+    headers.add(
+        ChangelogRecordDeserializationHelper.CHANGELOG_POSITION_HEADER_KEY,
+        PositionSerde.serialize(position).array());
+    return new ConsumerRecord<>(
+        CHANGELOG.topic(),
+        CHANGELOG.partition(),
+        offset,
+        0L,
+        TimestampType.CREATE_TIME,
+        key.length(),
+        value.length(),
+        key.getBytes(StandardCharsets.UTF_8),
+        value.getBytes(StandardCharsets.UTF_8),
+        headers,
+        Optional.empty());
   }
 
   @Test

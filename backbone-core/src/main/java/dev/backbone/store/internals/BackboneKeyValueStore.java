@@ -33,6 +33,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.LockException;
 import org.apache.kafka.streams.errors.ProcessorStateException;
@@ -40,6 +41,7 @@ import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.processor.internals.ChangelogRecordDeserializationHelper;
 import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
 import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.query.PositionBound;
@@ -146,6 +148,14 @@ public class BackboneKeyValueStore
   private String applicationId;
   private TaskId taskId;
   private boolean eos;
+
+  /**
+   * Whether changelog records carry the position of the data they were written at ({@code
+   * __iq.consistency.offset.vector.enabled__}, which {@code BackboneStores.streamsSettings()}
+   * sets): then a restored or standby replica knows the position of what it restored.
+   */
+  private boolean changelogPositions;
+
   private Path dbDir;
   private Path taskDir;
   private DirectorySwap swap;
@@ -242,6 +252,9 @@ public class BackboneKeyValueStore
     this.taskId = context.taskId();
     this.appConfigs = context.appConfigs();
     this.eos = StoreSettings.of(name, taskId, appConfigs).exactlyOnce();
+    this.changelogPositions =
+        StreamsConfig.InternalConfig.getBoolean(
+            appConfigs, StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, false);
     this.gate = new TransactionGate(name, taskId);
     this.taskDir = context.stateDir().toPath();
     this.dbDir = taskDir.resolve(DB_DIR).resolve(name);
@@ -711,15 +724,49 @@ public class BackboneKeyValueStore
     @Override
     public void restoreBatch(Collection<ConsumerRecord<byte[], byte[]>> records) {
       Map<TopicPartition, Long> last = new HashMap<>();
+      // The position of the restored data: each changelog record carries the store's position when
+      // it was written (ProcessorContextImpl#logChange adds it when consistency vectors are on);
+      // Kafka's own ChangelogRecordDeserializationHelper reads it, as RocksDBStore's restore does.
+      Position restoredPosition = Position.emptyPosition();
       try (WriteBatch restored = new WriteBatch()) {
         for (ConsumerRecord<byte[], byte[]> r : records) {
           add(restored, r.key(), r.value());
           last.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::max);
+          ChangelogRecordDeserializationHelper.applyChecksAndUpdatePosition(
+              r, changelogPositions, restoredPosition);
+        }
+        Position merged = null;
+        if (!restoredPosition.isEmpty()) {
+          batchLock.lock();
+          try {
+            merged = committedPosition.copy().merge(restoredPosition);
+          } finally {
+            batchLock.unlock();
+          }
+          addPosition(restored, merged);
         }
         write(restored, records.size());
+        if (merged != null) {
+          // Only after the data: a read never sees a position ahead of the data it reads.
+          batchLock.lock();
+          try {
+            committedPosition.merge(restoredPosition);
+            position.merge(restoredPosition);
+          } finally {
+            batchLock.unlock();
+          }
+        }
       }
       // After the write: whoever reads these offsets, then cuts a snapshot, gets these records.
       last.forEach((tp, offset) -> restoredThrough.merge(tp, offset, Math::max));
+    }
+
+    private void addPosition(WriteBatch batch, Position merged) {
+      try {
+        StoreMeta.addPosition(batch, rocks.meta, merged);
+      } catch (RocksDBException e) {
+        throw new ProcessorStateException("cannot restore into store " + name, e);
+      }
     }
 
     @Override

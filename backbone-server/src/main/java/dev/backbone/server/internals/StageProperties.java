@@ -194,6 +194,10 @@ public final class StageProperties {
               withStoreLifecycleReporter(
                   resolved.get(StreamsConfig.METRIC_REPORTER_CLASSES_CONFIG)));
           resolved.put(RestoreTracker.TRACKER_CONFIG, r.restores());
+          // Changelog records carry their position, so that restored replicas and standbys answer
+          // minPosition reads (see BackboneStores#streamsSettings).
+          resolved.putIfAbsent(
+              StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, true);
           withoutRecordCacheUnderExactlyOnce(resolved);
         });
     return resolved;
