@@ -8,9 +8,12 @@ import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.admin.Admin;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code backbone node}: one node of the customer-profile application against any Kafka cluster.
@@ -80,6 +83,8 @@ final class NodeCommand implements Callable<Integer> {
       description = "Stream threads per stage (default ${DEFAULT-VALUE}).")
   int threads;
 
+  @Spec CommandSpec spec;
+
   @Option(
       names = "--auth-token",
       defaultValue = "${env:BACKBONE_AUTH_TOKEN}",
@@ -95,6 +100,33 @@ final class NodeCommand implements Callable<Integer> {
           "Shared secret of the nodes' internal calls (snapshot transfer), 16+ characters"
               + " (default: $BACKBONE_CLUSTER_SECRET; none: this node lends no snapshots).")
   String clusterSecret;
+
+  @Option(
+      names = "--tls-keystore",
+      paramLabel = "FILE",
+      description =
+          "Serve HTTPS only, with the key and certificate of this PKCS12 or JKS keystore (every"
+              + " node of a cluster does, or none).")
+  Path tlsKeystore;
+
+  @Option(
+      names = "--tls-keystore-password",
+      defaultValue = "${env:BACKBONE_TLS_KEYSTORE_PASSWORD}",
+      description = "Password of the keystore (default: $BACKBONE_TLS_KEYSTORE_PASSWORD).")
+  String tlsKeystorePassword;
+
+  @Option(
+      names = "--tls-truststore",
+      paramLabel = "FILE",
+      description =
+          "Certificates trusted when calling peers over HTTPS (default: the JVM's trust store).")
+  Path tlsTruststore;
+
+  @Option(
+      names = "--tls-truststore-password",
+      defaultValue = "${env:BACKBONE_TLS_TRUSTSTORE_PASSWORD}",
+      description = "Password of the trust store (default: $BACKBONE_TLS_TRUSTSTORE_PASSWORD).")
+  String tlsTruststorePassword;
 
   @Override
   public Integer call() throws Exception {
@@ -113,6 +145,10 @@ final class NodeCommand implements Callable<Integer> {
     try (Admin admin = Admin.create(adminProps)) {
       pipeline.createTopics(admin);
     }
+    if (tlsKeystore == null && tlsTruststore != null) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--tls-truststore needs --tls-keystore (HTTPS is served or not)");
+    }
     String id = nodeId != null ? nodeId : "node-" + httpPort;
     try (UntilStopped signal = new UntilStopped("node");
         BackboneNode node =
@@ -123,8 +159,12 @@ final class NodeCommand implements Callable<Integer> {
                 securityProperties())) {
       node.start();
       System.out.printf(
-          "%s up: rack=%s http://%s:%d/v1/stores  (Ctrl-C to stop)%n",
-          id, rack == null ? "-" : rack, httpHost, node.httpPort());
+          "%s up: rack=%s %s://%s:%d/v1/stores  (Ctrl-C to stop)%n",
+          id,
+          rack == null ? "-" : rack,
+          tlsKeystore == null ? "http" : "https",
+          httpHost,
+          node.httpPort());
       signal.await();
     }
     return 0;
@@ -137,6 +177,18 @@ final class NodeCommand implements Callable<Integer> {
     }
     if (clusterSecret != null && !clusterSecret.isBlank()) {
       props.put(BackboneConfig.CLUSTER_SECRET_CONFIG, clusterSecret);
+    }
+    if (tlsKeystore != null) {
+      props.put(BackboneConfig.HTTP_TLS_KEYSTORE_PATH_CONFIG, tlsKeystore.toString());
+      props.put(
+          BackboneConfig.HTTP_TLS_KEYSTORE_PASSWORD_CONFIG,
+          tlsKeystorePassword == null ? "" : tlsKeystorePassword);
+    }
+    if (tlsTruststore != null) {
+      props.put(BackboneConfig.HTTP_TLS_TRUSTSTORE_PATH_CONFIG, tlsTruststore.toString());
+      props.put(
+          BackboneConfig.HTTP_TLS_TRUSTSTORE_PASSWORD_CONFIG,
+          tlsTruststorePassword == null ? "" : tlsTruststorePassword);
     }
     return props;
   }

@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * A client of a Backbone cluster's query API.
@@ -56,6 +57,7 @@ public final class BackboneClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final List<String> bootstrap;
+  private final String scheme;
   private final Optional<String> authorization;
   private final Duration timeout;
   private final int maxRetries;
@@ -75,6 +77,13 @@ public final class BackboneClient implements AutoCloseable {
           "a Backbone client needs at least one node to start from: builder().bootstrap(\"http://host:7070\")");
     }
     this.bootstrap = List.copyOf(b.bootstrap);
+    this.scheme = URI.create(bootstrap.get(0)).getScheme();
+    for (String node : bootstrap) {
+      if (!URI.create(node).getScheme().equals(scheme)) {
+        throw new IllegalArgumentException(
+            "the bootstrap nodes mix http and https; a cluster serves one or the other");
+      }
+    }
     this.authorization = b.authToken.map(t -> "Bearer " + t);
     this.timeout = b.timeout;
     this.maxRetries = b.maxRetries;
@@ -87,12 +96,13 @@ public final class BackboneClient implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    this.http =
+    HttpClient.Builder http =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(timeout)
-            .executor(executor)
-            .build();
+            .executor(executor);
+    b.sslContext.ifPresent(http::sslContext);
+    this.http = http.build();
     this.registry = b.registry != null ? b.registry : new SimpleMeterRegistry();
     this.retries = Counter.builder("backbone.client.retries").register(registry);
     this.misroutes = Counter.builder("backbone.client.misroutes").register(registry);
@@ -407,7 +417,7 @@ public final class BackboneClient implements AutoCloseable {
         Answer stores = exchange(endpoint, "GET", "/v1/stores", null);
         Answer tables = exchange(endpoint, "GET", "/v1/routing", null);
         if (stores.status() == 200 && tables.status() == 200) {
-          routing = ClientRouting.parse(stores.body(), tables.body());
+          routing = ClientRouting.parse(stores.body(), tables.body(), scheme);
           refreshes.increment();
           return;
         }
@@ -629,6 +639,7 @@ public final class BackboneClient implements AutoCloseable {
   public static final class Builder {
     private final List<String> bootstrap = new ArrayList<>();
     private Optional<String> authToken = Optional.empty();
+    private Optional<SSLContext> sslContext = Optional.empty();
     private Duration timeout = Duration.ofSeconds(5);
     private int maxRetries = 8;
     private Duration backoff = Duration.ofMillis(50);
@@ -640,9 +651,12 @@ public final class BackboneClient implements AutoCloseable {
     public Builder bootstrap(String... endpoints) {
       for (String e : endpoints) {
         URI uri = URI.create(e);
-        if (uri.getScheme() == null || uri.getHost() == null || uri.getPort() < 0) {
+        if (uri.getScheme() == null
+            || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
+            || uri.getHost() == null
+            || uri.getPort() < 0) {
           throw new IllegalArgumentException(
-              "a bootstrap node is http://host:port, not '" + e + "'");
+              "a bootstrap node is http://host:port or https://host:port, not '" + e + "'");
         }
         bootstrap.add(e.endsWith("/") ? e.substring(0, e.length() - 1) : e);
       }
@@ -652,6 +666,15 @@ public final class BackboneClient implements AutoCloseable {
     /** The cluster's auth token, sent as {@code Authorization: Bearer}. */
     public Builder authToken(String token) {
       this.authToken = Optional.of(Objects.requireNonNull(token, "token"));
+      return this;
+    }
+
+    /**
+     * The TLS context for {@code https://} nodes, e.g. one that trusts the cluster's certificate
+     * authority (default: the JVM's, {@code SSLContext.getDefault()}).
+     */
+    public Builder sslContext(SSLContext context) {
+      this.sslContext = Optional.of(Objects.requireNonNull(context, "context"));
       return this;
     }
 

@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,6 +41,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLContext;
 import org.apache.kafka.streams.processor.TaskId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,6 +84,7 @@ public final class PeerSnapshotFetcher {
 
   private final Settings settings;
   private final HttpClient client;
+  private final Optional<SSLContext> tls;
 
   /**
    * How a fetch runs.
@@ -220,12 +224,28 @@ public final class PeerSnapshotFetcher {
    * @param settings how fetches run
    */
   public PeerSnapshotFetcher(Settings settings) {
+    this(settings, Optional.empty());
+  }
+
+  /**
+   * @param settings how fetches run
+   * @param tls the TLS context of peers that serve HTTPS (then {@link #scheme()} is {@code https});
+   *     empty for plain HTTP
+   */
+  public PeerSnapshotFetcher(Settings settings, Optional<SSLContext> tls) {
     this.settings = Objects.requireNonNull(settings, "settings");
-    this.client =
+    this.tls = Objects.requireNonNull(tls, "tls");
+    HttpClient.Builder builder =
         HttpClient.newBuilder()
             .connectTimeout(settings.requestTimeout())
-            .version(HttpClient.Version.HTTP_1_1)
-            .build();
+            .version(HttpClient.Version.HTTP_1_1);
+    tls.ifPresent(builder::sslContext);
+    this.client = builder.build();
+  }
+
+  /** The URI scheme peers serve snapshots at: {@code https} with TLS, else {@code http}. */
+  public String scheme() {
+    return tls.isPresent() ? "https" : "http";
   }
 
   /**
@@ -577,6 +597,9 @@ public final class PeerSnapshotFetcher {
         throws IOException, InterruptedException {
       URI uri = snapshotUri(snapshotId).resolve(snapshotId + "/files/" + encode(file.name()));
       HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();
+      if (connection instanceof HttpsURLConnection https) {
+        tls.ifPresent(context -> https.setSSLSocketFactory(context.getSocketFactory()));
+      }
       int timeout = (int) Math.min(Integer.MAX_VALUE, settings.requestTimeout().toMillis());
       connection.setConnectTimeout(timeout);
       // A read that waits this long for a byte fails: a peer that stalls mid-body without closing

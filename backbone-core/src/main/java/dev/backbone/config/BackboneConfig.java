@@ -78,15 +78,13 @@ public final class BackboneConfig extends AbstractConfig {
   public static final String HTTP_TLS_KEYSTORE_PATH_CONFIG = "backbone.http.tls.keystore.path";
   private static final String HTTP_TLS_KEYSTORE_PATH_DOC =
       "When set, the HTTP server speaks only HTTPS, with the key and certificate of this"
-          + " keystore; peers and clients then use https:// endpoints.";
+          + " keystore (PKCS12 or JKS); peers and clients then use https:// endpoints. Every node"
+          + " of a cluster serves HTTPS or none does.";
 
   public static final String HTTP_TLS_KEYSTORE_PASSWORD_CONFIG =
       "backbone.http.tls.keystore.password";
   private static final String HTTP_TLS_KEYSTORE_PASSWORD_DOC =
       "Password of the keystore (and of its key).";
-
-  public static final String HTTP_TLS_KEYSTORE_TYPE_CONFIG = "backbone.http.tls.keystore.type";
-  private static final String HTTP_TLS_KEYSTORE_TYPE_DOC = "Type of the keystore: PKCS12 or JKS.";
 
   public static final String HTTP_TLS_TRUSTSTORE_PATH_CONFIG = "backbone.http.tls.truststore.path";
   private static final String HTTP_TLS_TRUSTSTORE_PATH_DOC =
@@ -264,13 +262,6 @@ public final class BackboneConfig extends AbstractConfig {
               null,
               Importance.MEDIUM,
               HTTP_TLS_KEYSTORE_PASSWORD_DOC)
-          .define(
-              HTTP_TLS_KEYSTORE_TYPE_CONFIG,
-              Type.STRING,
-              "PKCS12",
-              ConfigDef.ValidString.in("PKCS12", "JKS"),
-              Importance.LOW,
-              HTTP_TLS_KEYSTORE_TYPE_DOC)
           .define(
               HTTP_TLS_TRUSTSTORE_PATH_CONFIG,
               Type.STRING,
@@ -519,7 +510,6 @@ public final class BackboneConfig extends AbstractConfig {
         new HttpTls(
             keystore,
             passwordOf(HTTP_TLS_KEYSTORE_PASSWORD_CONFIG),
-            getString(HTTP_TLS_KEYSTORE_TYPE_CONFIG),
             Optional.ofNullable(getString(HTTP_TLS_TRUSTSTORE_PATH_CONFIG))
                 .filter(s -> !s.isBlank()),
             passwordOf(HTTP_TLS_TRUSTSTORE_PASSWORD_CONFIG)));
@@ -534,15 +524,14 @@ public final class BackboneConfig extends AbstractConfig {
    * TLS of the HTTP server.
    *
    * @param keystorePath the keystore with the server's key and certificate
-   * @param keystorePassword its password ("" when none)
-   * @param keystoreType PKCS12 or JKS
+   * @param keystorePassword its password ("" when none); the store's type (PKCS12, JKS) is read
+   *     from the file
    * @param truststorePath what the node trusts when calling peers; empty: the JVM's default
    * @param truststorePassword its password ("" when none)
    */
   public record HttpTls(
       String keystorePath,
       String keystorePassword,
-      String keystoreType,
       Optional<String> truststorePath,
       String truststorePassword) {
     @Override

@@ -65,6 +65,15 @@ public record ClientRouting(
 
   /** Builds a copy from the JSON of {@code GET /v1/stores} and {@code GET /v1/routing}. */
   public static ClientRouting parse(JsonNode storesAnswer, JsonNode routingAnswer) {
+    return parse(storesAnswer, routingAnswer, "http");
+  }
+
+  /**
+   * As {@link #parse(JsonNode, JsonNode)}, the nodes reached with {@code scheme} ({@code https} for
+   * a cluster that serves TLS: every node of a cluster does or none).
+   */
+  public static ClientRouting parse(JsonNode storesAnswer, JsonNode routingAnswer, String scheme) {
+    String prefix = scheme + "://";
     Map<String, StoreEntry> stores = new HashMap<>();
     for (JsonNode s : storesAnswer.path("stores")) {
       stores.put(
@@ -79,8 +88,8 @@ public record ClientRouting(
       for (JsonNode m : stage.path("members")) {
         String endpoint = m.path("endpoint").asText("");
         if ("UP".equals(m.path("state").asText()) && !endpoint.isEmpty()) {
-          endpointByProcess.put(m.path("processId").asText(), "http://" + endpoint);
-          endpoints.add("http://" + endpoint);
+          endpointByProcess.put(m.path("processId").asText(), prefix + endpoint);
+          endpoints.add(prefix + endpoint);
         }
         nodeByProcess.put(m.path("processId").asText(), m.path("nodeId").asText());
       }

@@ -138,11 +138,13 @@ public final class HttpApi implements AutoCloseable {
     this.stores = Collections.unmodifiableMap(byName);
     this.errors = new HttpErrors(config.retryAfterSeconds());
     this.authToken = config.httpAuthToken().map(t -> t.getBytes(StandardCharsets.UTF_8));
+    config.httpTls().ifPresent(HttpTlsSetup::check);
     this.forwarder =
         new PeerForwarder(
             node.nodeId(),
             Duration.ofMillis(config.httpForwardTimeoutMs()),
-            config.httpAuthToken());
+            config.httpAuthToken(),
+            config.httpTls());
     RoutingTableOwnerLookup owners = new RoutingTableOwnerLookup(node);
     this.router = new KeyReadRouter(node, owners, forwarder, this::endpoint);
     this.scans = new ScanRouter(node, owners, router, forwarder, mapper);
@@ -171,6 +173,14 @@ public final class HttpApi implements AutoCloseable {
               c.jsonMapper(new JavalinJackson(mapper, false));
               c.http.maxRequestSize = config.httpMaxBodyBytes();
               c.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+              config
+                  .httpTls()
+                  .ifPresent(
+                      tls ->
+                          c.jetty.addConnector(
+                              (server, http) ->
+                                  HttpTlsSetup.connector(
+                                      server, http, tls, config.httpHost(), config.httpPort())));
               c.requestLogger.http(
                   (ctx, ms) ->
                       metrics.recordRequest(

@@ -256,7 +256,8 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
                 config.bootstrapParallelism(),
                 config.bootstrapThrottleBytesPerSecond(),
                 config.bootstrapRequestTimeout(),
-                3));
+                3),
+            config.httpTls().map(HttpTlsSetup::clientContext));
     RoutingBootstrapSource source =
         new RoutingBootstrapSource(
             config.nodeId(),

@@ -1,5 +1,6 @@
 package dev.backbone.server.internals;
 
+import dev.backbone.config.BackboneConfig;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,11 +13,13 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.api.Request;
 import org.eclipse.jetty.client.api.Response;
 import org.eclipse.jetty.client.api.Result;
+import org.eclipse.jetty.client.http.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.client.util.BufferingResponseListener;
 import org.eclipse.jetty.client.util.BytesRequestContent;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -68,15 +71,28 @@ final class PeerForwarder implements AutoCloseable {
   private final Duration timeout;
   private final HttpClient client;
   private final Optional<String> authorization;
+  private final String scheme;
 
   PeerForwarder(String nodeId, Duration timeout, Optional<String> authToken) {
+    this(nodeId, timeout, authToken, Optional.empty());
+  }
+
+  /** As {@link #PeerForwarder(String, Duration, Optional)}, over HTTPS when {@code tls} is set. */
+  PeerForwarder(
+      String nodeId,
+      Duration timeout,
+      Optional<String> authToken,
+      Optional<BackboneConfig.HttpTls> tls) {
     this.nodeId = nodeId;
     this.timeout = timeout;
     this.authorization = authToken.map(t -> "Bearer " + t);
+    this.scheme = tls.isPresent() ? "https" : "http";
     QueuedThreadPool threads = new QueuedThreadPool(16, 2);
     threads.setName("backbone-forward-" + nodeId);
     threads.setDaemon(true);
-    this.client = new HttpClient();
+    ClientConnector connector = new ClientConnector();
+    tls.ifPresent(t -> connector.setSslContextFactory(HttpTlsSetup.jettyClient(t)));
+    this.client = new HttpClient(new HttpClientTransportOverHTTP(connector));
     client.setExecutor(threads);
     client.setConnectTimeout(timeout.toMillis());
     client.setFollowRedirects(false);
@@ -121,7 +137,7 @@ final class PeerForwarder implements AutoCloseable {
     String host = owner.host().contains(":") ? "[" + owner.host() + "]" : owner.host();
     Request request =
         client
-            .newRequest("http://" + host + ":" + owner.port() + pathAndQuery)
+            .newRequest(scheme + "://" + host + ":" + owner.port() + pathAndQuery)
             .method(method)
             .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
             .headers(

@@ -262,7 +262,8 @@ final class RoutingBootstrapSource implements BootstrapSource {
       sources.add(
           new Source(
               new PeerSnapshotFetcher.Peer(
-                  routed.get().nodeId(), URI.create("http://" + member.get().endpoint())),
+                  routed.get().nodeId(),
+                  URI.create(fetcher.scheme() + "://" + member.get().endpoint())),
               active,
               sameRack,
               routed.get().rack(),
