@@ -1,9 +1,15 @@
 package dev.backbone.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.backbone.client.BackboneClient;
+import dev.backbone.client.BackboneClientException;
+import dev.backbone.client.KeyResult;
+import dev.backbone.client.ReadOptions;
+import dev.backbone.client.WriteResult;
 import dev.backbone.examples.profiles.StoreKind;
 import dev.backbone.server.HttpProbe.Reply;
 import dev.backbone.store.BackboneStores;
@@ -146,6 +152,39 @@ class TableWritesIT {
     Reply waited = http.get(0).send("DELETE", path("gone") + "?wait=true", "", Map.of());
     assertThat(waited.status()).as("%s", waited).isEqualTo(200);
     assertThat(waited.json().at("/read/error/code").asText()).isEqualTo("KEY_NOT_FOUND");
+  }
+
+  @Test
+  void theJavaClientWritesReadsItsWritesAndDeletes() {
+    try (BackboneClient client =
+        BackboneClient.builder().bootstrap("http://127.0.0.1:" + nodes.get(1).httpPort()).build()) {
+      for (int i = 0; i < 10; i++) {
+        String key = "client-" + i;
+        WriteResult written = client.put(STORE, key, "by client " + i, true);
+        assertThat(written.read()).as(key).isPresent();
+        assertThat(written.read().get().value().orElseThrow().asText()).isEqualTo("by client " + i);
+        KeyResult read =
+            client.get(STORE, key, ReadOptions.DEFAULT.withMinPosition(written.position()));
+        assertThat(read.value().orElseThrow().asText()).isEqualTo("by client " + i);
+      }
+      WriteResult unwaited = client.put(STORE, "client-0", "second");
+      assertThat(unwaited.read()).isEmpty();
+      assertThat(
+              client
+                  .get(STORE, "client-0", ReadOptions.DEFAULT.withMinPosition(unwaited.position()))
+                  .value()
+                  .orElseThrow()
+                  .asText())
+          .isEqualTo("second");
+      WriteResult deleted = client.delete(STORE, "client-0", true);
+      assertThat(deleted.read().orElseThrow().found()).isFalse();
+      assertThatThrownBy(() -> client.put(STORE, "client-1", Map.of("not", "a note")))
+          .isInstanceOfSatisfying(
+              BackboneClientException.class, e -> assertThat(e.code()).isEqualTo("BAD_VALUE"));
+      assertThat(client.meterRegistry().counter("backbone.client.retries").count())
+          .as("no write was sent twice")
+          .isZero();
+    }
   }
 
   @Test
