@@ -155,8 +155,11 @@ final class BenchCommand implements Runnable {
             "--duration must be at least 1s, and --concurrency, --customers, --fixed-rate at"
                 + " least 1");
       }
-      if (rate < 0) {
-        throw new ParameterException(spec.commandLine(), "--rate must not be negative");
+      if (rate <= 0) {
+        // The load generator takes 0 as "as fast as possible"; here the events are both the data
+        // read and the background load, so a rate is required.
+        throw new ParameterException(
+            spec.commandLine(), "--rate must be positive (events/s written while reads run)");
       }
       QueryBench.run(
           new QueryBench.Spec(duration, concurrency, rate, customers, fixedRate, 100, 100),
