@@ -53,9 +53,12 @@ class HttpsIT {
   @TempDir static Path dir;
   private static final List<BackboneNode> nodes = new ArrayList<>();
   private static SSLContext trusting;
+  private static TestKafkaCluster kafka;
+  private static PipelineSettings settings;
 
   @BeforeAll
-  static void startTwoHttpsNodes(TestKafkaCluster kafka) throws Exception {
+  static void startTwoHttpsNodes(TestKafkaCluster cluster) throws Exception {
+    kafka = cluster;
     Path keystore = dir.resolve("node.p12");
     Path cert = dir.resolve("node.crt");
     Path truststore = dir.resolve("trust.p12");
@@ -105,7 +108,7 @@ class HttpsIT {
         PASSWORD);
     trusting = trustingContext(truststore);
 
-    PipelineSettings settings = ProfileNodes.createPipeline(kafka, "https-it", 4);
+    settings = ProfileNodes.createPipeline(kafka, "https-it", 4);
     Properties tls = new Properties();
     tls.setProperty("backbone.http.tls.keystore.path", keystore.toString());
     tls.setProperty("backbone.http.tls.keystore.password", PASSWORD);
@@ -129,6 +132,13 @@ class HttpsIT {
 
   @Test
   void everyKeyIsReadOverHttpsThroughEitherNodeAndForwardedBetweenThem() {
+    // Until the state stage has applied the events a 404 is the right answer; from then on every
+    // key exists, and only a 503 (a task moving between the nodes) may be retried.
+    String keyedEvents = new CustomerProfilePipeline(settings).keyedEventsTopic();
+    await("the state stage committed every event")
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> kafka.hasCommittedToEnd(settings.applicationId(), keyedEvents));
     HttpClient https = HttpClient.newBuilder().sslContext(trusting).build();
     Set<String> servedByOther = new HashSet<>();
     for (int i = 0; i < nodes.size(); i++) {
@@ -204,7 +214,7 @@ class HttpsIT {
   }
 
   @Test
-  void aKeystoreThatCannotBeReadIsABadConfigAtBuild(TestKafkaCluster kafka) throws Exception {
+  void aKeystoreThatCannotBeReadIsABadConfigAtBuild() throws Exception {
     Properties tls = new Properties();
     tls.setProperty("backbone.http.tls.keystore.path", dir.resolve("node.p12").toString());
     tls.setProperty("backbone.http.tls.keystore.password", "wrong");

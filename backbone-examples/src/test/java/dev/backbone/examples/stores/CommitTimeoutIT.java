@@ -8,6 +8,8 @@ import dev.backbone.store.BackboneStores;
 import dev.backbone.store.internals.BackboneKeyValueStore;
 import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.TestKafkaCluster;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,6 +38,7 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -96,11 +99,20 @@ class CommitTimeoutIT {
     produce(kafka, input, 300, 300);
     long ticks = countTicks(kafka, changelog);
     awaitChangelogTicks(kafka, changelog, ticks + 40);
-    await("every input record counted once")
-        .atMost(Duration.ofMinutes(4))
-        .untilAsserted(
-            () ->
-                assertThat(lastValues(kafka, changelog)).containsAllEntriesOf(expectedCounts(600)));
+    try {
+      await("every input record counted once")
+          .atMost(Duration.ofMinutes(4))
+          .untilAsserted(
+              () ->
+                  assertThat(lastValues(kafka, changelog))
+                      .containsAllEntriesOf(expectedCounts(600)));
+    } catch (ConditionTimeoutException e) {
+      // Seen once on a loaded CI machine, with the tasks' tick counters stopped too: say what the
+      // application's threads were doing, so that a hang can be told from a lost record.
+      throw new AssertionError(
+          e.getMessage() + "\nKafka Streams state " + streams.state() + "\n" + streamThreadDump(),
+          e);
+    }
 
     assertEveryCounterCountsOneByOne(kafka, changelog);
     assertThat(supplier.retriesAfterTimeout()).isEqualTo(1);
@@ -173,6 +185,21 @@ class CommitTimeoutIT {
         .atMost(Duration.ofSeconds(60))
         .until(() -> started.state() == KafkaStreams.State.RUNNING);
     return started;
+  }
+
+  /** The stacks of Kafka Streams' threads (stream threads, state updaters, producers). */
+  private static String streamThreadDump() {
+    StringBuilder out = new StringBuilder();
+    for (ThreadInfo info : ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
+      String name = info.getThreadName();
+      if (name.contains("StreamThread") || name.contains("StateUpdater")) {
+        out.append(info);
+        for (StackTraceElement frame : info.getStackTrace()) {
+          out.append("\tat ").append(frame).append('\n');
+        }
+      }
+    }
+    return out.toString();
   }
 
   private Path storeDirectory(String appId, int partition) {

@@ -42,8 +42,15 @@ final class TimingOutProducer extends ForwardingProducer {
   public void commitTransaction() {
     if (commitPending) {
       timeouts.retried();
-      delegate.commitTransaction();
-      commitPending = false;
+      // The retry consumes the pending result whatever it is, as TransactionManager's
+      // handleCachedTransactionRequestResult does: a commit, or the error of a transaction the
+      // broker aborted meanwhile (transaction.timeout.ms) — then the producer is in an error
+      // state, not still "pending".
+      try {
+        delegate.commitTransaction();
+      } finally {
+        commitPending = false;
+      }
       return;
     }
     if (timeouts.takeTimeout()) {
