@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
@@ -504,6 +505,7 @@ class BackboneKeyValueStoreTest {
                           }
                         }
                         view.approximateNumEntries();
+                        view.get(k("k" + pass));
                       }
                       return null;
                     } catch (RuntimeException e) {
@@ -526,6 +528,52 @@ class BackboneKeyValueStoreTest {
       }
     } finally {
       readers.shutdownNow();
+    }
+  }
+
+  @Test
+  void committedKeyReadsDuringCommitsNeverClaimAPositionTheirValueDoesNotReflect()
+      throws Exception {
+    // Committed key reads take no batch lock. Value i is committed with position i, so every
+    // answer whose position claims offset p must hold a value of at least p, and no answer may go
+    // back. Every answer along the way is checked, not only the last.
+    QueryConfig committed = new QueryConfig(false, IsolationLevel.READ_COMMITTED);
+    AtomicBoolean done = new AtomicBoolean();
+    ExecutorService reader = Executors.newSingleThreadExecutor();
+    try {
+      Future<Long> answers =
+          reader.submit(
+              () -> {
+                long checked = 0;
+                long last = 0;
+                while (!done.get() || checked == 0) {
+                  QueryResult<byte[]> read =
+                      store.query(KeyQuery.withKey(k("a")), PositionBound.unbounded(), committed);
+                  byte[] bytes = read.getResult();
+                  long value =
+                      bytes == null ? 0 : Long.parseLong(new String(bytes, StandardCharsets.UTF_8));
+                  Long claimed = read.getPosition().getPartitionPositions("input").get(0);
+                  if (claimed != null && claimed > value) {
+                    throw new AssertionError(
+                        "answer " + checked + " claims position " + claimed + ", holds " + value);
+                  }
+                  if (value < last) {
+                    throw new AssertionError("answer " + checked + " went back to " + value);
+                  }
+                  last = value;
+                  checked++;
+                }
+                return checked;
+              });
+      for (int i = 1; i <= 3_000; i++) {
+        context.at("input", 0, i);
+        store.put(k("a"), v(Long.toString(i)));
+        store.commit(Map.of(CHANGELOG, (long) i));
+      }
+      done.set(true);
+      assertThat(answers.get(60, TimeUnit.SECONDS)).isPositive();
+    } finally {
+      reader.shutdownNow();
     }
   }
 

@@ -171,8 +171,12 @@ public class BackboneKeyValueStore
   /** The position of the data including the buffer; what uncommitted reads reflect. */
   private volatile Position position = Position.emptyPosition();
 
-  /** The position of the data in RocksDB; guarded by the batch lock. */
-  private Position committedPosition = Position.emptyPosition();
+  /**
+   * The position of the data in RocksDB. Written under the batch lock, and always after the data it
+   * describes (a commit's or a restored batch's write); volatile, because a committed key read
+   * takes it without that lock (see {@link #readCommitted}).
+   */
+  private volatile Position committedPosition = Position.emptyPosition();
 
   /** The store's changelog partition, once Kafka Streams named it; null for an unlogged store. */
   private volatile TopicPartition changelogPartition;
@@ -750,7 +754,8 @@ public class BackboneKeyValueStore
           // Only after the data: a read never sees a position ahead of the data it reads.
           batchLock.lock();
           try {
-            committedPosition.merge(restoredPosition);
+            // a new object, not merged in place: committed reads copy it without the lock
+            committedPosition = committedPosition.copy().merge(restoredPosition);
             position.merge(restoredPosition);
           } finally {
             batchLock.unlock();
@@ -833,6 +838,9 @@ public class BackboneKeyValueStore
   Read read(Bytes key, IsolationLevel isolation) {
     requireKey(key);
     boolean committedOnly = isolation == IsolationLevel.READ_COMMITTED;
+    if (committedOnly) {
+      return readCommitted(key);
+    }
     batchLock.lock();
     try {
       ensureOpen();
@@ -840,6 +848,34 @@ public class BackboneKeyValueStore
           read(key, committedOnly), (committedOnly ? committedPosition : position).copy());
     } finally {
       batchLock.unlock();
+    }
+  }
+
+  /**
+   * A key read of committed data, without the batch lock: RocksDB holds committed data only, a
+   * commit reaches it in one atomic {@code WriteBatch}, and {@code RocksDB#get} is thread-safe, so
+   * the read needs only the store to stay open (the lifecycle read lock, which readers share). With
+   * the batch lock, every concurrent reader of a partition queued behind the others and behind the
+   * stream thread's commit (the batch write and its metrics), which was the tail of a GET.
+   *
+   * <p>The position is taken before the data, and every writer publishes the position after the
+   * data: so the position never claims a write the value does not reflect. It may claim less (a
+   * commit landing between the two), which a read-your-writes token tolerates: it is a lower bound.
+   * Kafka's own {@code RocksDBStore} gives the same guarantee the same way: its {@code put} writes,
+   * then updates the position, and its queries copy the position without a lock on the data.
+   */
+  private Read readCommitted(Bytes key) {
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      Position seen = committedPosition.copy();
+      try {
+        return new Read(rocks.db.get(rocks.data, rocks.readOptions, key.get()), seen);
+      } catch (RocksDBException e) {
+        throw new ProcessorStateException("cannot read from store " + name, e);
+      }
+    } finally {
+      lifecycle.readLock().unlock();
     }
   }
 
