@@ -116,7 +116,8 @@ import org.slf4j.LoggerFactory;
  * from other threads. The buffer is guarded by {@link #batchLock}; iterators copy the buffer's
  * entries in their range when created and read RocksDB through its implicit snapshot, so a later
  * write never moves them. Open, close, snapshot, install and every read of RocksDB outside the
- * batch lock hold {@link #lifecycle}, so a close never frees RocksDB under a reader.
+ * batch lock (a committed key read, {@link #readCommitted}, among them) hold {@link #lifecycle}, so
+ * a close never frees RocksDB under a reader.
  */
 public class BackboneKeyValueStore
     implements KeyValueStore<Bytes, byte[]>, SnapshotStore, AutoCloseable {
