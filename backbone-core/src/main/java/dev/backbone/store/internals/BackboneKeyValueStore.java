@@ -857,13 +857,14 @@ public class BackboneKeyValueStore
    * commit reaches it in one atomic {@code WriteBatch}, and {@code RocksDB#get} is thread-safe, so
    * the read needs only the store to stay open (the lifecycle read lock, which readers share). With
    * the batch lock, every concurrent reader of a partition queued behind the others and behind the
-   * stream thread's commit (the batch write and its metrics), which was the tail of a GET.
+   * stream thread's commit (the batch write and its metrics).
    *
    * <p>The position is taken before the data, and every writer publishes the position after the
    * data: so the position never claims a write the value does not reflect. It may claim less (a
    * commit landing between the two), which a read-your-writes token tolerates: it is a lower bound.
-   * Kafka's own {@code RocksDBStore} gives the same guarantee the same way: its {@code put} writes,
-   * then updates the position, and its queries copy the position without a lock on the data.
+   * Kafka's {@code RocksDBStore} orders its writes the same way ({@code put} writes the data, then
+   * {@code StoreQueryUtils#updatePosition}); it serializes its gets with its puts on the store's
+   * monitor, which committed reads here need not, as committed data changes only by whole batches.
    */
   private Read readCommitted(Bytes key) {
     lifecycle.readLock().lock();
