@@ -97,6 +97,10 @@ public final class HttpApi implements AutoCloseable {
   private final Map<String, QueryableStore<?, ?>> stores;
   private final HttpErrors errors;
   private final ObjectMapper mapper = new ObjectMapper();
+
+  /** The buffer Javalin copies an answer through: a page, enough for a key read in one pass. */
+  static final int RESPONSE_COPY_BUFFER_BYTES = 4096;
+
   private final PeerForwarder forwarder;
   private final KeyReadRouter router;
   private final ScanRouter scans;
@@ -169,6 +173,11 @@ public final class HttpApi implements AutoCloseable {
         Javalin.create(
             c -> {
               c.showJavalinBanner = false;
+              // Javalin copies every answer into the response through a buffer of this size,
+              // allocated per response; unset it takes Jetty's output buffer size (32 KB), which
+              // made 36 % of all bytes a node allocated under a GET load (async-profiler alloc).
+              // Jetty's own output buffer is not changed by this.
+              c.http.responseBufferSize = RESPONSE_COPY_BUFFER_BYTES;
               c.http.prefer405over404 = true;
               c.jsonMapper(new JavalinJackson(mapper, false));
               c.http.maxRequestSize = config.httpMaxBodyBytes();
