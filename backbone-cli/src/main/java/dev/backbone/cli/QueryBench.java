@@ -163,25 +163,11 @@ final class QueryBench {
       // unmeasured, so that the open-loop client's own code is compiled too
       openLoop(atOwnerUrl, spec.fixedRate(), WARM_UP_ROUND);
       OpenLoop fixed = openLoop(atOwnerUrl, spec.fixedRate(), spec.duration());
-      report.row(
-          row(
-              "GET at the owner, open loop " + spec.fixedRate() + "/s",
-              "open-loop Jetty client",
-              fixed.achievedRps(),
-              fixed.p50(),
-              fixed.p99(),
-              1));
+      report.row(openLoopRow("GET at the owner", spec.fixedRate(), fixed));
       // The same schedule on the liveness check: the tail the machine gives any answer (GC
       // pauses, the stream threads' and the broker's bursts on the same 2 cores), without a read.
       OpenLoop fixedLive = openLoop(liveUrl, spec.fixedRate(), spec.duration());
-      report.row(
-          row(
-              "GET /health/live, open loop " + spec.fixedRate() + "/s",
-              "open-loop Jetty client",
-              fixedLive.achievedRps(),
-              fixedLive.p50(),
-              fixedLive.p99(),
-              1));
+      report.row(openLoopRow("GET /health/live", spec.fixedRate(), fixedLive));
       report
           .summary(
               "tool", "wrk " + version("wrk", "-v") + "; open-loop Jetty client for the fixed rate")
@@ -215,6 +201,16 @@ final class QueryBench {
     row.put("p50_ms", Double.isNaN(p50) ? "-" : round(p50));
     row.put("p99_ms", Double.isNaN(p99) ? "-" : round(p99));
     return row;
+  }
+
+  private static Map<String, Object> openLoopRow(String what, int rate, OpenLoop run) {
+    return row(
+        what + ", open loop " + rate + "/s",
+        "open-loop Jetty client",
+        run.achievedRps(),
+        run.p50(),
+        run.p99(),
+        1);
   }
 
   private static double round(double v) {
@@ -339,10 +335,21 @@ final class QueryBench {
       String what, Spec spec, String url, Path script, int minRounds, PrintStream out)
       throws Exception {
     Spec round = new Spec(WARM_UP_ROUND, spec.concurrency(), 0, 0, 0, 0, 0);
+    warmUntilStable(what, minRounds, () -> wrk(round, url, script).rps(), out);
+  }
+
+  /** One unmeasured warm-up round of {@link #WARM_UP_ROUND}; gives its calls per second. */
+  private interface WarmUpRound {
+    double run() throws Exception;
+  }
+
+  /** Runs rounds until one is no longer {@link #WARM_UP_GAIN} faster than the best before it. */
+  private static void warmUntilStable(
+      String what, int minRounds, WarmUpRound round, PrintStream out) throws Exception {
     double best = 0;
     int rounds = 0;
     while (rounds < WARM_UP_MAX_ROUNDS) {
-      double rps = wrk(round, url, script).rps();
+      double rps = round.run();
       rounds++;
       boolean stillClimbing = rps > best * (1 + WARM_UP_GAIN);
       best = Math.max(best, rps);
@@ -408,20 +415,11 @@ final class QueryBench {
         BackboneClient.builder().bootstrap("http://127.0.0.1:" + bootstrapPort).build()) {
       client.refreshRouting();
       // warmed as the wrk paths are, in unmeasured rounds until it stops getting faster
-      double best = 0;
-      int rounds = 0;
-      while (rounds < WARM_UP_MAX_ROUNDS) {
-        double rps = clientLoop(client, key, spec.concurrency(), WARM_UP_ROUND).rps();
-        rounds++;
-        boolean stillClimbing = rps > best * (1 + WARM_UP_GAIN);
-        best = Math.max(best, rps);
-        if (rounds >= 3 && !stillClimbing) {
-          break;
-        }
-      }
-      out.printf(
-          "warm-up GET through the Java client: %d rounds of %d s, best %.0f calls/s%n",
-          rounds, WARM_UP_ROUND.toSeconds(), best);
+      warmUntilStable(
+          "GET through the Java client",
+          3,
+          () -> clientLoop(client, key, spec.concurrency(), WARM_UP_ROUND).rps(),
+          out);
       return clientLoop(client, key, spec.concurrency(), spec.duration());
     }
   }

@@ -65,6 +65,9 @@ public final class HttpApi implements AutoCloseable {
   private static final String JSON = "application/json";
   private static final String UNMATCHED_ROUTE = "unmatched";
 
+  /** The buffer Javalin copies an answer through: a page, enough for a key read in one pass. */
+  static final int RESPONSE_COPY_BUFFER_BYTES = 4096;
+
   /** Headers of a binary read ({@code Accept: application/octet-stream}): its metadata. */
   static final String POSITION_HEADER = "X-Backbone-Position";
 
@@ -97,9 +100,6 @@ public final class HttpApi implements AutoCloseable {
   private final Map<String, QueryableStore<?, ?>> stores;
   private final HttpErrors errors;
   private final ObjectMapper mapper = new ObjectMapper();
-
-  /** The buffer Javalin copies an answer through: a page, enough for a key read in one pass. */
-  static final int RESPONSE_COPY_BUFFER_BYTES = 4096;
 
   private final PeerForwarder forwarder;
   private final KeyReadRouter router;
