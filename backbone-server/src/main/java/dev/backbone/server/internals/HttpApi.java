@@ -23,7 +23,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -32,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -107,8 +105,9 @@ public final class HttpApi implements AutoCloseable {
   private final BatchReader batches;
   private final TopicWriter writer;
   private final EventAppender events;
-  private final Optional<byte[]> authToken;
+  private final ApiRequests requests;
   private final SnapshotEndpoints snapshots;
+  private final KeyGetHandler keyGets;
   private final Javalin app;
 
   /**
@@ -141,7 +140,7 @@ public final class HttpApi implements AutoCloseable {
     stores.forEach(s -> byName.put(s.storeName(), s));
     this.stores = Collections.unmodifiableMap(byName);
     this.errors = new HttpErrors(config.retryAfterSeconds());
-    this.authToken = config.httpAuthToken().map(t -> t.getBytes(StandardCharsets.UTF_8));
+    this.requests = new ApiRequests(config, this.stores, errors);
     config.httpTls().ifPresent(HttpTlsSetup::check);
     this.forwarder =
         new PeerForwarder(
@@ -165,6 +164,9 @@ public final class HttpApi implements AutoCloseable {
             errors,
             config.httpMaxBatchEvents(),
             config.httpMaxKeyBytes());
+    this.keyGets =
+        new KeyGetHandler(
+            node.nodeId(), requests, router, metrics, mapper, config.httpMaxKeyBytes());
     this.app = createApp();
   }
 
@@ -181,7 +183,12 @@ public final class HttpApi implements AutoCloseable {
               c.http.prefer405over404 = true;
               c.jsonMapper(new JavalinJackson(mapper, false));
               c.http.maxRequestSize = config.httpMaxBodyBytes();
-              c.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+              c.jetty.modifyServer(
+                  server -> {
+                    server.setErrorHandler(new JsonErrorHandler());
+                    // Javalin puts its own handler inside this one: key GETs never reach it.
+                    server.setHandler(keyGets);
+                  });
               config
                   .httpTls()
                   .ifPresent(
@@ -199,11 +206,10 @@ public final class HttpApi implements AutoCloseable {
                           (long) (ms * 1_000_000L)));
             });
     javalin.before(ctx -> ctx.header(PeerForwarder.SERVED_BY, node.nodeId()));
-    javalin.before(this::authorize);
-    javalin.before(this::checkBodySize);
+    javalin.before(ctx -> requests.authorize(ctx.path(), ctx.header("Authorization")));
+    javalin.before(ctx -> requests.checkBodySize(ctx.req().getContentLengthLong()));
     javalin.get("/v1/stores", this::listStores);
     javalin.get("/v1/stores/{store}/keys", ctx -> emptyKey(ctx));
-    javalin.get("/v1/stores/{store}/keys/{key}", this::getKey);
     javalin.put("/v1/stores/{store}/keys/{key}", ctx -> write(ctx, true));
     javalin.delete("/v1/stores/{store}/keys/{key}", ctx -> write(ctx, false));
     javalin.post("/v1/stores/{store}/keys:batchGet", this::batchGet);
@@ -251,10 +257,13 @@ public final class HttpApi implements AutoCloseable {
 
   /** The method and path template of every route served, e.g. {@code GET /v1/stores}. */
   List<String> routes() {
-    return app.unsafeConfig().pvt.internalRouter.allHttpHandlers().stream()
+    List<String> routes = new ArrayList<>();
+    routes.add("GET " + KeyGetHandler.ROUTE);
+    app.unsafeConfig().pvt.internalRouter.allHttpHandlers().stream()
         .filter(e -> e.getEndpoint().getMethod().isHttpMethod())
         .map(e -> e.getEndpoint().getMethod().name() + " " + e.getEndpoint().getPath())
-        .toList();
+        .forEach(routes::add);
+    return routes;
   }
 
   /** The port the server listens on (the chosen one if the configured port was 0). */
@@ -306,94 +315,6 @@ public final class HttpApi implements AutoCloseable {
     KeyCodec.decode("");
   }
 
-  private void getKey(Context ctx) {
-    QueryableStore<?, ?> store = store(ctx);
-    String key = KeyCodec.decode(rawKeySegment(ctx), config.httpMaxKeyBytes());
-    boolean binary = wantsBytes(ctx);
-    if (binary && store.toBytes().isEmpty()) {
-      throw HttpErrors.fatal(
-          HttpErrors.NOT_ACCEPTABLE,
-          "Store '"
-              + store.storeName()
-              + "' has no binary form of its values (the application gave it no"
-              + " withBinaryValues); ask for application/json.");
-    }
-    KeyReadRouter.ReadRequest request = readRequest(ctx);
-    KeyReadRouter.KeyRead read =
-        binary ? router.readBytes(store, key, request) : router.read(store, key, request);
-    if (read instanceof KeyReadRouter.KeyRead.Local local) {
-      KeyReadRouter.KeyAnswer answer = local.answer();
-      if (answer.error() != null) {
-        ctx.status(HttpErrors.statusOf(answer.error().code()));
-      }
-      if (binary && local.bytes() != null) {
-        binaryHeaders(ctx, answer);
-        ctx.contentType(KeyReadRouter.OCTET_STREAM);
-        ctx.result(local.bytes());
-      } else {
-        if (binary) {
-          binaryHeaders(ctx, answer);
-        }
-        ctx.json(answer);
-      }
-    } else if (read instanceof KeyReadRouter.KeyRead.Relayed relayed) {
-      relay(ctx, relayed.answer());
-    }
-  }
-
-  /**
-   * Whether the call asks for the value's bytes: its {@code Accept} header names {@code
-   * application/octet-stream} first (a JSON error is still JSON).
-   */
-  private static boolean wantsBytes(Context ctx) {
-    String accept = ctx.header("Accept");
-    if (accept == null) {
-      return false;
-    }
-    int end = accept.indexOf(',');
-    String first = (end < 0 ? accept : accept.substring(0, end)).trim();
-    int params = first.indexOf(';');
-    return (params < 0 ? first : first.substring(0, params))
-        .trim()
-        .equalsIgnoreCase(KeyReadRouter.OCTET_STREAM);
-  }
-
-  /** A binary read's metadata, which a JSON answer carries in its body. */
-  private static void binaryHeaders(Context ctx, KeyReadRouter.KeyAnswer answer) {
-    ctx.header(POSITION_HEADER, answer.position());
-    ctx.header(PARTITION_HEADER, Integer.toString(answer.partition()));
-    ctx.header(GENERATION_HEADER, Long.toString(answer.generation()));
-    if (answer.stale() != null) {
-      ctx.header(STALE_HEADER, answer.stale().toString());
-    }
-    if (answer.lag() != null) {
-      ctx.header(LAG_HEADER, answer.lag().toString());
-    }
-  }
-
-  /**
-   * Answers with a peer's answer once it comes, without a request thread waiting for it: Javalin
-   * suspends the request until the future completes.
-   */
-  private void relay(Context ctx, CompletableFuture<PeerForwarder.ForwardedAnswer> pending) {
-    ctx.future(
-        () ->
-            pending.handle(
-                (answer, failure) -> {
-                  if (failure != null) {
-                    fail(unwrap(failure), ctx);
-                    return null;
-                  }
-                  ctx.status(answer.status());
-                  answer.retryAfter().ifPresent(v -> ctx.header("Retry-After", v));
-                  answer.servedBy().ifPresent(v -> ctx.header(PeerForwarder.SERVED_BY, v));
-                  answer.metadata().forEach(ctx::header);
-                  ctx.contentType(answer.contentType());
-                  ctx.result(answer.body());
-                  return null;
-                }));
-  }
-
   /** The failure a future completed with, without the {@code CompletionException} around it. */
   static Exception unwrap(Throwable failure) {
     Throwable cause = failure;
@@ -401,51 +322,6 @@ public final class HttpApi implements AutoCloseable {
       cause = cause.getCause();
     }
     return cause instanceof Exception e ? e : new IllegalStateException(cause);
-  }
-
-  /**
-   * With {@code backbone.http.auth.token} set, every call but the health checks and the internal
-   * snapshot transfer (which needs the cluster secret instead) must carry {@code Authorization:
-   * Bearer <token>}: none is 401, another token 403. The token is compared in constant time.
-   */
-  private void authorize(Context ctx) {
-    if (authToken.isEmpty()) {
-      return;
-    }
-    String path = ctx.path();
-    if (path.startsWith("/health/") || path.startsWith("/internal/")) {
-      return;
-    }
-    String header = ctx.header("Authorization");
-    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      ctx.header("WWW-Authenticate", "Bearer");
-      throw HttpErrors.fatal(
-          HttpErrors.UNAUTHORIZED,
-          "This node needs 'Authorization: Bearer <token>' (the node's --auth-token /"
-              + " BACKBONE_AUTH_TOKEN) on every call but /health.");
-    }
-    byte[] presented = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-    if (!MessageDigest.isEqual(presented, authToken.get())) {
-      throw HttpErrors.fatal(HttpErrors.FORBIDDEN, "The bearer token is not this node's token.");
-    }
-  }
-
-  /** A body larger than {@code backbone.http.max.body.bytes} is refused before it is read. */
-  private void checkBodySize(Context ctx) {
-    long length = ctx.req().getContentLengthLong();
-    if (length > config.httpMaxBodyBytes()) {
-      throw HttpErrors.fatal(HttpErrors.BODY_TOO_LARGE, bodyTooLarge(length));
-    }
-  }
-
-  private String bodyTooLarge(long length) {
-    return "The request body ("
-        + (length < 0 ? "more" : length + " bytes")
-        + ") is larger than "
-        + BackboneConfig.HTTP_MAX_BODY_BYTES_CONFIG
-        + " ("
-        + config.httpMaxBodyBytes()
-        + " bytes).";
   }
 
   /**
@@ -763,60 +639,16 @@ public final class HttpApi implements AutoCloseable {
             + "'.");
   }
 
-  /** A query parameter that is absent (false), {@code true} or {@code false}; else 400. */
   private static boolean booleanParam(Context ctx, String name) {
-    String value = ctx.queryParam(name);
-    if (value != null && !value.equals("true") && !value.equals("false")) {
-      throw HttpErrors.fatal(
-          HttpErrors.BAD_REQUEST, name + " is 'true' or 'false', not '" + value + "'.");
-    }
-    return "true".equals(value);
+    return ApiRequests.booleanParam(name, ctx.queryParam(name));
   }
 
   private static KeyReadRouter.ReadRequest readRequest(Context ctx) {
-    boolean staleOk = booleanParam(ctx, "staleOk");
-    String token = ctx.queryParam("minPosition");
-    Optional<Position> minPosition =
-        token == null ? Optional.empty() : Optional.of(PositionTokens.decode(token));
-    Optional<String> forwardedBy =
-        Optional.ofNullable(ctx.header(PeerForwarder.FORWARDED_BY)).filter(s -> !s.isBlank());
-    if (forwardedBy.isEmpty()) {
-      return KeyReadRouter.ReadRequest.fromClient(staleOk, minPosition);
-    }
-    int hops = parseOr(ctx.header(PeerForwarder.HOPS), 1L).intValue();
-    Long generation = parseOr(ctx.header(PeerForwarder.ROUTING_GENERATION), null);
-    return new KeyReadRouter.ReadRequest(
-        forwardedBy,
-        Math.max(hops, 1),
-        generation == null ? OptionalLong.empty() : OptionalLong.of(generation),
-        staleOk,
-        minPosition);
-  }
-
-  private static Long parseOr(String header, Long fallback) {
-    if (header == null || header.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Long.parseLong(header.trim());
-    } catch (NumberFormatException e) {
-      return fallback;
-    }
+    return ApiRequests.readRequest(ctx::queryParam, ctx::header);
   }
 
   private QueryableStore<?, ?> store(Context ctx) {
-    String name = ctx.pathParam("store");
-    QueryableStore<?, ?> store = stores.get(name);
-    if (store == null) {
-      throw HttpErrors.fatal(
-          HttpErrors.STORE_NOT_FOUND,
-          "No store '"
-              + KeyCodec.abbreviate(name)
-              + "' on this application; known stores: "
-              + stores.keySet()
-              + ".");
-    }
-    return store;
+    return requests.store(ctx.pathParam("store"));
   }
 
   /**
@@ -842,15 +674,9 @@ public final class HttpApi implements AutoCloseable {
   }
 
   private void fail(Exception failure, Context ctx) {
-    ApiError error = errors.toApiError(failure);
-    if (error.status() == 500) {
-      log.error(
-          "{} {} failed: {}", ctx.method(), ctx.req().getRequestURI(), error.message(), failure);
-    } else if (failure instanceof BackboneException && log.isDebugEnabled()) {
-      log.debug("{} {}: {}", ctx.method(), ctx.req().getRequestURI(), error.message());
-    }
+    ApiError error = requests.failed(failure, ctx.method().name(), ctx.req().getRequestURI());
     ctx.status(error.status());
-    error.retryAfterSeconds().ifPresent(s -> ctx.header("Retry-After", Integer.toString(s)));
+    ApiRequests.errorHeaders(error, ctx::header);
     ctx.json(error.body());
   }
 

@@ -7,6 +7,7 @@ import io.javalin.http.HttpResponseException;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.UUID;
+import org.eclipse.jetty.http.BadMessageException;
 
 /**
  * The one place that turns a failure into an HTTP error answer.
@@ -169,6 +170,10 @@ public final class HttpErrors {
     }
     if (failure instanceof HttpResponseException e) {
       return fromFrameworkStatus(e.getStatus(), e.getMessage());
+    }
+    if (failure instanceof BadMessageException e) {
+      // Jetty's own refusal of a request it parses lazily (e.g. a malformed query string).
+      return fromFrameworkStatus(e.getCode(), e.getReason());
     }
     return internal();
   }

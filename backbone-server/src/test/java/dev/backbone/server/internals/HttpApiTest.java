@@ -256,6 +256,44 @@ class HttpApiTest {
   }
 
   @Test
+  void keyReadsAreCheckedAndAnsweredLikeEveryOtherCallWithTheirOwnRouteInTheRequestMetric() {
+    Reply badFlag = http.get("/v1/stores/names/keys/c-1?staleOk=maybe");
+    assertThat(badFlag.status()).isEqualTo(400);
+    assertThat(badFlag.errorCode()).isEqualTo("BAD_REQUEST");
+    assertThat(badFlag.header("X-Backbone-Node")).contains("node-t");
+    assertThat(http.getRaw("/v1/stores/names/keys/c-1?minPosition=%zz").errorCode())
+        .isEqualTo("BAD_REQUEST");
+    assertThat(http.get("/v1/stores/names/keys/c-1?minPosition=not-a-token").status())
+        .isEqualTo(400);
+    // A trailing slash is the same key, as Javalin matched it; a second segment is no key route.
+    assertThat(http.get("/v1/stores/names/keys/c-1/").errorCode()).isEqualTo("REBALANCING");
+    assertThat(http.get("/v1/stores/names/keys/c-1/x").status()).isEqualTo(404);
+    assertThat(http.send("POST", "/v1/stores/names/keys/c-1").status()).isEqualTo(405);
+
+    assertThat(http.get("/metrics").body())
+        .contains(
+            "backbone_http_requests_seconds_count{method=\"GET\",route=\"/v1/stores/{store}/keys/{key}\",status=\"503\"}")
+        .contains("route=\"/v1/stores/{store}/keys/{key}\",status=\"400\"")
+        .doesNotContain("c-1");
+  }
+
+  @Test
+  void onlyKeyGetsOfExactlyTheRoutesShapeTakeTheDirectPath() {
+    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys/k")).isEqualTo(18);
+    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys/k/")).isEqualTo(18);
+    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys/a%2Fb")).isEqualTo(18);
+    assertThat(KeyGetHandler.keyStart("HEAD", "/v1/stores/s/keys/k")).isNegative();
+    assertThat(KeyGetHandler.keyStart("PUT", "/v1/stores/s/keys/k")).isNegative();
+    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys/")).isNegative();
+    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys//")).isNegative();
+    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys")).isNegative();
+    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores//keys/k")).isNegative();
+    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys/k/x")).isNegative();
+    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/range")).isNegative();
+    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys:batchGet")).isNegative();
+  }
+
+  @Test
   void unknownPathsAre404JsonAndWrongMethods405Json() {
     Reply notFound = http.get("/nope");
     assertThat(notFound.status()).isEqualTo(404);
