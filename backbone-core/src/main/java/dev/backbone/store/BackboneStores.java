@@ -3,9 +3,11 @@ package dev.backbone.store;
 import dev.backbone.store.internals.BackboneKeyValueStore;
 import dev.backbone.store.internals.HeadersBackboneKeyValueStore;
 import dev.backbone.store.internals.TimestampedBackboneKeyValueStore;
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueStore;
 
@@ -41,6 +43,45 @@ public final class BackboneStores {
         BackboneClientSupplier.class,
         StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED,
         true);
+  }
+
+  /**
+   * The configuration to build a topology with ({@code new StreamsBuilder(config)}, {@code new
+   * Topology(config)}) so that a Backbone node reads its Backbone stores without {@code
+   * KafkaStreams#query}'s walk over every task: it sets {@code processor.wrapper.class} to {@link
+   * ServingTaskWrapper}, which must be given when the topology is built (KIP-1112) and tells the
+   * node, from Kafka Streams' own task transitions, which tasks are active and running (see {@link
+   * ServingTasks}). A topology built without it works as before, its reads go through IQv2.
+   *
+   * <p>Only the wrapper is taken from here: Kafka Streams replaces the rest of a topology's
+   * configuration with the application's own when the {@code KafkaStreams} instance is created
+   * ({@code InternalTopologyBuilder#rewriteTopology}), so {@code settings} needs only what the
+   * topology's build itself reads (e.g. {@code dsl.store.suppliers.class}); {@code application.id}
+   * and {@code bootstrap.servers}, which a {@code StreamsConfig} requires, are filled in if absent.
+   *
+   * @param settings Kafka Streams settings; a {@code processor.wrapper.class} of their own is
+   *     refused, as it would be lost
+   * @throws IllegalArgumentException if {@code settings} name another processor wrapper
+   */
+  public static TopologyConfig topologyConfig(Map<?, ?> settings) {
+    Map<Object, Object> config = new HashMap<>(settings);
+    Object wrapper = config.get(StreamsConfig.PROCESSOR_WRAPPER_CLASS_CONFIG);
+    if (wrapper != null
+        && !wrapper.equals(ServingTaskWrapper.class)
+        && !wrapper.equals(ServingTaskWrapper.class.getName())) {
+      throw new IllegalArgumentException(
+          StreamsConfig.PROCESSOR_WRAPPER_CLASS_CONFIG
+              + " is "
+              + wrapper
+              + ": Backbone needs its own "
+              + ServingTaskWrapper.class.getName()
+              + " there; build the topology without it, or without BackboneStores.topologyConfig"
+              + " (reads then go through IQv2's task walk).");
+    }
+    config.put(StreamsConfig.PROCESSOR_WRAPPER_CLASS_CONFIG, ServingTaskWrapper.class);
+    config.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "backbone-topology-build");
+    config.putIfAbsent(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "topology-build.invalid:9092");
+    return new TopologyConfig(new StreamsConfig(config));
   }
 
   /** A persistent key-value store holding plain values. */

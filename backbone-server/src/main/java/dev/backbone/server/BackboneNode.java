@@ -9,6 +9,7 @@ import dev.backbone.server.internals.RestoreTracker;
 import dev.backbone.server.internals.RunningStage;
 import dev.backbone.server.internals.StageProperties;
 import dev.backbone.server.internals.TopologyIndex;
+import dev.backbone.store.ServingTasks;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.ArrayList;
@@ -114,6 +115,20 @@ public final class BackboneNode implements AutoCloseable {
     return runtime
         .stage(stageName)
         .map(RunningStage::restores)
+        .orElseThrow(
+            () -> new IllegalArgumentException("stage '" + stageName + "' has not started here"));
+  }
+
+  /**
+   * Which tasks of a stage this node's direct read path takes as active and running (tests check it
+   * against what Kafka Streams does).
+   *
+   * @throws IllegalArgumentException if the node has not started the stage
+   */
+  ServingTasks servingTasks(String stageName) {
+    return runtime
+        .stage(stageName)
+        .map(RunningStage::serving)
         .orElseThrow(
             () -> new IllegalArgumentException("stage '" + stageName + "' has not started here"));
   }

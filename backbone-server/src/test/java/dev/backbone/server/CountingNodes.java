@@ -4,6 +4,7 @@ import dev.backbone.examples.profiles.StoreKind;
 import dev.backbone.store.BackboneStores;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -116,7 +117,13 @@ final class CountingNodes {
   }
 
   private static Topology topology(App app, FaultSwitch fault) {
-    StreamsBuilder builder = new StreamsBuilder();
+    // With Backbone's processor wrapper: Backbone stores are read on the direct path.
+    StreamsBuilder builder =
+        new StreamsBuilder(
+            BackboneStores.topologyConfig(
+                Map.of(
+                    StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG,
+                    app.store().dslStoreSuppliers())));
     builder.stream(app.topic(), Consumed.with(Serdes.String(), Serdes.String()))
         .processValues(() -> new FaultInjector(fault))
         .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))

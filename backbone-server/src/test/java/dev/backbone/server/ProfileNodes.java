@@ -6,6 +6,10 @@ import dev.backbone.examples.profiles.CustomerProfile;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.CustomerProfileSerde;
 import dev.backbone.examples.profiles.PipelineSettings;
+import dev.backbone.routing.RoutedMember;
+import dev.backbone.routing.RoutingCache;
+import dev.backbone.routing.RoutingTable;
+import dev.backbone.routing.TaskRoute;
 import dev.backbone.testkit.TestKafkaCluster;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -13,7 +17,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.UUID;
 import java.util.function.Function;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -88,6 +94,32 @@ final class ProfileNodes {
                     ProfileNodes::toJson)
                 .withBinaryValues(CustomerProfileSerde::toJson))
         .build();
+  }
+
+  /**
+   * Pins a node's routing view of the state stage to a table one generation older than its current
+   * one that names {@code ownerId} the active of every task, with no standbys: the node then sends
+   * every read there (and, if it is the owner named, reads every partition locally). Undo with
+   * {@code node.routing(STATE).unpin()}.
+   */
+  static void pinEveryTaskOn(BackboneNode node, String ownerId) {
+    RoutingCache cache = node.routing(STATE);
+    RoutingTable current = cache.table();
+    UUID owner =
+        current.members().stream()
+            .filter(m -> m.nodeId().equals(ownerId))
+            .map(RoutedMember::processId)
+            .findFirst()
+            .orElseThrow();
+    cache.pin(
+        new RoutingTable(
+            current.applicationId(),
+            current.generation() - 1,
+            current.createdMs(),
+            current.members(),
+            current.tasks().stream()
+                .map(r -> new TaskRoute(r.task(), Optional.of(owner), List.of()))
+                .toList()));
   }
 
   /** A profile as the pipeline's own JSON. */

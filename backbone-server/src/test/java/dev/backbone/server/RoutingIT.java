@@ -7,10 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
-import dev.backbone.routing.RoutedMember;
-import dev.backbone.routing.RoutingCache;
 import dev.backbone.routing.RoutingTable;
-import dev.backbone.routing.TaskRoute;
 import dev.backbone.server.HttpProbe.Reply;
 import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.ContinuousReads;
@@ -23,10 +20,8 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
-import java.util.UUID;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -128,27 +123,9 @@ class RoutingIT {
   @Order(3)
   void aNodeWithAStaleTableStillAnswersCorrectly() throws Exception {
     BackboneNode stale = nodes.get("node-a");
-    RoutingCache cache = stale.routing(ProfileNodes.STATE);
-    RoutingTable current = cache.table();
     // Older generation, every active task on node-b: reads through node-a go to node-b, which
     // runs only some of them and must correct the route with its newer table.
-    UUID nodeB =
-        current.members().stream()
-            .filter(m -> m.nodeId().equals("node-b"))
-            .map(RoutedMember::processId)
-            .findFirst()
-            .orElseThrow();
-    List<TaskRoute> wrong =
-        current.tasks().stream()
-            .map(r -> new TaskRoute(r.task(), Optional.of(nodeB), List.of()))
-            .toList();
-    cache.pin(
-        new RoutingTable(
-            current.applicationId(),
-            current.generation() - 1,
-            current.createdMs(),
-            current.members(),
-            wrong));
+    ProfileNodes.pinEveryTaskOn(stale, "node-b");
     try (ContinuousReads reads = readEveryKeyThroughEveryNode()) {
       Set<String> servedBy = new HashSet<>();
       for (int i = 0; i < CUSTOMERS; i++) {
@@ -159,7 +136,7 @@ class RoutingIT {
       assertThat(servedBy).contains("node-b").hasSizeGreaterThan(1);
       assertThat(reads.completed()).as("reads while node-a's table was stale").isPositive();
     } finally {
-      cache.unpin();
+      stale.routing(ProfileNodes.STATE).unpin();
     }
   }
 

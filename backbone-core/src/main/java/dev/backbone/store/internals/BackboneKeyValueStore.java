@@ -6,6 +6,7 @@ import dev.backbone.errors.BackboneException;
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
 import dev.backbone.store.BackboneClientSupplier;
+import dev.backbone.store.ServingTasks;
 import dev.backbone.store.Snapshot;
 import dev.backbone.store.SnapshotManifest;
 import dev.backbone.store.SnapshotStore;
@@ -161,6 +162,8 @@ public class BackboneKeyValueStore
   private Path taskDir;
   private DirectorySwap swap;
   private Map<String, Object> appConfigs = Map.of();
+  private Optional<ServingTasks> serving = Optional.empty();
+  private StateStore root;
   private Optional<SnapshotStores> registry = Optional.empty();
 
   /** The open RocksDB; null while closed. */
@@ -289,6 +292,9 @@ public class BackboneKeyValueStore
     metrics = StoreMetrics.create(context.metrics(), taskId, name);
     registry = SnapshotStores.in(appConfigs);
     registry.ifPresent(r -> r.register(this));
+    this.root = root;
+    serving = ServingTasks.in(appConfigs);
+    serving.ifPresent(s -> s.storeOpened(taskId, name, root));
   }
 
   /**
@@ -1134,6 +1140,7 @@ public class BackboneKeyValueStore
 
   @Override
   public void close() {
+    serving.ifPresent(s -> s.storeClosed(taskId, name, root));
     registry.ifPresent(r -> r.unregister(this));
     StoreMetrics sensors = metrics;
     metrics = null;

@@ -201,7 +201,14 @@ public final class CustomerProfilePipeline {
   /** The state stage: keyed events aggregated into {@value #PROFILE_STORE}. */
   public Topology stateTopology() {
     CustomerEventSerde eventSerde = new CustomerEventSerde();
-    StreamsBuilder builder = new StreamsBuilder();
+    // Built with Backbone's processor wrapper, so a node reads the profiles without IQv2's task
+    // walk; the store kind is also read while the topology is built.
+    StreamsBuilder builder =
+        new StreamsBuilder(
+            BackboneStores.topologyConfig(
+                Map.of(
+                    StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG,
+                    settings.store().dslStoreSuppliers())));
     builder.stream(
             keyedEventsTopic(),
             Consumed.with(Serdes.String(), eventSerde).withName("keyed-events-source"))

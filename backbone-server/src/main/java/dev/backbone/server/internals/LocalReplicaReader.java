@@ -1,21 +1,26 @@
 package dev.backbone.server.internals;
 
 import dev.backbone.server.QueryableStore;
+import dev.backbone.store.ServingTasks;
 import dev.backbone.store.internals.PositionBounds;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Function;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.LagInfo;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.query.FailureReason;
 import org.apache.kafka.streams.query.KeyQuery;
 import org.apache.kafka.streams.query.Position;
+import org.apache.kafka.streams.query.PositionBound;
 import org.apache.kafka.streams.query.Query;
+import org.apache.kafka.streams.query.QueryConfig;
 import org.apache.kafka.streams.query.QueryResult;
 import org.apache.kafka.streams.query.StateQueryRequest;
 import org.apache.kafka.streams.query.StateQueryResult;
@@ -25,10 +30,12 @@ import org.apache.kafka.streams.state.KeyValueIterator;
  * Reads a key from the replica this node holds and says what the answer is worth: current (the
  * key's active replica, caught up) or stale (with the replica's lag).
  *
- * <p>What must hold: an answer is presented as current only if IQv2 served it from an active task
- * ({@code requireActive}) <em>and</em> the stage's {@link RestoreTracker} showed that replica
- * caught up, in one and the same incarnation of its store, both before and after the query. {@code
- * requireActive} alone would accept a task that restores while its thread runs; checking the
+ * <p>What must hold: an answer is presented as current only if it was read from an active task that
+ * runs here (IQv2's {@code requireActive}, or the stage's {@link ServingTasks} showing the task's
+ * run unchanged from before to after the read, which spares the read IQv2's walk over every task
+ * under the state updater's locks) <em>and</em> the stage's {@link RestoreTracker} showed that
+ * replica caught up, in one and the same incarnation of its store, both before and after the query.
+ * {@code requireActive} alone would accept a task that restores while its thread runs; checking the
  * tracker only before would miss a store reopened during the query; the incarnation makes a store
  * that was closed, wiped and reopened between the two looks differ. Under exactly-once the query
  * reads committed state only ({@code READ_COMMITTED}, {@code skipCache()}, and a stage that runs
@@ -163,14 +170,17 @@ final class LocalReplicaReader {
     long deadline = System.nanoTime() + MIN_POSITION_WAIT.toNanos();
     QueryResult<R> partitionResult;
     while (true) {
-      StateQueryResult<R> result;
-      try {
-        result = target.stage().streams().query(request);
-      } catch (InvalidStateStoreException e) {
-        throw KeyReadRouter.rebalancing(
-            target.store(), "the local store is not queryable (" + e.getMessage() + ")");
+      partitionResult = requireActive ? queryServing(target, query) : null;
+      if (partitionResult == null) {
+        StateQueryResult<R> result;
+        try {
+          result = target.stage().streams().query(request);
+        } catch (InvalidStateStoreException e) {
+          throw KeyReadRouter.rebalancing(
+              target.store(), "the local store is not queryable (" + e.getMessage() + ")");
+        }
+        partitionResult = result.getPartitionResults().get(partition);
       }
-      partitionResult = result.getPartitionResults().get(partition);
       if (partitionResult == null) {
         return Optional.empty();
       }
@@ -223,6 +233,52 @@ final class LocalReplicaReader {
               + partitionResult.getFailureMessage());
     }
     return Optional.of(partitionResult);
+  }
+
+  /**
+   * Queries the partition's store directly when the stage's {@link ServingTasks} shows its task
+   * active and running here, as {@code KafkaStreams#query} would query it (the same outermost
+   * store, {@code PositionBound.unbounded()}, the request's isolation level) but without its walk
+   * over every task; null when the index cannot tell (a topology built without Backbone's wrapper,
+   * a store that is not a Backbone store, a task not running here) or the task stopped running
+   * during the read, and the caller asks Kafka Streams instead.
+   */
+  private static <K, V, R> QueryResult<R> queryServing(Target<K, V> target, Query<R> query) {
+    OptionalInt subtopology = target.stage().topology().subtopologyOf(target.store().storeName());
+    if (subtopology.isEmpty()) {
+      return null;
+    }
+    Optional<ServingTasks.Serving> serving =
+        target
+            .stage()
+            .serving()
+            .serving(
+                new TaskId(subtopology.getAsInt(), target.partition()), target.store().storeName());
+    if (serving.isEmpty()) {
+      return null;
+    }
+    IsolationLevel isolation =
+        target.stage().exactlyOnce()
+            ? IsolationLevel.READ_COMMITTED
+            : IsolationLevel.READ_UNCOMMITTED;
+    QueryResult<R> result;
+    try {
+      result =
+          serving
+              .get()
+              .store()
+              .query(query, PositionBound.unbounded(), new QueryConfig(false, isolation));
+    } catch (RuntimeException e) {
+      // As Kafka Streams' own stores answer a failing query: a failure, not an exception.
+      result = QueryResult.forFailure(FailureReason.STORE_EXCEPTION, e.toString());
+    }
+    if (!serving.get().stillCurrent()) {
+      if (result.isSuccess()) {
+        closeIfIterator(result.getResult());
+      }
+      return null;
+    }
+    return result;
   }
 
   private static void closeIfIterator(Object result) {

@@ -9,6 +9,7 @@ import dev.backbone.routing.RoutingCache;
 import dev.backbone.server.EventTopic;
 import dev.backbone.server.QueryableStore;
 import dev.backbone.server.StreamsStage;
+import dev.backbone.store.ServingTasks;
 import dev.backbone.store.SnapshotStores;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
@@ -204,6 +205,8 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
                       restores)));
     }
     properties.put(SnapshotStores.CONFIG, snapshotStores);
+    ServingTasks serving = new ServingTasks();
+    properties.put(ServingTasks.CONFIG, serving);
     if (coldBootstrap != null) {
       properties.put(ColdBootstrap.CONFIG, coldBootstrap);
     }
@@ -228,6 +231,7 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
             streams,
             topologies.get(stage.name()),
             restores,
+            serving,
             StageProperties.exactlyOnce(properties)));
     metrics.bindStage(
         stage.name(),

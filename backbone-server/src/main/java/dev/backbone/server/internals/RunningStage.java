@@ -1,5 +1,6 @@
 package dev.backbone.server.internals;
 
+import dev.backbone.store.ServingTasks;
 import java.util.Objects;
 import org.apache.kafka.streams.KafkaStreams;
 
@@ -10,6 +11,8 @@ import org.apache.kafka.streams.KafkaStreams;
  * @param streams its Kafka Streams instance (started, or closed once the node closed)
  * @param topology what its topology holds
  * @param restores whether each local store partition is caught up (registered on {@code streams})
+ * @param serving which of its tasks are active and running, with their Backbone stores (fed only
+ *     when its topology was built with {@code BackboneStores#topologyConfig})
  * @param exactlyOnce whether the stage runs with {@code processing.guarantee=exactly_once_v2}, so
  *     that reads must see committed state only
  */
@@ -18,6 +21,7 @@ public record RunningStage(
     KafkaStreams streams,
     TopologyIndex topology,
     RestoreTracker restores,
+    ServingTasks serving,
     boolean exactlyOnce) {
   /** Checks the arguments. */
   public RunningStage {
@@ -25,5 +29,6 @@ public record RunningStage(
     Objects.requireNonNull(streams, "streams");
     Objects.requireNonNull(topology, "topology");
     Objects.requireNonNull(restores, "restores");
+    Objects.requireNonNull(serving, "serving");
   }
 }
