@@ -16,9 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What every call of the HTTP API goes through, whichever handler serves it (a Javalin route, or
- * {@link KeyGetHandler} on Jetty directly): the bearer-token check, the body-size limit, the store
- * lookup, the read flags, and the error answer with its headers. One place, so the two handlers
- * cannot drift apart.
+ * {@link DirectCallsHandler} on Jetty directly): the bearer-token check, the body-size limit, the
+ * store lookup, the read flags, and the error answer with its headers. One place, so the two
+ * handlers cannot drift apart.
  */
 final class ApiRequests {
   private static final Logger log = LoggerFactory.getLogger(ApiRequests.class);
@@ -185,6 +185,11 @@ final class ApiRequests {
       log.debug("{} {}: {}", method, uri, error.message());
     }
     return error;
+  }
+
+  /** The answer for an error status the server produces by itself (e.g. 405). */
+  ApiError frameworkStatus(int status, String reason) {
+    return errors.fromFrameworkStatus(status, reason);
   }
 
   /** The headers an error answer carries besides its body: Retry-After, WWW-Authenticate. */

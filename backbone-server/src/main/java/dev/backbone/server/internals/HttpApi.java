@@ -107,7 +107,7 @@ public final class HttpApi implements AutoCloseable {
   private final EventAppender events;
   private final ApiRequests requests;
   private final SnapshotEndpoints snapshots;
-  private final KeyGetHandler keyGets;
+  private final DirectCallsHandler direct;
   private final Javalin app;
 
   /**
@@ -164,8 +164,8 @@ public final class HttpApi implements AutoCloseable {
             errors,
             config.httpMaxBatchEvents(),
             config.httpMaxKeyBytes());
-    this.keyGets =
-        new KeyGetHandler(
+    this.direct =
+        new DirectCallsHandler(
             node.nodeId(), requests, router, metrics, mapper, config.httpMaxKeyBytes());
     this.app = createApp();
   }
@@ -186,8 +186,9 @@ public final class HttpApi implements AutoCloseable {
               c.jetty.modifyServer(
                   server -> {
                     server.setErrorHandler(new JsonErrorHandler());
-                    // Javalin puts its own handler inside this one: key GETs never reach it.
-                    server.setHandler(keyGets);
+                    // Javalin puts its own handler inside this one: key GETs and liveness never
+                    // reach it.
+                    server.setHandler(direct);
                   });
               config
                   .httpTls()
@@ -221,7 +222,6 @@ public final class HttpApi implements AutoCloseable {
     javalin.get("/v1/routing", ctx -> ctx.json(RoutingView.of(node)));
     javalin.get("/v1/openapi.json", ctx -> ctx.contentType(JSON).result(OPENAPI.get()));
     javalin.get("/metrics", this::scrape);
-    javalin.get("/health/live", ctx -> ctx.json(Map.of("status", "UP")));
     javalin.get("/health/ready", this::ready);
     snapshots.register(javalin);
     javalin.exception(HttpResponseException.class, this::fail);
@@ -258,7 +258,7 @@ public final class HttpApi implements AutoCloseable {
   /** The method and path template of every route served, e.g. {@code GET /v1/stores}. */
   List<String> routes() {
     List<String> routes = new ArrayList<>();
-    routes.add("GET " + KeyGetHandler.ROUTE);
+    routes.addAll(DirectCallsHandler.ROUTES);
     app.unsafeConfig().pvt.internalRouter.allHttpHandlers().stream()
         .filter(e -> e.getEndpoint().getMethod().isHttpMethod())
         .map(e -> e.getEndpoint().getMethod().name() + " " + e.getEndpoint().getPath())

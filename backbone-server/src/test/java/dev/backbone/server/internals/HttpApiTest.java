@@ -117,6 +117,11 @@ class HttpApiTest {
 
     assertThat(reply.status()).isEqualTo(200);
     assertThat(reply.json().path("status").asText()).isEqualTo("UP");
+    assertThat(reply.header("content-type"))
+        .hasValueSatisfying(t -> t.startsWith("application/json"));
+    assertThat(reply.header("X-Backbone-Node")).contains("node-t");
+    assertThat(http.get("/health/live?probe=lb").status()).isEqualTo(200);
+    assertThat(http.send("DELETE", "/health/live").status()).isEqualTo(405);
   }
 
   @Test
@@ -279,18 +284,18 @@ class HttpApiTest {
 
   @Test
   void onlyKeyGetsOfExactlyTheRoutesShapeTakeTheDirectPath() {
-    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys/k")).isEqualTo(18);
-    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys/k/")).isEqualTo(18);
-    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys/a%2Fb")).isEqualTo(18);
-    assertThat(KeyGetHandler.keyStart("HEAD", "/v1/stores/s/keys/k")).isNegative();
-    assertThat(KeyGetHandler.keyStart("PUT", "/v1/stores/s/keys/k")).isNegative();
-    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys/")).isNegative();
-    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys//")).isNegative();
-    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys")).isNegative();
-    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores//keys/k")).isNegative();
-    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys/k/x")).isNegative();
-    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/range")).isNegative();
-    assertThat(KeyGetHandler.keyStart("GET", "/v1/stores/s/keys:batchGet")).isNegative();
+    assertThat(DirectCallsHandler.keyStart("GET", "/v1/stores/s/keys/k")).isEqualTo(18);
+    assertThat(DirectCallsHandler.keyStart("GET", "/v1/stores/s/keys/k/")).isEqualTo(18);
+    assertThat(DirectCallsHandler.keyStart("GET", "/v1/stores/s/keys/a%2Fb")).isEqualTo(18);
+    assertThat(DirectCallsHandler.keyStart("HEAD", "/v1/stores/s/keys/k")).isNegative();
+    assertThat(DirectCallsHandler.keyStart("PUT", "/v1/stores/s/keys/k")).isNegative();
+    assertThat(DirectCallsHandler.keyStart("GET", "/v1/stores/s/keys/")).isNegative();
+    assertThat(DirectCallsHandler.keyStart("GET", "/v1/stores/s/keys//")).isNegative();
+    assertThat(DirectCallsHandler.keyStart("GET", "/v1/stores/s/keys")).isNegative();
+    assertThat(DirectCallsHandler.keyStart("GET", "/v1/stores//keys/k")).isNegative();
+    assertThat(DirectCallsHandler.keyStart("GET", "/v1/stores/s/keys/k/x")).isNegative();
+    assertThat(DirectCallsHandler.keyStart("GET", "/v1/stores/s/range")).isNegative();
+    assertThat(DirectCallsHandler.keyStart("GET", "/v1/stores/s/keys:batchGet")).isNegative();
   }
 
   @Test

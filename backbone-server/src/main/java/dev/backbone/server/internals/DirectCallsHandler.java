@@ -7,6 +7,8 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.handler.HandlerWrapper;
@@ -15,33 +17,42 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /v1/stores/{store}/keys/{key}}, the API's hottest call, served on Jetty directly, in
- * front of Javalin; every other call passes through to Javalin untouched.
+ * The API's hottest calls, served on Jetty directly, in front of Javalin: {@code GET
+ * /v1/stores/{store}/keys/{key}} and {@code GET /health/live} (the check every load balancer
+ * repeats, and the floor {@code bench query} measures the key read against, so both go through the
+ * same stack). Every other call passes through to Javalin untouched.
  *
  * <p><b>Why.</b> A CPU profile of a node under a GET load put two thirds of its request threads'
  * time in the HTTP stack, and Javalin's share of it (matching the path against every route's
  * pattern, building its context, running the before/after chains, copying the answer through its
  * own buffer) made a key read cost about 1.4 times what it costs on Jetty alone: same demo, same
- * minute, 29,700 against 41,000 GET/s at the owner (docs/benchmarks.md). A key GET needs none of
+ * minute, 29,700 against 41,000 GET/s at the owner (docs/benchmarks.md). These calls need none of
  * those features.
  *
- * <p><b>What must hold.</b> The call answers exactly as the Javalin route did: the same checks in
- * the same order (serving node header, bearer token, body limit, store, key, flags), through the
- * same code ({@link ApiRequests}, {@link KeyReadRouter}), the same JSON through the same mapper,
- * the same error answers, the same request metric. A read a peer must serve is relayed without a
- * thread waiting for it: the request is suspended ({@code startAsync}) until the forward completes,
- * which {@code backbone.http.forward.timeout.ms} bounds. Only paths of exactly that shape are taken
- * (a store segment, {@code keys}, one non-empty key segment, optionally a trailing slash, as
- * Javalin matched them); anything else, including an empty key, is Javalin's.
+ * <p><b>What must hold.</b> A call answers exactly as the Javalin route did: the same checks in the
+ * same order (serving node header, bearer token, body limit, store, key, flags), through the same
+ * code ({@link ApiRequests}, {@link KeyReadRouter}), the same JSON through the same mapper, the
+ * same error answers, the same request metric. A read a peer must serve is relayed without a thread
+ * waiting for it: the request is suspended ({@code startAsync}) until the forward completes, which
+ * {@code backbone.http.forward.timeout.ms} bounds. Only paths of exactly these shapes are taken
+ * (for a key: a store segment, {@code keys}, one non-empty key segment, optionally a trailing
+ * slash, as Javalin matched them); anything else, including an empty key, is Javalin's.
  */
-final class KeyGetHandler extends HandlerWrapper {
-  /** The route this handler serves, as the request metric and the route list name it. */
-  static final String ROUTE = "/v1/stores/{store}/keys/{key}";
+final class DirectCallsHandler extends HandlerWrapper {
+  /** The key route, as the request metric and the route list name it. */
+  static final String KEY_ROUTE = "/v1/stores/{store}/keys/{key}";
 
-  private static final Logger log = LoggerFactory.getLogger(KeyGetHandler.class);
+  /** The liveness check. */
+  static final String LIVE_ROUTE = "/health/live";
+
+  /** The routes this handler serves, as {@code HttpApi#routes()} lists them. */
+  static final List<String> ROUTES = List.of("GET " + KEY_ROUTE, "GET " + LIVE_ROUTE);
+
+  private static final Logger log = LoggerFactory.getLogger(DirectCallsHandler.class);
   private static final String PREFIX = "/v1/stores/";
   private static final String KEYS = "/keys/";
   private static final String JSON = "application/json";
+  private static final byte[] LIVE = "{\"status\":\"UP\"}".getBytes(StandardCharsets.UTF_8);
 
   private final String nodeId;
   private final ApiRequests requests;
@@ -50,7 +61,7 @@ final class KeyGetHandler extends HandlerWrapper {
   private final ObjectMapper mapper;
   private final int maxKeyBytes;
 
-  KeyGetHandler(
+  DirectCallsHandler(
       String nodeId,
       ApiRequests requests,
       KeyReadRouter router,
@@ -70,6 +81,19 @@ final class KeyGetHandler extends HandlerWrapper {
       String target, Request base, HttpServletRequest request, HttpServletResponse response)
       throws IOException, ServletException {
     String uri = request.getRequestURI();
+    if (LIVE_ROUTE.equals(uri)) {
+      base.setHandled(true);
+      long started = System.nanoTime();
+      response.setHeader(PeerForwarder.SERVED_BY, nodeId);
+      if ("GET".equals(request.getMethod())) {
+        response.setStatus(200);
+        write(response, JSON, LIVE);
+      } else {
+        writeError(response, requests.frameworkStatus(405, "Method Not Allowed"));
+      }
+      record(request.getMethod(), response, LIVE_ROUTE, started);
+      return;
+    }
     int keyStart = keyStart(request.getMethod(), uri);
     if (keyStart < 0) {
       super.handle(target, base, request, response);
@@ -102,7 +126,7 @@ final class KeyGetHandler extends HandlerWrapper {
       read = binary ? router.readBytes(store, key, flags) : router.read(store, key, flags);
     } catch (Exception e) {
       fail(e, request, response);
-      record(response, started);
+      record("GET", response, KEY_ROUTE, started);
       return;
     }
     if (read instanceof KeyReadRouter.KeyRead.Relayed relayed) {
@@ -114,7 +138,7 @@ final class KeyGetHandler extends HandlerWrapper {
     } catch (RuntimeException e) {
       fail(e, request, response);
     } finally {
-      record(response, started);
+      record("GET", response, KEY_ROUTE, started);
     }
   }
 
@@ -182,7 +206,7 @@ final class KeyGetHandler extends HandlerWrapper {
             log.debug(
                 "Relaying the answer to {} failed: {}", request.getRequestURI(), e.toString());
           } finally {
-            record(response, started);
+            record("GET", response, KEY_ROUTE, started);
             async.complete();
           }
         });
@@ -190,7 +214,10 @@ final class KeyGetHandler extends HandlerWrapper {
 
   private void fail(Exception failure, HttpServletRequest request, HttpServletResponse response)
       throws IOException {
-    ApiError error = requests.failed(failure, request.getMethod(), request.getRequestURI());
+    writeError(response, requests.failed(failure, request.getMethod(), request.getRequestURI()));
+  }
+
+  private void writeError(HttpServletResponse response, ApiError error) throws IOException {
     response.setStatus(error.status());
     ApiRequests.errorHeaders(error, response::setHeader);
     write(response, JSON, mapper.writeValueAsBytes(error.body()));
@@ -203,7 +230,7 @@ final class KeyGetHandler extends HandlerWrapper {
     response.getOutputStream().write(body);
   }
 
-  private void record(HttpServletResponse response, long started) {
-    metrics.recordRequest("GET", ROUTE, response.getStatus(), System.nanoTime() - started);
+  private void record(String method, HttpServletResponse response, String route, long started) {
+    metrics.recordRequest(method, route, response.getStatus(), System.nanoTime() - started);
   }
 }
