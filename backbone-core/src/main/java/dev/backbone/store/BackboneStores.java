@@ -24,6 +24,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * with a message naming the setting.
  */
 public final class BackboneStores {
+  /**
+   * {@code processing.exception.handler.global.enabled}, deprecated in Kafka 4.4 only because 5.0
+   * drops the switch and always behaves as {@code true}.
+   */
+  @SuppressWarnings("deprecation")
+  private static final String GLOBAL_PROCESSING_EXCEPTION_HANDLER_ENABLED =
+      StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG;
+
   private BackboneStores() {}
 
   /**
@@ -57,7 +65,9 @@ public final class BackboneStores {
    * configuration with the application's own when the {@code KafkaStreams} instance is created
    * ({@code InternalTopologyBuilder#rewriteTopology}), so {@code settings} needs only what the
    * topology's build itself reads (e.g. {@code dsl.store.suppliers.class}); {@code application.id}
-   * and {@code bootstrap.servers}, which a {@code StreamsConfig} requires, are filled in if absent.
+   * and {@code bootstrap.servers}, which a {@code StreamsConfig} requires, are filled in if absent,
+   * and {@code processing.exception.handler.global.enabled = true} (Kafka 5.0's default, which
+   * silences the warning a {@code StreamsConfig} logs without it).
    *
    * @param settings Kafka Streams settings; a {@code processor.wrapper.class} of their own is
    *     refused, as it would be lost
@@ -81,6 +91,8 @@ public final class BackboneStores {
     config.put(StreamsConfig.PROCESSOR_WRAPPER_CLASS_CONFIG, ServingTaskWrapper.class);
     config.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "backbone-topology-build");
     config.putIfAbsent(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "topology-build.invalid:9092");
+    // Kafka 5.0's default; without it StreamsConfig warns on every construction, build or not.
+    config.putIfAbsent(GLOBAL_PROCESSING_EXCEPTION_HANDLER_ENABLED, true);
     return new TopologyConfig(new StreamsConfig(config));
   }
 

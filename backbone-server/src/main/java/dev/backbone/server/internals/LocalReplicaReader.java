@@ -269,6 +269,10 @@ final class LocalReplicaReader {
               .store()
               .query(query, PositionBound.unbounded(), new QueryConfig(false, isolation));
     } catch (RuntimeException e) {
+      if (!serving.get().stillCurrent()) {
+        // Closed or handed over under the read (a store's close ends its task's run first).
+        return null;
+      }
       // As Kafka Streams' own stores answer a failing query: a failure, not an exception.
       result = QueryResult.forFailure(FailureReason.STORE_EXCEPTION, e.toString());
     }
