@@ -88,7 +88,8 @@ final class ProfileNodes {
                     ProfileNodes::parseCustomerId,
                     Serdes.String().serializer(),
                     ProfileNodes::profileJson)
-                .withBinaryValues(CustomerProfileSerde::toJson))
+                .withBinaryValues(CustomerProfileSerde::toJson)
+                .withStoredJsonValues())
         .build();
   }
 

@@ -47,7 +47,7 @@ public final class ServingTasks {
   public static final String CONFIG = "dev.backbone.store.serving.tasks";
 
   private final Map<TaskId, TaskRun> serving = new ConcurrentHashMap<>();
-  private final Map<StoreKey, StateStore> stores = new ConcurrentHashMap<>();
+  private final Map<StoreKey, Registered> stores = new ConcurrentHashMap<>();
 
   /** The index of an application's configuration, if it was given one. */
   public static Optional<ServingTasks> in(Map<String, Object> appConfigs) {
@@ -66,7 +66,7 @@ public final class ServingTasks {
     if (run == null) {
       return Optional.empty();
     }
-    StateStore store = stores.get(new StoreKey(taskId, storeName));
+    Registered store = stores.get(new StoreKey(taskId, storeName));
     return store == null ? Optional.empty() : Optional.of(new Serving(run, storeName, store));
   }
 
@@ -82,17 +82,21 @@ public final class ServingTasks {
 
   /**
    * A store of the task was opened; {@code root} is the outermost store Kafka Streams registered,
-   * the one IQv2 queries. Ends the task's serving until its processors are initialized again.
+   * the one IQv2 queries, and {@code storedValues} whether a {@link StoredValueQuery} on it reaches
+   * the Backbone store. Ends the task's serving until its processors are initialized again.
    */
-  public void storeOpened(TaskId taskId, String storeName, StateStore root) {
+  public void storeOpened(TaskId taskId, String storeName, StateStore root, boolean storedValues) {
     end(taskId);
-    stores.put(new StoreKey(taskId, storeName), Objects.requireNonNull(root, "root"));
+    stores.put(
+        new StoreKey(taskId, storeName),
+        new Registered(Objects.requireNonNull(root, "root"), storedValues));
   }
 
   /** A store of the task was closed; ends the task's serving. */
   public void storeClosed(TaskId taskId, String storeName, StateStore root) {
     end(taskId);
-    stores.remove(new StoreKey(taskId, storeName), root);
+    stores.computeIfPresent(
+        new StoreKey(taskId, storeName), (k, now) -> now.root() == root ? null : now);
   }
 
   private void end(TaskId taskId) {
@@ -103,6 +107,8 @@ public final class ServingTasks {
   }
 
   private record StoreKey(TaskId taskId, String storeName) {}
+
+  private record Registered(StateStore root, boolean storedValues) {}
 
   /** One run of an active task, from its processors' initialization to their close. */
   private static final class TaskRun {
@@ -118,9 +124,9 @@ public final class ServingTasks {
   public final class Serving {
     private final TaskRun run;
     private final String storeName;
-    private final StateStore store;
+    private final Registered store;
 
-    private Serving(TaskRun run, String storeName, StateStore store) {
+    private Serving(TaskRun run, String storeName, Registered store) {
       this.run = run;
       this.storeName = storeName;
       this.store = store;
@@ -128,7 +134,17 @@ public final class ServingTasks {
 
     /** The store to query: Kafka Streams' outermost layer, which applies the store's serdes. */
     public StateStore store() {
-      return store;
+      return store.root();
+    }
+
+    /**
+     * Whether the store answers a {@link StoredValueQuery}: the outermost layer reaches the
+     * Backbone store through Kafka Streams' wrapping layers alone, which pass such a query down,
+     * and not through a format adapter (a plain store under a DSL timestamped one), which refuses
+     * it; and the store's format is one it answers for (not HEADERS).
+     */
+    public boolean storedValues() {
+      return store.storedValues();
     }
 
     /**

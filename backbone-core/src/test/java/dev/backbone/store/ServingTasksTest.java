@@ -82,12 +82,12 @@ class ServingTasksTest {
     // Two incarnations of the store, told apart by identity only; neither is opened.
     StateStore first = new BackboneKeyValueStore(STORE);
     StateStore second = new BackboneKeyValueStore(STORE);
-    index.storeOpened(TASK, STORE, first);
+    index.storeOpened(TASK, STORE, first, true);
     index.processorsInitialized(TASK);
     ServingTasks.Serving seen = index.serving(TASK, STORE).orElseThrow();
     assertThat(seen.store()).isSameAs(first);
 
-    index.storeOpened(TASK, STORE, second);
+    index.storeOpened(TASK, STORE, second, true);
 
     assertThat(index.serving(TASK, STORE)).isEmpty();
     assertThat(seen.stillCurrent()).isFalse();

@@ -24,6 +24,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * @param writes how the HTTP API writes the store, if it is fed by a topic ({@link #withWrites})
  * @param toBytes the bytes a read with {@code Accept: application/octet-stream} answers with, if
  *     the store offers them ({@link #withBinaryValues}); such a read is refused with 406 otherwise
+ * @param storedJson whether the store's values are stored as the JSON a read serves, so that a key
+ *     read can answer with the stored bytes as they are ({@link #withStoredJsonValues})
  * @param <K> key type of the store
  * @param <V> value type of the store
  */
@@ -35,7 +37,8 @@ public record QueryableStore<K, V>(
     Function<V, ?> toJson,
     Function<K, String> keyFormatter,
     Optional<TopicWrites<V>> writes,
-    Optional<Function<V, byte[]>> toBytes) {
+    Optional<Function<V, byte[]>> toBytes,
+    boolean storedJson) {
 
   /** Checks that every component is present. */
   public QueryableStore {
@@ -73,12 +76,14 @@ public record QueryableStore<K, V>(
         toJson,
         String::valueOf,
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        false);
   }
 
   /** The same store, written through the HTTP API by producing to a topic its table reads. */
   public QueryableStore<K, V> withWrites(TopicWrites<V> topicWrites) {
-    return with(Optional.of(Objects.requireNonNull(topicWrites, "topicWrites")), toBytes);
+    return with(
+        Optional.of(Objects.requireNonNull(topicWrites, "topicWrites")), toBytes, storedJson);
   }
 
   /**
@@ -87,11 +92,32 @@ public record QueryableStore<K, V>(
    * store's value serializer), the read's metadata in {@code X-Backbone-*} headers.
    */
   public QueryableStore<K, V> withBinaryValues(Function<V, byte[]> valueBytes) {
-    return with(writes, Optional.of(Objects.requireNonNull(valueBytes, "valueBytes")));
+    return with(writes, Optional.of(Objects.requireNonNull(valueBytes, "valueBytes")), storedJson);
+  }
+
+  /**
+   * The same store, declared to store each value as the JSON a read of it serves: its value serde
+   * writes UTF-8 JSON, and {@code toJson} of a value read back is that same JSON. A key read then
+   * answers with the stored bytes as they are, without deserializing the value and encoding it
+   * again (on a node under a GET load that pair cost about a sixth of each read's CPU,
+   * docs/benchmarks.md); everything else about the read, its consistency checks, position and
+   * answer shape, stays as it was.
+   *
+   * <p>What the declaration promises, beyond the value format: {@link #keySerializer()} writes a
+   * key exactly as the store's key serde does (which routing already relies on, to find a key's
+   * partition). A key read that finds no value by the stored-bytes way is read again the typed way
+   * before it answers "not found", so a key serializer that disagreed with the store's could not
+   * make a present key read as missing. Stores in the HEADERS format, and stores that are not
+   * Backbone stores, are read the typed way whatever this says.
+   */
+  public QueryableStore<K, V> withStoredJsonValues() {
+    return with(writes, toBytes, true);
   }
 
   private QueryableStore<K, V> with(
-      Optional<TopicWrites<V>> newWrites, Optional<Function<V, byte[]>> newToBytes) {
+      Optional<TopicWrites<V>> newWrites,
+      Optional<Function<V, byte[]>> newToBytes,
+      boolean newStoredJson) {
     return new QueryableStore<>(
         storeName,
         stageName,
@@ -100,7 +126,8 @@ public record QueryableStore<K, V>(
         toJson,
         keyFormatter,
         newWrites,
-        newToBytes);
+        newToBytes,
+        newStoredJson);
   }
 
   /**
@@ -117,6 +144,7 @@ public record QueryableStore<K, V>(
         toJson,
         Function.identity(),
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        false);
   }
 }

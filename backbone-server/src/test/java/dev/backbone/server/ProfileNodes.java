@@ -92,7 +92,8 @@ final class ProfileNodes {
                     Function.identity(),
                     new StringSerializer(),
                     ProfileNodes::toJson)
-                .withBinaryValues(CustomerProfileSerde::toJson))
+                .withBinaryValues(CustomerProfileSerde::toJson)
+                .withStoredJsonValues())
         .build();
   }
 

@@ -49,9 +49,11 @@ import org.apache.kafka.streams.query.PositionBound;
 import org.apache.kafka.streams.query.Query;
 import org.apache.kafka.streams.query.QueryConfig;
 import org.apache.kafka.streams.query.QueryResult;
+import org.apache.kafka.streams.state.HeadersBytesStore;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.internals.WrappedStateStore;
 import org.rocksdb.LiveFileMetaData;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -248,6 +250,25 @@ public class BackboneKeyValueStore
     return true;
   }
 
+  /**
+   * Whether {@code root} wraps this store through Kafka Streams' wrapping layers alone ({@code
+   * WrappedStateStore}: metered, caching, change-logging, 4.4.0), each of which passes a query it
+   * has no handler for to the store it wraps; a format adapter in between (a plain store under a
+   * DSL timestamped store, {@code KeyValueToTimestampedKeyValueByteStoreAdapter}) is no such layer.
+   */
+  private boolean reachedThroughWrappers(StateStore root) {
+    StateStore layer = root;
+    for (int depth = 0;
+        layer != this && layer instanceof WrappedStateStore<?, ?, ?> wrapper;
+        depth++) {
+      if (depth > 32) {
+        return false;
+      }
+      layer = wrapper.wrapped();
+    }
+    return layer == this;
+  }
+
   @Override
   public boolean isOpen() {
     return open;
@@ -294,7 +315,8 @@ public class BackboneKeyValueStore
     registry.ifPresent(r -> r.register(this));
     this.root = root;
     serving = ServingTasks.in(appConfigs);
-    serving.ifPresent(s -> s.storeOpened(taskId, name, root));
+    boolean storedValues = !(this instanceof HeadersBytesStore) && reachedThroughWrappers(root);
+    serving.ifPresent(s -> s.storeOpened(taskId, name, root, storedValues));
   }
 
   /**

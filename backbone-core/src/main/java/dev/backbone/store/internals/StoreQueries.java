@@ -1,5 +1,7 @@
 package dev.backbone.store.internals;
 
+import dev.backbone.store.StoredValueQuery;
+import java.util.Arrays;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.query.KeyQuery;
@@ -10,7 +12,9 @@ import org.apache.kafka.streams.query.QueryConfig;
 import org.apache.kafka.streams.query.QueryResult;
 import org.apache.kafka.streams.query.RangeQuery;
 import org.apache.kafka.streams.query.ResultOrder;
+import org.apache.kafka.streams.state.HeadersBytesStore;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.TimestampedBytesStore;
 
 /**
  * IQv2 on a Backbone store: key and range queries, at the isolation level the query asks ({@code
@@ -40,6 +44,10 @@ final class StoreQueries {
       BackboneKeyValueStore.Read read = store.read((Bytes) keyQuery.getKey(), isolation);
       seen = read.position();
       result = (QueryResult<R>) QueryResult.forResult(read.value());
+    } else if (query instanceof StoredValueQuery stored && !(store instanceof HeadersBytesStore)) {
+      BackboneKeyValueStore.Read read = store.read(stored.key(), isolation);
+      seen = read.position();
+      result = (QueryResult<R>) QueryResult.forResult(unframed(store, read.value()));
     } else if (query instanceof RangeQuery<?, ?> rangeQuery) {
       Bytes lower = (Bytes) rangeQuery.getLowerBound().orElse(null);
       Bytes upper = (Bytes) rangeQuery.getUpperBound().orElse(null);
@@ -67,6 +75,26 @@ final class StoreQueries {
     }
     result.setPosition(seen);
     return result;
+  }
+
+  /**
+   * A stored value without its format's framing: a timestamped store's values start with the
+   * record's 8-byte timestamp ({@code ValueAndTimestampSerializer}, Kafka Streams 4.4.0), a plain
+   * store's are the serde's bytes as they are.
+   */
+  private static byte[] unframed(BackboneKeyValueStore store, byte[] stored) {
+    if (stored == null || !(store instanceof TimestampedBytesStore)) {
+      return stored;
+    }
+    if (stored.length < Long.BYTES) {
+      throw new IllegalStateException(
+          "store '"
+              + store.name()
+              + "' holds a timestamped value of "
+              + stored.length
+              + " bytes, shorter than its 8-byte timestamp");
+    }
+    return Arrays.copyOfRange(stored, Long.BYTES, stored.length);
   }
 
   private static <R> QueryResult<R> notUpTo(

@@ -76,7 +76,7 @@ final class KeyReadRouter {
     this.owners = owners;
     this.forwarder = forwarder;
     this.self = self;
-    this.replicas = new LocalReplicaReader(node.nodeId());
+    this.replicas = new LocalReplicaReader(node.nodeId(), owners);
   }
 
   /**

@@ -1,7 +1,11 @@
 package dev.backbone.server.internals;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.backbone.server.QueryableStore;
 import dev.backbone.store.ServingTasks;
+import dev.backbone.store.StoredValueQuery;
 import dev.backbone.store.internals.PositionBounds;
 import java.time.Duration;
 import java.util.Map;
@@ -9,8 +13,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.LagInfo;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -53,9 +59,14 @@ final class LocalReplicaReader {
   private static final Duration MIN_POSITION_POLL = Duration.ofMillis(10);
 
   private final String nodeId;
+  private final KeyOwnerLookup owners;
 
-  LocalReplicaReader(String nodeId) {
+  /** Stores found not to answer {@link StoredValueQuery} (not Backbone stores, or HEADERS ones). */
+  private final Set<String> typedOnly = ConcurrentHashMap.newKeySet();
+
+  LocalReplicaReader(String nodeId, KeyOwnerLookup owners) {
     this.nodeId = nodeId;
+    this.owners = owners;
   }
 
   /**
@@ -64,9 +75,38 @@ final class LocalReplicaReader {
    * {@code RESTORING}, or for a {@code staleOk} read the same answer marked stale with its lag.
    */
   <K, V> KeyReadRouter.KeyRead readActive(LocalRead<K, V> read) {
+    if (readsStoredJson(read)) {
+      try {
+        Served<byte[]> stored =
+            serveActive(
+                read.target(),
+                new StoredValueQuery(Bytes.wrap(owners.serializedKey(read.store(), read.key()))),
+                Function.<byte[]>identity());
+        if (stored.result() != null) {
+          return answer(read, stored, new RawValue(new String(stored.result(), UTF_8)), null);
+        }
+        // Not found: the typed read below is the one that may say so.
+      } catch (StoredValuesUnsupported e) {
+        if (e.always) {
+          typedOnly.add(read.store().storeName());
+        }
+      }
+    }
     Served<V> served =
         serveActive(read.target(), KeyQuery.<K, V>withKey(read.key()), Function.<V>identity());
     return answer(read, served);
+  }
+
+  /**
+   * Whether a read may answer with the stored bytes ({@link QueryableStore#withStoredJsonValues}):
+   * a JSON read of a store so declared, in a stage whose typed reads skip the record cache too (an
+   * exactly-once stage, which runs without one), so the two ways read the same state.
+   */
+  private boolean readsStoredJson(LocalRead<?, ?> read) {
+    return read.store().storedJson()
+        && !read.binary()
+        && read.stage().exactlyOnce()
+        && !typedOnly.contains(read.store().storeName());
   }
 
   /** A {@code staleOk} read of whichever replica this node holds, marked stale with its lag. */
@@ -171,6 +211,11 @@ final class LocalReplicaReader {
     QueryResult<R> partitionResult;
     while (true) {
       partitionResult = requireActive ? queryServing(target, query) : null;
+      if (partitionResult == null && query instanceof StoredValueQuery) {
+        // Only a store the serving index shows is asked for its stored bytes; IQv2's own walk
+        // may meet a format adapter that refuses them.
+        throw new StoredValuesUnsupported(false);
+      }
       if (partitionResult == null) {
         StateQueryResult<R> result;
         try {
@@ -215,6 +260,10 @@ final class LocalReplicaReader {
       if (reason == FailureReason.NOT_ACTIVE || reason == FailureReason.NOT_PRESENT) {
         return Optional.empty();
       }
+      if (query instanceof StoredValueQuery) {
+        // Read it the typed way, which answers (or fails) as every read does.
+        throw new StoredValuesUnsupported(reason == FailureReason.UNKNOWN_QUERY_TYPE);
+      }
       if (reason == FailureReason.STORE_EXCEPTION && !Objects.equals(before, target.replica())) {
         // The store was closed or reopened under the query: a hand-over, not a bug.
         throw KeyReadRouter.rebalancing(
@@ -257,6 +306,9 @@ final class LocalReplicaReader {
     if (serving.isEmpty()) {
       return null;
     }
+    if (query instanceof StoredValueQuery && !serving.get().storedValues()) {
+      throw new StoredValuesUnsupported(true);
+    }
     IsolationLevel isolation =
         target.stage().exactlyOnce()
             ? IsolationLevel.READ_COMMITTED
@@ -298,14 +350,27 @@ final class LocalReplicaReader {
 
   /** The answer to a key read: the value, or a 404 that says as much about what it saw. */
   private <K, V> KeyReadRouter.KeyRead answer(LocalRead<K, V> read, Served<V> served) {
+    V value = served.result();
+    return answer(
+        read,
+        served,
+        value == null ? null : read.store().toJson().apply(value),
+        value == null || !read.binary() ? null : read.store().toBytes().orElseThrow().apply(value));
+  }
+
+  /**
+   * The answer to a key read of a value shown as {@code json} (null for a key without one), with
+   * {@code bytes} for a binary read.
+   */
+  private <K, V> KeyReadRouter.KeyRead answer(
+      LocalRead<K, V> read, Served<?> served, Object json, byte[] bytes) {
     Position position = served.position();
     String token = PositionTokens.encode(position == null ? Position.emptyPosition() : position);
     QueryableStore<K, V> store = read.store();
     Boolean stale = served.stale();
     Long shownLag = Boolean.TRUE.equals(stale) ? served.lag() : null;
-    V value = served.result();
     ApiError.Detail missing =
-        value != null
+        json != null
             ? null
             : new ApiError.Detail(
                 HttpErrors.KEY_NOT_FOUND,
@@ -322,14 +387,27 @@ final class LocalReplicaReader {
             missing,
             store.storeName(),
             read.keyText(),
-            value == null ? null : store.toJson().apply(value),
+            json,
             nodeId,
             read.partition(),
             token,
             read.owner().generation(),
             stale,
             shownLag),
-        value == null || !read.binary() ? null : store.toBytes().orElseThrow().apply(value));
+        bytes);
+  }
+
+  /**
+   * A {@link StoredValueQuery} that cannot be answered: read the key the typed way; {@code always}
+   * when the store never answers one (not a Backbone store, HEADERS format, a format adapter).
+   */
+  private static final class StoredValuesUnsupported extends RuntimeException {
+    final boolean always;
+
+    StoredValuesUnsupported(boolean always) {
+      super(null, null, false, false);
+      this.always = always;
+    }
   }
 
   private static String describe(RestoreTracker.Replica replica) {
