@@ -32,6 +32,10 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterAll;
@@ -180,6 +184,80 @@ class QueryApiIT {
         }
       }
     }
+  }
+
+  /**
+   * Many reads at once through each node, so that a node's forwards to an owner queue behind the
+   * ones on their way and travel coalesced in batches ({@code ForwardCoalescer}): every answer,
+   * present key or missing, must be exactly the answer its owner gives when asked directly (status,
+   * serving node, every byte of the body; nothing is written meanwhile), and batches must have been
+   * sent, or this test tested nothing.
+   */
+  @Test
+  @Order(4)
+  void concurrentReadsThroughEveryNodeAreEachAnsweredExactlyAsTheirOwnerAnswersThem()
+      throws Exception {
+    List<String> asked = new ArrayList<>(KEYS);
+    IntStream.range(0, 20).forEach(i -> asked.add("nobody-" + i));
+    Map<String, Reply> atOwner = new HashMap<>();
+    for (String key : asked) {
+      String owner = http.get(0).get(keyPath(key), AUTH).header("X-Backbone-Node").orElseThrow();
+      Reply direct = http.get(nodeIndex(owner)).get(keyPath(key), AUTH);
+      assertThat(direct.header("X-Backbone-Node")).as("%s", direct).contains(owner);
+      assertThat(direct.status()).as("%s", direct).isEqualTo(key.startsWith("c-") ? 200 : 404);
+      atOwner.put(key, direct);
+    }
+    long batchesBefore = forwardBatches();
+    ExecutorService pool = Executors.newFixedThreadPool(64);
+    try {
+      List<Future<Reply>> replies = new ArrayList<>();
+      List<String> keysAsked = new ArrayList<>();
+      for (int round = 0; round < 8; round++) {
+        for (HttpProbe node : http) {
+          for (String key : asked) {
+            keysAsked.add(key);
+            replies.add(pool.submit(() -> node.get(keyPath(key), AUTH)));
+          }
+        }
+      }
+      for (int i = 0; i < replies.size(); i++) {
+        Reply reply = replies.get(i).get(60, TimeUnit.SECONDS);
+        Reply expected = atOwner.get(keysAsked.get(i));
+        assertThat(reply.status())
+            .as("%s: %s", keysAsked.get(i), reply)
+            .isEqualTo(expected.status());
+        assertThat(reply.header("X-Backbone-Node")).isEqualTo(expected.header("X-Backbone-Node"));
+        assertThat(reply.body()).as(keysAsked.get(i)).isEqualTo(expected.body());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(forwardBatches()).as("coalesced batches sent").isGreaterThan(batchesBefore);
+  }
+
+  private static String keyPath(String key) {
+    return "/v1/stores/" + STORE + "/keys/" + key;
+  }
+
+  private static int nodeIndex(String nodeId) {
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).nodeId().equals(nodeId)) {
+        return i;
+      }
+    }
+    throw new AssertionError("no node " + nodeId);
+  }
+
+  private static long forwardBatches() {
+    return (long)
+        nodes.stream()
+            .mapToDouble(
+                n ->
+                    n.meterRegistry()
+                        .get("backbone.http.forward.batches")
+                        .functionCounter()
+                        .count())
+            .sum();
   }
 
   @Test

@@ -149,7 +149,15 @@ public final class HttpApi implements AutoCloseable {
             config.httpAuthToken(),
             config.httpTls());
     RoutingTableOwnerLookup owners = new RoutingTableOwnerLookup(node);
-    this.router = new KeyReadRouter(node, owners, forwarder, this::endpoint);
+    ForwardCoalescer coalescer =
+        new ForwardCoalescer(
+            forwarder,
+            mapper,
+            config.httpMaxBatchKeys(),
+            config.httpMaxBodyBytes(),
+            config.retryAfterSeconds());
+    metrics.bindForwards(coalescer);
+    this.router = new KeyReadRouter(node, owners, forwarder, coalescer, this::endpoint);
     this.scans = new ScanRouter(node, owners, router, forwarder, mapper);
     this.batches = new BatchReader(node, owners, router, forwarder, mapper, errors);
     this.writer =

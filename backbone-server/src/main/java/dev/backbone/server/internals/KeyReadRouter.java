@@ -67,14 +67,20 @@ final class KeyReadRouter {
   private final LocalNode node;
   private final KeyOwnerLookup owners;
   private final PeerForwarder forwarder;
+  private final ForwardCoalescer coalescer;
   private final Supplier<HostInfo> self;
   private final LocalReplicaReader replicas;
 
   KeyReadRouter(
-      LocalNode node, KeyOwnerLookup owners, PeerForwarder forwarder, Supplier<HostInfo> self) {
+      LocalNode node,
+      KeyOwnerLookup owners,
+      PeerForwarder forwarder,
+      ForwardCoalescer coalescer,
+      Supplier<HostInfo> self) {
     this.node = node;
     this.owners = owners;
     this.forwarder = forwarder;
+    this.coalescer = coalescer;
     this.self = self;
     this.replicas = new LocalReplicaReader(node.nodeId(), owners);
   }
@@ -136,19 +142,27 @@ final class KeyReadRouter {
     }
     Placement.Remote remote = (Placement.Remote) placement;
     List<String> params = readParams(request);
+    String query = params.isEmpty() ? "" : "?" + String.join("&", params);
+    HostInfo target = remote.target().endpoint().orElseThrow();
+    if (!binary) {
+      return new KeyRead.Relayed(
+          coalescer.get(
+              target,
+              KeyCodec.encode(store.storeName()),
+              keyText,
+              KeyCodec.encode(keyText),
+              query,
+              remote.headers()));
+    }
     String path =
         "/v1/stores/"
             + KeyCodec.encode(store.storeName())
             + "/keys/"
             + KeyCodec.encode(keyText)
-            + (params.isEmpty() ? "" : "?" + String.join("&", params));
-    Map<String, String> headers = remote.headers();
-    if (binary) {
-      headers = new HashMap<>(headers);
-      headers.put("Accept", OCTET_STREAM);
-    }
-    return new KeyRead.Relayed(
-        forwarder.get(remote.target().endpoint().orElseThrow(), path, headers));
+            + query;
+    Map<String, String> headers = new HashMap<>(remote.headers());
+    headers.put("Accept", OCTET_STREAM);
+    return new KeyRead.Relayed(forwarder.get(target, path, headers));
   }
 
   /** The reader of this node's local replicas. */

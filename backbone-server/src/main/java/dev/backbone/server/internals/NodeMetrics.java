@@ -39,6 +39,12 @@ public final class NodeMetrics implements AutoCloseable {
   /** Timer of every HTTP request, tagged method, route (the template) and status. */
   public static final String HTTP_REQUESTS = "backbone.http.requests";
 
+  /** Counter: forwarded key reads sent to their owner in a coalesced batch, not alone. */
+  public static final String FORWARD_COALESCED_READS = "backbone.http.forward.coalesced.reads";
+
+  /** Counter: coalesced batches of forwarded key reads sent. */
+  public static final String FORWARD_BATCHES = "backbone.http.forward.batches";
+
   /** 1 while every stage is RUNNING, else 0. */
   public static final String NODE_READY = "backbone.node.ready";
 
@@ -125,6 +131,16 @@ public final class NodeMetrics implements AutoCloseable {
             .tag("stage", stageName)
             .strongReference(true)
             .register(registry));
+  }
+
+  /** Binds how this node's forwarded key reads were coalesced ({@link ForwardCoalescer}). */
+  public synchronized void bindForwards(ForwardCoalescer coalescer) {
+    FunctionCounter.builder(FORWARD_COALESCED_READS, coalescer, ForwardCoalescer::coalescedReads)
+        .description("Forwarded key reads sent to their owner in a coalesced batch, not alone")
+        .register(registry);
+    FunctionCounter.builder(FORWARD_BATCHES, coalescer, ForwardCoalescer::batches)
+        .description("Coalesced batches of forwarded key reads sent to their owners")
+        .register(registry);
   }
 
   /**
