@@ -57,13 +57,17 @@ public interface BootstrapSource {
    *     may be at to be copied (such a replica further behind is passed over for the next)
    * @param lagBoundPeers the node ids the bound applies to (a same-rack standby tried before a
    *     fresher replica); the others are copied at any offset, a copy beating a full replay
+   * @param required whether the store cannot be restored from its changelog at all (records it
+   *     needs were deleted, see {@link ChangelogTruncatedException}): a copy that fails then leaves
+   *     the store waiting for one that succeeds, never a restore that would lose them
    */
   record Plan(
       List<PeerSnapshotFetcher.Peer> peers,
       Duration changelogDeleteRetention,
       String reason,
       long minSourceOffset,
-      Set<String> lagBoundPeers) {
+      Set<String> lagBoundPeers,
+      boolean required) {
     /** Copies the collections. */
     public Plan {
       peers = List.copyOf(peers);
@@ -72,10 +76,20 @@ public interface BootstrapSource {
       lagBoundPeers = Set.copyOf(lagBoundPeers);
     }
 
+    /** A plan the store may give up on for a changelog restore. */
+    public Plan(
+        List<PeerSnapshotFetcher.Peer> peers,
+        Duration changelogDeleteRetention,
+        String reason,
+        long minSourceOffset,
+        Set<String> lagBoundPeers) {
+      this(peers, changelogDeleteRetention, reason, minSourceOffset, lagBoundPeers, false);
+    }
+
     /** A plan that takes a snapshot at any offset. */
     public Plan(
         List<PeerSnapshotFetcher.Peer> peers, Duration changelogDeleteRetention, String reason) {
-      this(peers, changelogDeleteRetention, reason, -1, Set.of());
+      this(peers, changelogDeleteRetention, reason, -1, Set.of(), false);
     }
 
     /** What the fetcher may copy under this plan. */
@@ -90,6 +104,9 @@ public interface BootstrapSource {
    * replay is short enough, the store is not logged). For a store with local state, a copy only
    * when it is estimated faster than replaying the tail ({@link CopyOrReplay}). Runs off the stream
    * thread and may take a moment (metadata lookups).
+   *
+   * @throws ChangelogTruncatedException when the store needs changelog records that were deleted
+   *     and no replica can be copied from right now
    */
   Optional<Plan> plan(Request request);
 

@@ -72,6 +72,7 @@ public final class ColdBootstrap implements AutoCloseable {
   private final AtomicLong completed = new AtomicLong();
   private final AtomicLong fellBack = new AtomicLong();
   private final AtomicLong abandoned = new AtomicLong();
+  private final AtomicLong blocked = new AtomicLong();
   private final Duration abandonAfter;
   private final Duration finishWait;
   private final ScheduledExecutorService sweeper;
@@ -133,11 +134,21 @@ public final class ColdBootstrap implements AutoCloseable {
     record InProgress(String status) implements Outcome {}
 
     /**
+     * The store cannot be restored from its changelog and no copy can be made now ({@link
+     * ChangelogTruncatedException}): fail {@code init()} with {@code why}; the next poll plans
+     * again.
+     */
+    record Blocked(String why) implements Outcome {}
+
+    /**
      * A complete copy to install, then {@link ColdBootstrap#installed} or {@link
      * ColdBootstrap#installFailed}.
      */
     record Ready(
-        Path snapshot, Duration changelogDeleteRetention, PeerSnapshotFetcher.Result result)
+        Path snapshot,
+        Duration changelogDeleteRetention,
+        PeerSnapshotFetcher.Result result,
+        boolean required)
         implements Outcome {}
   }
 
@@ -165,6 +176,11 @@ public final class ColdBootstrap implements AutoCloseable {
     if (outcome instanceof Outcome.Restore) {
       jobs.remove(key, job);
     }
+    if (outcome instanceof Outcome.Blocked blocked) {
+      jobs.remove(key, job);
+      this.blocked.incrementAndGet();
+      log.error("store {} task {} waits: {}", request.storeName(), request.taskId(), blocked.why());
+    }
     return outcome;
   }
 
@@ -175,10 +191,24 @@ public final class ColdBootstrap implements AutoCloseable {
     completed.incrementAndGet();
   }
 
-  /** The install refused the copy (too old, invalid): the store restores from the changelog. */
+  /**
+   * The install refused the copy (too old, invalid): the store restores from the changelog, or for
+   * a required copy waits for the next one.
+   */
   public void installFailed(BootstrapSource.Request request, Outcome.Ready ready, Exception e) {
     jobs.remove(new Key(request.applicationId(), request.taskId(), request.storeName()));
     deleteQuietly(ready.snapshot());
+    if (ready.required()) {
+      blocked.incrementAndGet();
+      log.error(
+          "cold bootstrap of store {} task {}: the copy from {} could not be installed ({}); the"
+              + " store cannot be restored from its changelog and waits for another copy",
+          request.storeName(),
+          request.taskId(),
+          ready.result().from().nodeId(),
+          e.getMessage());
+      return;
+    }
     fellBack.incrementAndGet();
     log.warn(
         "cold bootstrap of store {} task {}: the copy from {} could not be installed ({});"
@@ -197,6 +227,14 @@ public final class ColdBootstrap implements AutoCloseable {
   /** Jobs cancelled (or finished copies deleted) because no {@code init()} asked for them. */
   public long abandoned() {
     return abandoned.get();
+  }
+
+  /**
+   * Initializations refused because the store needs deleted changelog records and no copy could be
+   * made ({@link Outcome.Blocked}).
+   */
+  public long blocked() {
+    return blocked.get();
   }
 
   /** Stores that needed a copy and restored from the changelog instead. */
@@ -294,6 +332,18 @@ public final class ColdBootstrap implements AutoCloseable {
     private volatile String from;
     private volatile long lastPolledNanos = System.nanoTime();
     private volatile Future<?> future;
+    private boolean required;
+    private String firstReason;
+
+    /** A required copy that failed: the store waits rather than restore a truncated changelog. */
+    private Outcome blockedBy(String failure) {
+      return new Outcome.Blocked(
+          "it cannot be restored from its changelog ("
+              + firstReason
+              + "), and the copy failed ("
+              + failure
+              + "); it is tried again at the next initialization");
+    }
 
     Status status(Key key) {
       Outcome now = outcome;
@@ -379,11 +429,18 @@ public final class ColdBootstrap implements AutoCloseable {
       try {
         Optional<BootstrapSource.Plan> plan;
         try {
-          plan = source.plan(request);
+          try {
+            plan = source.plan(request);
+          } catch (ChangelogTruncatedException e) {
+            outcome = new Outcome.Blocked(e.getMessage());
+            return;
+          }
           if (plan.isEmpty()) {
             outcome = new Outcome.Restore("no peer to copy from");
             return;
           }
+          required = plan.get().required();
+          firstReason = plan.get().reason();
           from = plan.get().peers().get(0).nodeId();
           outcome = new Outcome.InProgress("copying from " + from);
         } finally {
@@ -427,6 +484,15 @@ public final class ColdBootstrap implements AutoCloseable {
                 NOT_READY_BACKOFF.toMillis() * attempt);
             Thread.sleep(NOT_READY_BACKOFF.toMillis() * attempt);
             Optional<BootstrapSource.Plan> again = source.plan(request);
+            if (again.isEmpty() && required) {
+              outcome =
+                  new Outcome.Blocked(
+                      "it cannot be restored from its changelog ("
+                          + firstReason
+                          + "), and no"
+                          + " peer to copy from is left");
+              return;
+            }
             if (again.isEmpty()) {
               fellBack.incrementAndGet();
               log.warn(
@@ -442,8 +508,15 @@ public final class ColdBootstrap implements AutoCloseable {
         }
         from = result.from().nodeId();
         outcome =
-            new Outcome.Ready(result.directory(), plan.get().changelogDeleteRetention(), result);
+            new Outcome.Ready(
+                result.directory(), plan.get().changelogDeleteRetention(), result, required);
+      } catch (ChangelogTruncatedException e) {
+        outcome = new Outcome.Blocked(e.getMessage());
       } catch (BackboneException | IOException e) {
+        if (required) {
+          outcome = blockedBy(e.getMessage());
+          return;
+        }
         fellBack.incrementAndGet();
         log.warn(
             "cold bootstrap of store {} task {} failed, restoring from the changelog instead: {}",
@@ -455,6 +528,15 @@ public final class ColdBootstrap implements AutoCloseable {
         Thread.currentThread().interrupt();
         outcome = new Outcome.Restore("the node is closing");
       } catch (RuntimeException e) {
+        if (required) {
+          log.error(
+              "cold bootstrap of store {} task {} failed unexpectedly",
+              request.storeName(),
+              request.taskId(),
+              e);
+          outcome = blockedBy(e.toString());
+          return;
+        }
         fellBack.incrementAndGet();
         log.error(
             "cold bootstrap of store {} task {} failed unexpectedly; restoring from the changelog",

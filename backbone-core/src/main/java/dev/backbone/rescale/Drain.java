@@ -30,10 +30,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * exactly-once: a transaction's commit marker takes an offset of its own, and a consumer that has
  * read a transaction's last record but not yet fetched the marker after it commits the offset of
  * the marker, one below the end (Kafka's consumer skips control batches only when it fetches them,
- * {@code CompletedFetch#nextFetchedRecord}, 4.4.0). So where the committed offset is below the end, the gap is read
- * with a {@code read_committed} consumer from the committed offset to the end: drained only if it
- * holds no record, only markers (or records of aborted transactions, which {@code read_committed}
- * never returns and the group will never process either).
+ * {@code CompletedFetch#nextFetchedRecord}, 4.4.0). So where the committed offset is below the end,
+ * the gap is read with a {@code read_committed} consumer from the committed offset to the end:
+ * drained only if it holds no record, only markers (or records of aborted transactions, which
+ * {@code read_committed} never returns and the group will never process either).
  */
 public final class Drain {
   private Drain() {}

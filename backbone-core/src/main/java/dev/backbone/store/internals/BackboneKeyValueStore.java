@@ -366,6 +366,9 @@ public class BackboneKeyValueStore
               + progress.status()
               + "); Kafka Streams retries its initialization until the copy is in");
     }
+    if (outcome instanceof ColdBootstrap.Outcome.Blocked blocked) {
+      refuseInit("cannot be initialized: " + blocked.why());
+    }
     if (outcome instanceof ColdBootstrap.Outcome.Ready ready) {
       try {
         // PeerSnapshotFetcher checked every file's CRC32C against the manifest as it arrived, off
@@ -373,6 +376,14 @@ public class BackboneKeyValueStore
         install(ready.snapshot(), ready.changelogDeleteRetention(), false);
       } catch (BackboneException e) {
         cold.installFailed(request, ready, e);
+        if (ready.required()) {
+          refuseInit(
+              "cannot be restored from its changelog, and the copy from "
+                  + ready.result().from().nodeId()
+                  + " could not be installed ("
+                  + e.getMessage()
+                  + "); it is tried again at the next initialization");
+        }
         return;
       }
       cold.installed(request, ready);
@@ -386,6 +397,20 @@ public class BackboneKeyValueStore
           ready.result().took().toMillis(),
           committedOffsets().values());
     }
+  }
+
+  /**
+   * Fails this {@code init()} so that Kafka Streams retries it later ({@code LockException}, as for
+   * a copy in progress), the store closed again and nothing restored meanwhile.
+   */
+  private void refuseInit(String why) {
+    lifecycle.writeLock().lock();
+    try {
+      closeDb();
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+    throw new LockException("store " + name + " of task " + taskId + " " + why);
   }
 
   /**

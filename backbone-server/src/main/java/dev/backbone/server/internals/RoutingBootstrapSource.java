@@ -1,6 +1,7 @@
 package dev.backbone.server.internals;
 
 import dev.backbone.bootstrap.BootstrapSource;
+import dev.backbone.bootstrap.ChangelogTruncatedException;
 import dev.backbone.bootstrap.CopyOrReplay;
 import dev.backbone.bootstrap.PeerSnapshotFetcher;
 import dev.backbone.routing.Member;
@@ -17,6 +18,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -102,25 +104,38 @@ final class RoutingBootstrapSource implements BootstrapSource {
         new TopicPartition(
             request.applicationId() + "-" + request.storeName() + "-changelog",
             request.taskId().partition());
+    // Records the store needs that the changelog no longer holds (retention, a rescale's
+    // generation base): then a replay would build the store without their effects, so a copy is
+    // the only way, and no copy means the store waits.
+    OptionalLong startRead = offsetOrNone(request, changelog, OffsetSpec.earliest());
+    if (startRead.isEmpty()) {
+      return Optional.empty();
+    }
+    long start = startRead.getAsLong();
+    long neededFrom = request.localOffset().isPresent() ? request.localOffset().getAsLong() + 1 : 0;
+    String truncated =
+        start > neededFrom
+            ? "it needs changelog records from offset "
+                + neededFrom
+                + ", and "
+                + changelog
+                + " starts at offset "
+                + start
+                + ": offsets "
+                + neededFrom
+                + " to "
+                + (start - 1)
+                + " were deleted"
+            : null;
     String tailChoice = null;
-    if (request.localOffset().isPresent()) {
+    if (request.localOffset().isPresent() && truncated == null) {
       // A store back with old state: most restarts are short and replay a short tail, and must
       // not wait for anything but one ListOffsets. Only a long tail goes on to look for a peer.
-      long tail;
-      try {
-        tail = endOffset(changelog) - (request.localOffset().getAsLong() + 1);
-      } catch (ExecutionException e) {
-        return none(
-            request,
-            e.getCause() instanceof UnknownTopicOrPartitionException
-                ? "the store has no changelog topic " + changelog.topic()
-                : "the changelog " + changelog + " cannot be read now: " + e.getCause());
-      } catch (TimeoutException e) {
-        return none(request, "the changelog " + changelog + " cannot be read now: " + e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      OptionalLong endRead = offsetOrNone(request, changelog, OffsetSpec.latest());
+      if (endRead.isEmpty()) {
         return Optional.empty();
       }
+      long tail = endRead.getAsLong() - (request.localOffset().getAsLong() + 1);
       if (tail < minLagRecords) {
         return none(
             request,
@@ -148,16 +163,16 @@ final class RoutingBootstrapSource implements BootstrapSource {
       }
     }
     if (cache.isEmpty() || !cache.get().hasTable()) {
-      return none(request, "no routing table for the application yet");
+      return noneUnless(truncated, request, "no routing table for the application yet");
     }
     RoutingTable table = cache.get().table();
     Optional<TaskRoute> route = table.route(request.taskId());
     if (route.isEmpty()) {
-      return none(request, "the routing table does not know the task");
+      return noneUnless(truncated, request, "the routing table does not know the task");
     }
     List<Source> sources = sources(cache.get(), table, route.get());
     if (sources.isEmpty()) {
-      return none(request, "no other replica of the task is on a node that is up");
+      return noneUnless(truncated, request, "no other replica of the task is on a node that is up");
     }
     Optional<Duration> retention;
     long records;
@@ -174,6 +189,21 @@ final class RoutingBootstrapSource implements BootstrapSource {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Optional.empty();
+    }
+    if (truncated != null) {
+      // Every source must cover the deleted records: a snapshot at start - 1 or later.
+      return Optional.of(
+          new Plan(
+              sources.stream().map(Source::peer).toList(),
+              retention.get(),
+              truncated
+                  + "; copying a snapshot at offset "
+                  + (start - 1)
+                  + " or later from "
+                  + sources.stream().map(Source::describe).toList(),
+              start - 1,
+              sources.stream().map(src -> src.peer().nodeId()).collect(Collectors.toSet()),
+              true));
     }
     if (tailChoice == null && records < minLagRecords) {
       return none(
@@ -298,6 +328,26 @@ final class RoutingBootstrapSource implements BootstrapSource {
     }
   }
 
+  /**
+   * No plan, so a changelog restore; unless the changelog lacks records the store needs, which no
+   * restore may hide: then the store waits ({@link ChangelogTruncatedException}).
+   */
+  private Optional<Plan> noneUnless(String truncated, Request request, String why) {
+    if (truncated == null) {
+      return none(request, why);
+    }
+    throw new ChangelogTruncatedException(
+        "store "
+            + request.storeName()
+            + " of task "
+            + request.taskId()
+            + " cannot be restored from its changelog: "
+            + truncated
+            + " (retention, or a rescale's generation base); and it cannot be copied either: "
+            + why
+            + ". It waits until a replica of the task can be copied; nothing is replayed.");
+  }
+
   private Optional<Plan> none(Request request, String why) {
     log.info(
         "store {} task {} restores from the changelog: {}",
@@ -325,6 +375,27 @@ final class RoutingBootstrapSource implements BootstrapSource {
       }
       throw e;
     }
+  }
+
+  /**
+   * An offset of the changelog; empty, after saying why the store restores from the changelog, when
+   * it cannot be read (no such topic: the store is not logged).
+   */
+  private OptionalLong offsetOrNone(Request request, TopicPartition changelog, OffsetSpec spec) {
+    try {
+      return OptionalLong.of(offset(changelog, spec));
+    } catch (ExecutionException e) {
+      none(
+          request,
+          e.getCause() instanceof UnknownTopicOrPartitionException
+              ? "the store has no changelog topic " + changelog.topic()
+              : "the changelog " + changelog + " cannot be read now: " + e.getCause());
+    } catch (TimeoutException e) {
+      none(request, "the changelog " + changelog + " cannot be read now: " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return OptionalLong.empty();
   }
 
   private long endOffset(TopicPartition changelog)

@@ -715,22 +715,29 @@ class PeerBootstrapTest {
 
   @Test
   void aCopyThatFailsFallsBackToAChangelogRestore() throws Exception {
-    int deadPort;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      deadPort = socket.getLocalPort();
-    }
     PeerSnapshotFetcher fetcher = fetcher(SECRET, 0, 2);
     BootstrapSource deadOnly =
+        planning(fetcher, new BootstrapSource.Plan(deadPeer(), DAY, "test plan"));
+    try (ColdBootstrap cold = new ColdBootstrap(deadOnly, 1)) {
+      assertFallsBackToAnEmptyStore(cold);
+    }
+  }
+
+  /** An empty store's init() retried until it succeeds: empty, counted as a fallback. */
+  @Test
+  void aStoreThatNeedsDeletedChangelogRecordsAndCannotBeCopiedRefusesToInitializeEveryTime()
+      throws Exception {
+    PeerSnapshotFetcher fetcher = fetcher(SECRET, 0, 2);
+    AtomicInteger plans = new AtomicInteger();
+    BootstrapSource lost =
         new BootstrapSource() {
           @Override
           public Optional<Plan> plan(Request request) {
-            return Optional.of(
-                new Plan(
-                    List.of(
-                        new PeerSnapshotFetcher.Peer(
-                            "node-dead", URI.create("http://127.0.0.1:" + deadPort))),
-                    DAY,
-                    "test plan"));
+            plans.incrementAndGet();
+            throw new dev.backbone.bootstrap.ChangelogTruncatedException(
+                "store s of task "
+                    + request.taskId()
+                    + " cannot be restored: offsets 0 to 19 were deleted");
           }
 
           @Override
@@ -738,12 +745,75 @@ class PeerBootstrapTest {
             return fetcher;
           }
         };
-    try (ColdBootstrap cold = new ColdBootstrap(deadOnly, 1)) {
-      assertFallsBackToAnEmptyStore(cold);
+    try (ColdBootstrap cold = new ColdBootstrap(lost, 1)) {
+      Receiver receiver = receiver(cold);
+      for (int attempt = 1; attempt <= 3; attempt++) {
+        assertThatThrownBy(() -> receiver.store().init(receiver.context(), receiver.store()))
+            .isInstanceOf(LockException.class)
+            .hasMessageContaining("offsets 0 to 19 were deleted");
+        assertThat(receiver.store().isOpen()).as("closed again, nothing restored").isFalse();
+      }
+      assertThat(plans.get()).as("planned again at every initialization").isEqualTo(3);
+      assertThat(cold.blocked()).isEqualTo(3);
+      assertThat(cold.fellBack()).isZero();
     }
   }
 
-  /** An empty store's init() retried until it succeeds: empty, counted as a fallback. */
+  @Test
+  void aRequiredCopyThatFailsLeavesTheStoreWaitingNeverRestoringFromTheChangelog()
+      throws Exception {
+    PeerSnapshotFetcher fetcher = fetcher(SECRET, 0, 2);
+    BootstrapSource deadOnly =
+        planning(
+            fetcher,
+            new BootstrapSource.Plan(
+                deadPeer(), DAY, "offsets 0 to 19 were deleted", 19, Set.of("node-dead"), true));
+    try (ColdBootstrap cold = new ColdBootstrap(deadOnly, 1)) {
+      Receiver receiver = receiver(cold);
+      await("the failed copy refuses the initialization")
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () -> {
+                try {
+                  receiver.store().init(receiver.context(), receiver.store());
+                  receiver.store().close();
+                  throw new AssertionError("initialized without the required copy");
+                } catch (LockException e) {
+                  assertThat(receiver.store().isOpen()).isFalse();
+                  return e.getMessage().contains("the copy failed");
+                }
+              });
+      assertThat(cold.fellBack()).as("never a changelog restore").isZero();
+      assertThat(cold.blocked()).isPositive();
+      assertThat(cold.completed()).isZero();
+    }
+  }
+
+  /** A peer on a port nobody listens on. */
+  private static List<PeerSnapshotFetcher.Peer> deadPeer() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return List.of(
+          new PeerSnapshotFetcher.Peer(
+              "node-dead", URI.create("http://127.0.0.1:" + socket.getLocalPort())));
+    }
+  }
+
+  /** A source that always plans {@code plan}. */
+  private static BootstrapSource planning(PeerSnapshotFetcher fetcher, BootstrapSource.Plan plan) {
+    return new BootstrapSource() {
+      @Override
+      public Optional<BootstrapSource.Plan> plan(BootstrapSource.Request request) {
+        return Optional.of(plan);
+      }
+
+      @Override
+      public PeerSnapshotFetcher fetcher() {
+        return fetcher;
+      }
+    };
+  }
+
   private void assertFallsBackToAnEmptyStore(ColdBootstrap cold) {
     Receiver receiver = receiver(cold);
     initAsKafkaStreamsRetries(receiver);

@@ -1,8 +1,10 @@
 package dev.backbone.server.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.backbone.bootstrap.BootstrapSource;
+import dev.backbone.bootstrap.ChangelogTruncatedException;
 import dev.backbone.bootstrap.CopyOrReplay;
 import dev.backbone.bootstrap.PeerSnapshotFetcher;
 import dev.backbone.routing.Member;
@@ -20,8 +22,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.processor.TaskId;
 import org.junit.jupiter.api.Test;
@@ -233,5 +238,76 @@ class RoutingBootstrapSourceIT {
     assertThat(plan.reason())
         .contains("a standby on node-a2 (rack 'rack-a', this node's)")
         .contains("the active on node-b (rack 'rack-b')");
+  }
+
+  /**
+   * A bounded changelog ({@code compact,delete}, as issue 12 makes them; Kafka refuses {@code
+   * deleteRecords} on a compact-only topic) of {@code records} records, those before {@code
+   * logStart} deleted as retention would.
+   */
+  private static void truncatedChangelog(
+      TestKafkaCluster kafka, String app, int records, long logStart) throws Exception {
+    String topic = app + "-s-changelog";
+    kafka.createTopic(
+        topic,
+        2,
+        1,
+        Map.of(
+            TopicConfig.CLEANUP_POLICY_CONFIG, "compact,delete",
+            TopicConfig.RETENTION_MS_CONFIG, "86400000",
+            TopicConfig.DELETE_RETENTION_MS_CONFIG, "3600000"));
+    try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
+      for (int i = 0; i < records; i++) {
+        producer.send(new ProducerRecord<>(topic, TASK.partition(), "k" + i, "v")).get();
+      }
+    }
+    TopicPartition tp = new TopicPartition(topic, TASK.partition());
+    kafka
+        .admin()
+        .deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(logStart)))
+        .all()
+        .get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aStoreThatNeedsDeletedRecordsCopiesASnapshotThatCoversThemEvenForAShortChangelog(
+      TestKafkaCluster kafka) throws Exception {
+    String app = kafka.uniqueName("truncated");
+    truncatedChangelog(kafka, app, 50, 20);
+    // min lag 1,000: without the truncation an empty store would replay these 30 records.
+    RoutingBootstrapSource source = source(kafka, routing(app, OTHER, MemberState.UP), 1_000);
+
+    for (BootstrapSource.Request needsDeleted :
+        List.of(request(app), withLocalState(app, 5, 1_000_000_000L))) {
+      BootstrapSource.Plan plan = source.plan(needsDeleted).orElseThrow();
+      assertThat(plan.required()).as("%s", needsDeleted).isTrue();
+      assertThat(plan.minSourceOffset()).as("a snapshot covering offsets up to 19").isEqualTo(19);
+      assertThat(plan.lagBoundPeers())
+          .as("the bound holds for every source")
+          .containsExactly("node-other");
+      assertThat(plan.reason()).contains("starts at offset 20").contains("were deleted");
+    }
+    assertThat(source.plan(withLocalState(app, 19, 1_000)))
+        .as("local state up to offset 19 needs only what is left: an ordinary replay")
+        .isEmpty();
+  }
+
+  @Test
+  void aStoreThatNeedsDeletedRecordsAndHasNoReplicaToCopyWaitsNamingTheMissingRange(
+      TestKafkaCluster kafka) throws Exception {
+    String app = kafka.uniqueName("lost");
+    truncatedChangelog(kafka, app, 50, 20);
+    for (RoutingCache cache :
+        List.of(routing(app, OTHER, MemberState.LEFT), new RoutingCache(app))) {
+      RoutingBootstrapSource source = source(kafka, cache, 10);
+      assertThatThrownBy(() -> source.plan(withLocalState(app, 4, 1_000)))
+          .isInstanceOf(ChangelogTruncatedException.class)
+          .hasMessageContaining("task " + TASK)
+          .hasMessageContaining("offsets 5 to 19 were deleted")
+          .hasMessageContaining("nothing is replayed");
+      assertThatThrownBy(() -> source.plan(request(app)))
+          .isInstanceOf(ChangelogTruncatedException.class)
+          .hasMessageContaining("offsets 0 to 19 were deleted");
+    }
   }
 }
