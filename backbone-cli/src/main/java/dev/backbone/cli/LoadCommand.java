@@ -4,7 +4,7 @@ import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.examples.load.LoadGenerator;
 import dev.backbone.examples.load.LoadReport;
 import dev.backbone.examples.load.LoadSpec;
-import dev.backbone.examples.topics.WritableTopics;
+import dev.backbone.topics.WritableTopics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * what the brokers acknowledged, or throws {@link UndeliveredEventsException} naming how many
  * events were lost. The producer is the caller's: it is neither configured nor closed here, and the
  * caller makes sure the topic accepts writes before the run ({@link
- * dev.backbone.examples.topics.WritableTopics}).
+ * dev.backbone.topics.WritableTopics}).
  */
 public final class LoadGenerator {
 

@@ -2,9 +2,9 @@ package dev.backbone.examples.profiles;
 
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.examples.profiles.internals.SkipFailedRecordProductionHandler;
-import dev.backbone.examples.topics.WritableTopics;
 import dev.backbone.store.BackboneClientSupplier;
 import dev.backbone.store.BackboneStores;
+import dev.backbone.topics.WritableTopics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;

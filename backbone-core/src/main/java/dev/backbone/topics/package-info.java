@@ -1,6 +1,6 @@
 /**
  * Topics that accept writes: creating a pipeline's topics and waiting until every partition's
  * leader takes a Produce, before any producer Backbone runs starts ({@link
- * dev.backbone.examples.topics.WritableTopics}).
+ * dev.backbone.topics.WritableTopics}).
  */
-package dev.backbone.examples.topics;
+package dev.backbone.topics;

@@ -1,4 +1,4 @@
-package dev.backbone.examples.topics;
+package dev.backbone.topics;
 
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;

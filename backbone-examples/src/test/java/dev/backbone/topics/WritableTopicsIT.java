@@ -1,4 +1,4 @@
-package dev.backbone.examples.topics;
+package dev.backbone.topics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
