@@ -1,0 +1,139 @@
+package dev.backbone.rescale;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One rescale of an application, as its coordinator records it before every step (in {@link
+ * RescaleLog}): what it changes and how far it came, so that a coordinator that crashed, or was
+ * stopped, can be resumed or rolled back from exactly there.
+ *
+ * @param applicationId the application
+ * @param fromGeneration the generation whose state is rescaled
+ * @param fromPartitions its task count
+ * @param toPartitions the task count of the next generation, {@code fromGeneration + 1}
+ * @param step the last step completed
+ * @param log one line per step completed, oldest first, each with its time
+ * @param startedAtMillis when the rescale was planned, epoch milliseconds
+ */
+public record RescalePlan(
+    String applicationId,
+    int fromGeneration,
+    int fromPartitions,
+    int toPartitions,
+    Step step,
+    List<String> log,
+    long startedAtMillis) {
+
+  /** The steps of a rescale, in order (docs/rescale.md); the last two end it. */
+  public enum Step {
+    /** Recorded, nothing moved yet. */
+    PLANNED,
+    /** The ingest stage stopped, its offsets committed. */
+    INGEST_PAUSED,
+    /** The state stage processed every committed record of its input. */
+    DRAINED,
+    /** Every task of the old generation snapshotted. */
+    SNAPSHOTTED,
+    /** The snapshots split into the new task count. */
+    SPLIT,
+    /** The next generation's topics and first states created. */
+    CREATED,
+    /** The next generation runs, ingest writes to it. */
+    RESUMED,
+    /** The next generation confirmed, the old one's topics deleted. */
+    CONFIRMED,
+    /** Rolled back before the next generation took over. */
+    ABORTED;
+
+    /** Whether the rescale has ended. */
+    public boolean ended() {
+      return this == CONFIRMED || this == ABORTED;
+    }
+  }
+
+  /** Checks the fields. */
+  public RescalePlan {
+    Objects.requireNonNull(applicationId, "applicationId");
+    Objects.requireNonNull(step, "step");
+    log = List.copyOf(log);
+    if (fromGeneration < 0) {
+      throw new IllegalArgumentException("a generation is 0 or more, not " + fromGeneration);
+    }
+    if (fromPartitions < 1) {
+      throw new IllegalArgumentException(
+          "the application has at least 1 partition, not " + fromPartitions);
+    }
+    if (toPartitions < 1) {
+      throw new IllegalArgumentException(
+          "a rescale needs at least 1 target partition, not " + toPartitions);
+    }
+  }
+
+  /**
+   * A new rescale of {@code applicationId}'s generation {@code fromGeneration} from {@code
+   * fromPartitions} to {@code toPartitions} tasks.
+   *
+   * @throws IllegalArgumentException if {@code toPartitions} is below 1 or equals {@code
+   *     fromPartitions}
+   */
+  public static RescalePlan begin(
+      String applicationId, int fromGeneration, int fromPartitions, int toPartitions, Instant now) {
+    if (toPartitions == fromPartitions) {
+      throw new IllegalArgumentException(
+          "application "
+              + applicationId
+              + " has "
+              + fromPartitions
+              + " partitions already; nothing to rescale");
+    }
+    return new RescalePlan(
+        applicationId,
+        fromGeneration,
+        fromPartitions,
+        toPartitions,
+        Step.PLANNED,
+        List.of(now + " PLANNED " + fromPartitions + " -> " + toPartitions + " tasks"),
+        now.toEpochMilli());
+  }
+
+  /** The generation the rescale creates. */
+  public int toGeneration() {
+    return fromGeneration + 1;
+  }
+
+  /**
+   * The same rescale, {@code next} completed.
+   *
+   * @param note what the step did, for the log
+   * @throws IllegalStateException if the rescale has ended, or {@code next} does not come after the
+   *     current step (an abort may follow any step before {@link Step#RESUMED})
+   */
+  public RescalePlan advance(Step next, String note, Instant now) {
+    if (step.ended()) {
+      throw new IllegalStateException(
+          "the rescale of " + applicationId + " has ended (" + step + "); start a new one");
+    }
+    boolean forward = next.ordinal() == step.ordinal() + 1 && next != Step.ABORTED;
+    boolean abort = next == Step.ABORTED && step.ordinal() < Step.RESUMED.ordinal();
+    if (!forward && !abort) {
+      throw new IllegalStateException(
+          "the rescale of "
+              + applicationId
+              + " is at "
+              + step
+              + "; "
+              + next
+              + " cannot follow it"
+              + (next == Step.ABORTED
+                  ? " (the next generation already runs: resume it to the end instead)"
+                  : ""));
+    }
+    List<String> lines = new ArrayList<>(log);
+    lines.add(now + " " + next + (note.isEmpty() ? "" : " " + note));
+    return new RescalePlan(
+        applicationId, fromGeneration, fromPartitions, toPartitions, next, lines, startedAtMillis);
+  }
+}
