@@ -53,6 +53,13 @@ final class ForwardCoalescer {
   /** Exchanges on their way to one peer for one group at most; more reads wait and batch. */
   static final int MAX_IN_FLIGHT = 4;
 
+  /**
+   * Reads waiting behind one group's exchanges at most, as many as the forwarder queues for one
+   * peer ({@link PeerForwarder#MAX_QUEUED_PER_PEER}); more fail at once as the owner unreachable,
+   * so an owner that stopped answering cannot make a node hold reads without bound.
+   */
+  static final int MAX_WAITING = PeerForwarder.MAX_QUEUED_PER_PEER;
+
   /** Keys in one coalesced batch at most (and never more than the batch limit). */
   static final int MAX_BATCH = 128;
 
@@ -123,13 +130,30 @@ final class ForwardCoalescer {
             new GroupKey(owner, storePath, query, Map.copyOf(headers)), Group::new);
     Pending read = new Pending(keyText, keyPath, new CompletableFuture<>());
     boolean sendNow;
+    boolean full = false;
     synchronized (group) {
       sendNow = group.inFlight < MAX_IN_FLIGHT;
       if (sendNow) {
         group.inFlight++;
+      } else if (group.waiting.size() >= MAX_WAITING) {
+        full = true;
       } else {
         group.waiting.add(read);
       }
+    }
+    if (full) {
+      read.answer()
+          .completeExceptionally(
+              HttpErrors.retriable(
+                  HttpErrors.OWNER_UNREACHABLE,
+                  "The node at "
+                      + owner.host()
+                      + ":"
+                      + owner.port()
+                      + " owns the key, and "
+                      + MAX_WAITING
+                      + " reads already wait for it; retry later, or check that node."));
+      return read.answer();
     }
     if (sendNow) {
       send(group, List.of(read));

@@ -1,6 +1,7 @@
 package dev.backbone.server.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -187,6 +188,24 @@ class ForwardCoalescerTest {
             .get(20, TimeUnit.SECONDS);
     assertThat(other.status()).isEqualTo(200);
     assertThat(batchSizes).isEmpty();
+  }
+
+  @Test
+  void readsBeyondTheWaitingBoundFailAtOnceAsRetriableAndTheOthersAreAnswered() throws Exception {
+    holdEverySlot();
+    List<CompletableFuture<PeerForwarder.ForwardedAnswer>> waiting = new ArrayList<>();
+    for (int i = 0; i < ForwardCoalescer.MAX_WAITING; i++) {
+      waiting.add(read("k-" + i));
+    }
+    CompletableFuture<PeerForwarder.ForwardedAnswer> over = read("k-over");
+    assertThat(over).isCompletedExceptionally();
+    assertThatThrownBy(over::join)
+        .hasCauseInstanceOf(RetriableBackboneException.class)
+        .hasMessageContaining("reads already wait");
+    slowGate.complete(null);
+    for (CompletableFuture<PeerForwarder.ForwardedAnswer> answer : waiting) {
+      assertThat(answer.get(60, TimeUnit.SECONDS).status()).isEqualTo(200);
+    }
   }
 
   /** Starts {@link ForwardCoalescer#MAX_IN_FLIGHT} slow single reads and waits until they hang. */
