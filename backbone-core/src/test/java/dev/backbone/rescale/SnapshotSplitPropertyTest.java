@@ -27,12 +27,8 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
-import org.rocksdb.Options;
-import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.SstFileReader;
-import org.rocksdb.SstFileReaderIterator;
 
 /**
  * {@link SnapshotSplit} on random stores: N source snapshots holding the keys the producer's
@@ -85,7 +81,8 @@ class SnapshotSplitPropertyTest {
     assertThat(result.keys()).isEqualTo(all.size());
     Map<Bytes, byte[]> seen = new HashMap<>();
     for (SnapshotSplit.Target target : result.targets()) {
-      List<byte[][]> entries = target.file().isPresent() ? read(target.file().get()) : List.of();
+      List<byte[][]> entries =
+          target.file().isPresent() ? SstEntries.read(target.file().get()) : List.of();
       assertThat(entries).hasSize((int) target.keys());
       assertThat(target.file().isPresent()).isEqualTo(target.keys() > 0);
       byte[] previous = null;
@@ -156,20 +153,5 @@ class SnapshotSplitPropertyTest {
       }
     }
     return dir;
-  }
-
-  private static List<byte[][]> read(Path sst) throws RocksDBException {
-    List<byte[][]> out = new ArrayList<>();
-    try (Options options = new Options();
-        SstFileReader reader = new SstFileReader(options);
-        ReadOptions read = new ReadOptions()) {
-      reader.open(sst.toString());
-      try (SstFileReaderIterator it = reader.newIterator(read)) {
-        for (it.seekToFirst(); it.isValid(); it.next()) {
-          out.add(new byte[][] {it.key(), it.value()});
-        }
-      }
-    }
-    return out;
   }
 }

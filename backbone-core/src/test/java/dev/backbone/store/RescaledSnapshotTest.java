@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Bytes;
@@ -30,7 +29,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * the partitioner gives its task, committed and snapshotted; their snapshots split into M ({@link
  * SnapshotSplit}); one snapshot built per new task ({@link BuiltSnapshots}); each installed into a
  * fresh store of the new task exactly as a peer's snapshot is. Each new store must then hold
- * exactly its partition's keys with their values, and report the offset the plan gave it.
+ * exactly its partition's keys with their values, and report the offset the plan gave it; also when
+ * the split is done where the data is, on two nodes, and a new task is built from both nodes'
+ * partial files, whose key ranges interleave.
  */
 class RescaledSnapshotTest {
   private static final long SEED = 4_12_2026L;
@@ -42,42 +43,56 @@ class RescaledSnapshotTest {
   @CsvSource({"3, 5", "6, 2", "4, 4", "1, 7", "5, 1"})
   void storesBuiltFromASplitHoldExactlyTheirPartitionsKeysAtThePlannedOffset(int from, int to)
       throws Exception {
-    Random random = new Random(SEED + from * 31L + to);
+    rescale(from, to, 1);
+  }
+
+  @ParameterizedTest(name = "{0} tasks on two nodes -> {1}")
+  @CsvSource({"4, 6", "5, 2"})
+  void partialFilesFromTwoNodesBuildEachNewTaskTogether(int from, int to) throws Exception {
+    rescale(from, to, 2);
+  }
+
+  /** Rescales 2,000 random keys from {@code from} to {@code to} tasks held by {@code nodes}. */
+  private void rescale(int from, int to, int nodes) throws Exception {
+    long seed = SEED + from * 31L + to * 7L + nodes;
+    Random random = new Random(seed);
     Map<Bytes, byte[]> all = new HashMap<>();
     for (int i = 0; i < 2_000; i++) {
       byte[] value = new byte[1 + random.nextInt(40)];
       random.nextBytes(value);
       all.put(Bytes.wrap(("customer-" + random.nextInt(1_000_000)).getBytes()), value);
     }
-    List<Path> sources = new ArrayList<>();
+    List<List<Path>> byNode = new ArrayList<>();
+    for (int n = 0; n < nodes; n++) {
+      byNode.add(new ArrayList<>());
+    }
     for (int p = 0; p < from; p++) {
-      TaskId task = new TaskId(0, p);
-      try (BackboneKeyValueStore store = open("old-" + p, task)) {
+      try (BackboneKeyValueStore store = open("old-" + p, new TaskId(0, p))) {
         List<KeyValue<Bytes, byte[]>> mine = new ArrayList<>();
-        for (Map.Entry<Bytes, byte[]> e : all.entrySet()) {
-          if (KeyToTask.partition(e.getKey().get(), from) == p) {
-            mine.add(KeyValue.pair(e.getKey(), e.getValue()));
-          }
-        }
+        partitionOf(all, from, p).forEach((k, v) -> mine.add(KeyValue.pair(k, v)));
         store.putAll(mine);
         store.commit(Map.of(new TopicPartition("app-s-changelog", p), 1_000L + p));
-        sources.add(store.snapshot().directory());
+        byNode.get(p % nodes).add(store.snapshot().directory());
       }
     }
-
-    SnapshotSplit.Result split =
-        SnapshotSplit.split(sources, to, dir.resolve("split"), (k, b) -> {});
-    assertThat(split.keys()).isEqualTo(all.size());
+    List<SnapshotSplit.Result> splits = new ArrayList<>();
+    for (int n = 0; n < nodes; n++) {
+      splits.add(SnapshotSplit.split(byNode.get(n), to, dir.resolve("split-" + n), (k, b) -> {}));
+    }
+    assertThat(splits.stream().mapToLong(SnapshotSplit.Result::keys).sum()).isEqualTo(all.size());
 
     for (int p = 0; p < to; p++) {
       TaskId task = new TaskId(0, p);
       TopicPartition changelog = new TopicPartition(NEW_CHANGELOG, p);
-      Optional<Path> file = split.targets().get(p).file();
+      List<Path> files = new ArrayList<>();
+      for (SnapshotSplit.Result split : splits) {
+        split.targets().get(p).file().ifPresent(files::add);
+      }
       Snapshot built =
           BuiltSnapshots.build(
               dir.resolve("built"),
               "task-" + p,
-              file.map(List::of).orElse(List.of()),
+              files,
               "app",
               task,
               "s",
@@ -91,20 +106,25 @@ class RescaledSnapshotTest {
         try (KeyValueIterator<Bytes, byte[]> it = fresh.all()) {
           it.forEachRemaining(kv -> held.put(kv.key, kv.value));
         }
-        int partition = p;
-        Map<Bytes, byte[]> expected = new HashMap<>();
-        all.forEach(
-            (k, v) -> {
-              if (KeyToTask.partition(k.get(), to) == partition) {
-                expected.put(k, v);
-              }
-            });
+        Map<Bytes, byte[]> expected = partitionOf(all, to, p);
         assertThat(held.keySet())
-            .as("keys of new task %d, seed %d", p, SEED)
+            .as("keys of new task %d, seed %d", p, seed)
             .isEqualTo(expected.keySet());
         expected.forEach((k, v) -> assertThat(held.get(k)).as("value of %s", k).isEqualTo(v));
       }
     }
+  }
+
+  /** The keys the partitioner gives partition {@code p} of {@code partitions}. */
+  private static Map<Bytes, byte[]> partitionOf(Map<Bytes, byte[]> all, int partitions, int p) {
+    Map<Bytes, byte[]> out = new HashMap<>();
+    all.forEach(
+        (k, v) -> {
+          if (KeyToTask.partition(k.get(), partitions) == p) {
+            out.put(k, v);
+          }
+        });
+    return out;
   }
 
   private BackboneKeyValueStore open(String name, TaskId task) {
