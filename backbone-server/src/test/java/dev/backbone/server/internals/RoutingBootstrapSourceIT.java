@@ -7,6 +7,7 @@ import dev.backbone.bootstrap.BootstrapSource;
 import dev.backbone.bootstrap.ChangelogTruncatedException;
 import dev.backbone.bootstrap.CopyOrReplay;
 import dev.backbone.bootstrap.PeerSnapshotFetcher;
+import dev.backbone.rescale.GenerationChangelogs;
 import dev.backbone.routing.Member;
 import dev.backbone.routing.MemberState;
 import dev.backbone.routing.RoutedMember;
@@ -23,6 +24,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -309,5 +311,41 @@ class RoutingBootstrapSourceIT {
           .isInstanceOf(ChangelogTruncatedException.class)
           .hasMessageContaining("offsets 0 to 19 were deleted");
     }
+  }
+
+  @Test
+  void aNewGenerationsChangelogSendsAnEmptyStoreToASnapshotAndLetsAFirstSnapshotReplay(
+      TestKafkaCluster kafka) throws Exception {
+    String app = kafka.uniqueName("generation");
+    String topic = app + "-s-changelog";
+    Map<String, Object> clients = new java.util.HashMap<>();
+    kafka.clientProperties().forEach((k, v) -> clients.put((String) k, v));
+    GenerationChangelogs.create(kafka.admin(), clients, topic, 2, (short) 1);
+    GenerationChangelogs.create(kafka.admin(), clients, topic, 2, (short) 1);
+    TopicPartition tp = new TopicPartition(topic, TASK.partition());
+    assertThat(
+            kafka
+                .admin()
+                .listOffsets(Map.of(tp, OffsetSpec.earliest()))
+                .partitionResult(tp)
+                .get()
+                .offset())
+        .as("the base deleted, once, however often the step runs")
+        .isEqualTo(1);
+    assertThat(kafka.endOffsets(topic).get(tp)).isEqualTo(1);
+
+    BootstrapSource.Plan plan =
+        source(kafka, routing(app, OTHER, MemberState.UP), 1_000).plan(request(app)).orElseThrow();
+    assertThat(plan.required()).isTrue();
+    assertThat(plan.minSourceOffset()).isEqualTo(GenerationChangelogs.BASE_OFFSET);
+    assertThatThrownBy(
+            () -> source(kafka, routing(app, OTHER, MemberState.LEFT), 10).plan(request(app)))
+        .isInstanceOf(ChangelogTruncatedException.class)
+        .hasMessageContaining("offsets 0 to 0 were deleted");
+    assertThat(
+            source(kafka, routing(app, OTHER, MemberState.UP), 1_000)
+                .plan(withLocalState(app, GenerationChangelogs.BASE_OFFSET, 1_000)))
+        .as("a store built from a first snapshot, at the base, replays what follows")
+        .isEmpty();
   }
 }
