@@ -63,6 +63,13 @@ public final class NodeMetrics implements AutoCloseable {
   /** Stores that needed a copy and restored from the changelog instead ({@code ..._total}). */
   public static final String BOOTSTRAP_FELL_BACK = "backbone.bootstrap.fell.back";
 
+  /**
+   * Store initializations refused because the store needs changelog records that were deleted and
+   * no copy could be made ({@code ..._total}); a task that keeps counting here is waiting for a
+   * replica to copy from.
+   */
+  public static final String BOOTSTRAP_BLOCKED = "backbone.bootstrap.blocked";
+
   /** Copies dropped because their task moved away before installing them ({@code ..._total}). */
   public static final String BOOTSTRAP_ABANDONED = "backbone.bootstrap.abandoned";
 
@@ -190,6 +197,12 @@ public final class NodeMetrics implements AutoCloseable {
     stageMeters.add(
         FunctionCounter.builder(BOOTSTRAP_FELL_BACK, cold, ColdBootstrap::fellBack)
             .description("Stores that needed a copy and restored from the changelog instead")
+            .register(registry));
+    stageMeters.add(
+        FunctionCounter.builder(BOOTSTRAP_BLOCKED, cold, ColdBootstrap::blocked)
+            .description(
+                "Store initializations refused: changelog records the store needs were deleted"
+                    + " and no copy could be made")
             .register(registry));
     stageMeters.add(
         FunctionCounter.builder(BOOTSTRAP_ABANDONED, cold, ColdBootstrap::abandoned)
