@@ -485,12 +485,7 @@ public final class ColdBootstrap implements AutoCloseable {
             Thread.sleep(NOT_READY_BACKOFF.toMillis() * attempt);
             Optional<BootstrapSource.Plan> again = source.plan(request);
             if (again.isEmpty() && required) {
-              outcome =
-                  new Outcome.Blocked(
-                      "it cannot be restored from its changelog ("
-                          + firstReason
-                          + "), and no"
-                          + " peer to copy from is left");
+              outcome = blockedBy("no peer to copy from is left");
               return;
             }
             if (again.isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.backbone.rescale;
 
+import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
 import dev.backbone.topics.WritableTopics;
 import java.nio.charset.StandardCharsets;
@@ -16,11 +17,15 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -40,7 +45,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * {@code retention.bytes=-1}): Kafka refuses {@code deleteRecords} on a compact-only topic, and
  * with unlimited retention the delete policy removes nothing but the base. They are created
  * writable ({@link WritableTopics}) before the marker is produced, with {@code acks=all} and
- * idempotence.
+ * idempotence. A partition that holds records but no base is refused, nothing deleted from it.
  */
 public final class GenerationChangelogs {
   /** The offset of the base marker in every partition; the new tasks' first committed offset. */
@@ -117,6 +122,16 @@ public final class GenerationChangelogs {
               throw new IllegalStateException(
                   "the generation base of " + tp + " landed at offset " + at + ", not 0");
             }
+          } else if (end > BASE_OFFSET + 1 || !isBase(clientConfigs, tp)) {
+            // Records in a partition that has no base: not a changelog this step created (or the
+            // stage wrote before the base was in place). Deleting offset 0 could lose one of them.
+            throw new FatalBackboneException(
+                "RESCALE_TOPIC_NOT_NEW",
+                tp
+                    + " holds "
+                    + end
+                    + " records but no generation base; it is not a new generation's changelog,"
+                    + " and nothing was deleted from it");
           }
           deletes.put(tp, RecordsToDelete.beforeOffset(BASE_OFFSET + 1));
         }
@@ -130,6 +145,27 @@ public final class GenerationChangelogs {
       Thread.currentThread().interrupt();
       throw unavailable(topic, e);
     }
+  }
+
+  /** Whether the one record of {@code tp}, at the base offset, is the generation base marker. */
+  private static boolean isBase(Map<String, Object> clientConfigs, TopicPartition tp) {
+    Map<String, Object> configs = new HashMap<>(clientConfigs);
+    configs.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    configs.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(configs, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.assign(List.of(tp));
+      consumer.seek(tp, BASE_OFFSET);
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          return record.offset() == BASE_OFFSET
+              && record.key() != null
+              && BASE_KEY.equals(new String(record.key(), StandardCharsets.UTF_8));
+        }
+      }
+    }
+    return false;
   }
 
   private static long offset(Admin admin, TopicPartition tp, OffsetSpec spec)

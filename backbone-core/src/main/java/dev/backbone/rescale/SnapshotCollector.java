@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Function;
@@ -167,13 +166,5 @@ public final class SnapshotCollector {
       }
     }
     return -1;
-  }
-
-  /** The tasks of a subtopology in a table, for callers that size the work. */
-  public static Set<TaskId> tasks(RoutingTable table, int subtopology) {
-    return table.tasks().stream()
-        .map(TaskRoute::task)
-        .filter(t -> t.subtopology() == subtopology)
-        .collect(Collectors.toSet());
   }
 }

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.serialization.Serdes;
@@ -101,7 +102,7 @@ class TableWritesIT {
    * that follow a start answers so, and a 503 is no answer to check): every other answer is
    * returned, and checked by the caller.
    */
-  private static Reply answered(String what, java.util.concurrent.Callable<Reply> call) {
+  private static Reply answered(String what, Callable<Reply> call) {
     return await(what).atMost(STARTUP).until(call, r -> r.status() != 503);
   }
 

@@ -258,12 +258,7 @@ public class BackboneKeyValueStore
    */
   private boolean reachedThroughWrappers(StateStore root) {
     StateStore layer = root;
-    for (int depth = 0;
-        layer != this && layer instanceof WrappedStateStore<?, ?, ?> wrapper;
-        depth++) {
-      if (depth > 32) {
-        return false;
-      }
+    while (layer != this && layer instanceof WrappedStateStore<?, ?, ?> wrapper) {
       layer = wrapper.wrapped();
     }
     return layer == this;

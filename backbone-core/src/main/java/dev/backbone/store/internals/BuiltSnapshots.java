@@ -6,7 +6,6 @@ import dev.backbone.store.SnapshotManifest.SnapshotFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,11 +100,7 @@ public final class BuiltSnapshots {
               described,
               Instant.now(),
               dataAsOf);
-      Path manifestTmp = tmp.resolve(TMP_PREFIX + SnapshotManifest.FILE_NAME);
-      SnapshotFiles.JSON.writeValue(manifestTmp.toFile(), manifest);
-      Files.move(
-          manifestTmp, tmp.resolve(SnapshotManifest.FILE_NAME), StandardCopyOption.ATOMIC_MOVE);
-      Files.move(tmp, done, StandardCopyOption.ATOMIC_MOVE);
+      SnapshotFiles.publish(tmp, done, manifest);
       return new Snapshot(done, manifest);
     } catch (RocksDBException | IOException | RuntimeException e) {
       SnapshotFiles.deleteRecursively(tmp);

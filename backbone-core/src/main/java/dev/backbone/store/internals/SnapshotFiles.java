@@ -180,11 +180,7 @@ final class SnapshotFiles {
         dataAsOf = Optional.of(attested);
       }
       SnapshotManifest manifest = manifest(store, described.offsets(), dataAsOf, files);
-      Path manifestTmp = tmp.resolve(TMP_PREFIX + SnapshotManifest.FILE_NAME);
-      JSON.writeValue(manifestTmp.toFile(), manifest);
-      Files.move(
-          manifestTmp, tmp.resolve(SnapshotManifest.FILE_NAME), StandardCopyOption.ATOMIC_MOVE);
-      move(tmp, done);
+      publish(tmp, done, manifest);
       return new Snapshot(done, manifest);
     } catch (RocksDBException | IOException | RuntimeException e) {
       deleteRecursively(tmp);
@@ -204,6 +200,19 @@ final class SnapshotFiles {
               + ". Check free disk space and permissions.",
           e);
     }
+  }
+
+  /**
+   * Writes {@code manifest} into the snapshot directory {@code tmp}, last, and renames {@code tmp}
+   * to {@code done}: a directory under its final name with a manifest is a complete snapshot, so a
+   * crash at any point leaves either none or a complete one.
+   */
+  static void publish(Path tmp, Path done, SnapshotManifest manifest) throws IOException {
+    Path manifestTmp = tmp.resolve(TMP_PREFIX + SnapshotManifest.FILE_NAME);
+    JSON.writeValue(manifestTmp.toFile(), manifest);
+    Files.move(
+        manifestTmp, tmp.resolve(SnapshotManifest.FILE_NAME), StandardCopyOption.ATOMIC_MOVE);
+    move(tmp, done);
   }
 
   /** Changelog offsets as the manifest lists them, skipping Kafka Streams' "unknown" sentinel. */

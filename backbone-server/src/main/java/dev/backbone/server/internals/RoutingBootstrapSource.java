@@ -130,7 +130,7 @@ final class RoutingBootstrapSource implements BootstrapSource {
     String tailChoice = null;
     if (request.localOffset().isPresent() && truncated == null) {
       // A store back with old state: most restarts are short and replay a short tail, and must
-      // not wait for anything but one ListOffsets. Only a long tail goes on to look for a peer.
+      // not wait for anything but two ListOffsets. Only a long tail goes on to look for a peer.
       OptionalLong endRead = offsetOrNone(request, changelog, OffsetSpec.latest());
       if (endRead.isEmpty()) {
         return Optional.empty();
@@ -183,7 +183,7 @@ final class RoutingBootstrapSource implements BootstrapSource {
         return none(request, "the store has no changelog topic " + changelog.topic());
       }
       end = endOffset(changelog);
-      records = Math.max(0, end - startOffset(changelog));
+      records = Math.max(0, end - start);
     } catch (ExecutionException | TimeoutException e) {
       return none(request, "the changelog " + changelog + " cannot be described now: " + e);
     } catch (InterruptedException e) {
@@ -401,11 +401,6 @@ final class RoutingBootstrapSource implements BootstrapSource {
   private long endOffset(TopicPartition changelog)
       throws ExecutionException, InterruptedException, TimeoutException {
     return offset(changelog, OffsetSpec.latest());
-  }
-
-  private long startOffset(TopicPartition changelog)
-      throws ExecutionException, InterruptedException, TimeoutException {
-    return offset(changelog, OffsetSpec.earliest());
   }
 
   private long offset(TopicPartition partition, OffsetSpec spec)

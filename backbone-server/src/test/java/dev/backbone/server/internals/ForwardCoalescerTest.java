@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.backbone.errors.RetriableBackboneException;
 import io.javalin.Javalin;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -116,7 +117,7 @@ class ForwardCoalescerTest {
       PeerForwarder.ForwardedAnswer got = answers.get(i).get(20, TimeUnit.SECONDS);
       Single want = single(keys.get(i));
       assertThat(got.status()).as(keys.get(i)).isEqualTo(want.status());
-      assertThat(new String(got.body(), java.nio.charset.StandardCharsets.UTF_8))
+      assertThat(new String(got.body(), StandardCharsets.UTF_8))
           .as(keys.get(i))
           .isEqualTo(want.body());
       assertThat(got.servedBy()).as(keys.get(i)).contains("owner-1");
@@ -166,7 +167,7 @@ class ForwardCoalescerTest {
     for (int i = 0; i < keys.size(); i++) {
       PeerForwarder.ForwardedAnswer got = answers.get(i).get(20, TimeUnit.SECONDS);
       assertThat(got.status()).as(keys.get(i)).isEqualTo(single(keys.get(i)).status());
-      assertThat(new String(got.body(), java.nio.charset.StandardCharsets.UTF_8))
+      assertThat(new String(got.body(), StandardCharsets.UTF_8))
           .isEqualTo(single(keys.get(i)).body());
     }
     assertThat(batchSizes).containsExactly(3);

@@ -300,8 +300,11 @@ class PeerBootstrapTest {
                 throw new IllegalStateException(e);
               }
             });
+    // Polled often: the kill must land while two thirds are still to come.
     await("a third of A's snapshot copied")
         .atMost(Duration.ofSeconds(30))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(5))
         .until(() -> progress.bytesTotal() > 0 && progress.bytesDone() > progress.bytesTotal() / 3);
     return fetching;
   }

@@ -334,6 +334,19 @@ class RoutingBootstrapSourceIT {
         .isEqualTo(1);
     assertThat(kafka.endOffsets(topic).get(tp)).isEqualTo(1);
 
+    String used = app + "-used-changelog";
+    kafka.createTopic(used, 1, 1, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact,delete"));
+    try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
+      producer.send(new ProducerRecord<>(used, 0, "k", "a real record")).get();
+    }
+    assertThatThrownBy(
+            () -> GenerationChangelogs.create(kafka.admin(), clients, used, 1, (short) 1))
+        .hasMessageContaining("no generation base")
+        .hasMessageContaining("nothing was deleted");
+    assertThat(kafka.readAllStrings(used, Duration.ofSeconds(10)))
+        .extracting(r -> r.value())
+        .containsExactly("a real record");
+
     BootstrapSource.Plan plan =
         source(kafka, routing(app, OTHER, MemberState.UP), 1_000).plan(request(app)).orElseThrow();
     assertThat(plan.required()).isTrue();
