@@ -23,7 +23,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.processor.TaskId;
 import org.slf4j.Logger;
@@ -87,6 +89,12 @@ public final class SnapshotLender implements AutoCloseable {
   private final Clock clock;
   private final ChangelogProbe probe;
   private final Map<String, Lease> leases = new LinkedHashMap<>();
+
+  /**
+   * Snapshots built for stores that do not exist yet (a rescale's next generation), lent like a cut
+   * snapshot to the new tasks' stores, by application, task and store.
+   */
+  private final Map<StagedKey, Snapshot> staged = new ConcurrentHashMap<>();
 
   /**
    * How the lender behaves.
@@ -157,21 +165,24 @@ public final class SnapshotLender implements AutoCloseable {
    * @throws FatalBackboneException {@code SNAPSHOT_FAILED} if RocksDB or the disk refused
    */
   public Loan lend(String applicationId, TaskId taskId, String storeName) {
+    Optional<SnapshotStore> open = stores.find(applicationId, taskId, storeName);
+    Snapshot stagedSnapshot = staged.get(new StagedKey(applicationId, taskId, storeName));
+    if (open.isEmpty() && stagedSnapshot != null) {
+      return lendStaged(taskId, storeName, stagedSnapshot);
+    }
     SnapshotStore store =
-        stores
-            .find(applicationId, taskId, storeName)
-            .orElseThrow(
-                () ->
-                    new RetriableBackboneException(
-                        "STORE_NOT_HERE",
-                        "this node has no open store '"
-                            + storeName
-                            + "' of task "
-                            + taskId
-                            + " in application '"
-                            + applicationId
-                            + "' (the task moved, or is still initializing here); ask the"
-                            + " task's current replicas from the routing table"));
+        open.orElseThrow(
+            () ->
+                new RetriableBackboneException(
+                    "STORE_NOT_HERE",
+                    "this node has no open store '"
+                        + storeName
+                        + "' of task "
+                        + taskId
+                        + " in application '"
+                        + applicationId
+                        + "' (the task moved, or is still initializing here); ask the"
+                        + " task's current replicas from the routing table"));
     Instant now = clock.instant();
     String reservation = "reserved:" + UUID.randomUUID();
     synchronized (this) {
@@ -183,7 +194,7 @@ public final class SnapshotLender implements AutoCloseable {
         lease.expiresAt = now.plus(settings.leaseTtl());
         return lease.loan();
       }
-      if (leases.size() >= settings.maxSnapshots()) {
+      if (cutLeases() >= settings.maxSnapshots()) {
         throw new RetriableBackboneException(
             "SNAPSHOTS_BUSY",
             "this node already lends "
@@ -210,7 +221,16 @@ public final class SnapshotLender implements AutoCloseable {
       }
     }
     synchronized (this) {
-      Lease lease = new Lease(UUID.randomUUID().toString(), store, snapshot, manifestJson, now);
+      Lease lease =
+          new Lease(
+              UUID.randomUUID().toString(),
+              store,
+              store.taskId(),
+              store.name(),
+              snapshot,
+              manifestJson,
+              now,
+              false);
       lease.borrowers = 1;
       lease.expiresAt = clock.instant().plus(settings.leaseTtl());
       leases.put(lease.id, lease);
@@ -229,6 +249,78 @@ public final class SnapshotLender implements AutoCloseable {
   }
 
   /**
+   * Lends {@code snapshot} to the stores of {@code taskId} of {@code applicationId} until {@link
+   * #unstage}: while this node has no open store of that task, a lend answers it (a rescale's new
+   * task, whose first state was built here). The lender never deletes a staged snapshot's files; a
+   * borrower's release only ends its lease.
+   */
+  public void stage(String applicationId, TaskId taskId, String storeName, Snapshot snapshot) {
+    staged.put(new StagedKey(applicationId, taskId, storeName), Objects.requireNonNull(snapshot));
+    log.info(
+        "staged snapshot of store {} task {} of application {} ({} bytes, changelog offsets {})",
+        storeName,
+        taskId,
+        applicationId,
+        snapshot.manifest().totalBytes(),
+        snapshot.manifest().changelogOffsets());
+  }
+
+  /** Stops lending every staged snapshot of {@code applicationId}; returns their directories. */
+  public List<Path> unstage(String applicationId) {
+    List<Path> directories = new ArrayList<>();
+    staged
+        .entrySet()
+        .removeIf(
+            e -> {
+              if (e.getKey().applicationId().equals(applicationId)) {
+                directories.add(e.getValue().directory());
+                return true;
+              }
+              return false;
+            });
+    return directories;
+  }
+
+  /** The staged snapshots of {@code applicationId}, by task (for status). */
+  public Map<TaskId, Snapshot> staged(String applicationId) {
+    Map<TaskId, Snapshot> out = new TreeMap<>();
+    staged.forEach(
+        (k, v) -> {
+          if (k.applicationId().equals(applicationId)) {
+            out.put(k.taskId(), v);
+          }
+        });
+    return out;
+  }
+
+  private Loan lendStaged(TaskId taskId, String storeName, Snapshot snapshot) {
+    String manifestJson = readManifest(snapshot);
+    synchronized (this) {
+      expire(clock.instant());
+      Lease lease =
+          new Lease(
+              UUID.randomUUID().toString(),
+              null,
+              taskId,
+              storeName,
+              snapshot,
+              manifestJson,
+              clock.instant(),
+              true);
+      lease.borrowers = 1;
+      lease.expiresAt = clock.instant().plus(settings.leaseTtl());
+      leases.put(lease.id, lease);
+      log.info("lending staged snapshot {} of store {} task {}", lease.id, storeName, taskId);
+      return lease.loan();
+    }
+  }
+
+  /** Leases of snapshots cut for them (staged ones take no disk of their own); monitor held. */
+  private long cutLeases() {
+    return leases.values().stream().filter(l -> l == null || !l.staged).count();
+  }
+
+  /**
    * One file of a lent snapshot, by a name its manifest lists. The snapshot must have been cut of
    * that task's store: an id is not a key to another store's files.
    *
@@ -243,9 +335,7 @@ public final class SnapshotLender implements AutoCloseable {
       expire(clock.instant());
       lease = leases.get(snapshotId);
     }
-    if (lease == null
-        || !lease.store.taskId().equals(taskId)
-        || !lease.store.name().equals(storeName)) {
+    if (lease == null || !lease.taskId.equals(taskId) || !lease.storeName.equals(storeName)) {
       throw gone(snapshotId);
     }
     SnapshotManifest.SnapshotFile listed =
@@ -417,6 +507,9 @@ public final class SnapshotLender implements AutoCloseable {
   }
 
   private static void delete(Lease lease, String why) {
+    if (lease.staged) {
+      return; // staged files stay until unstaged
+    }
     Path dir = lease.snapshot.directory();
     Exception failure = Directories.deleteRecursively(dir);
     if (failure == null) {
@@ -453,19 +546,35 @@ public final class SnapshotLender implements AutoCloseable {
     return s.length() <= 80 ? s : s.substring(0, 80) + "...";
   }
 
+  private record StagedKey(String applicationId, TaskId taskId, String storeName) {}
+
   /** A lent snapshot; mutable fields guarded by the lender's monitor. */
   private static final class Lease {
     final String id;
-    final SnapshotStore store;
+    final SnapshotStore store; // null for a staged snapshot
+    final TaskId taskId;
+    final String storeName;
     final Snapshot snapshot;
     final String manifestJson;
     final Instant cutAt;
+    final boolean staged;
     int borrowers;
     Instant expiresAt;
 
-    Lease(String id, SnapshotStore store, Snapshot snapshot, String manifestJson, Instant cutAt) {
+    Lease(
+        String id,
+        SnapshotStore store,
+        TaskId taskId,
+        String storeName,
+        Snapshot snapshot,
+        String manifestJson,
+        Instant cutAt,
+        boolean staged) {
       this.id = id;
       this.store = store;
+      this.taskId = taskId;
+      this.storeName = storeName;
+      this.staged = staged;
       this.snapshot = snapshot;
       this.manifestJson = manifestJson;
       this.cutAt = cutAt;

@@ -27,6 +27,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -237,6 +238,39 @@ public final class RescaleLog implements AutoCloseable {
             + cause
             + "); nothing after it was done, so it can be retried",
         cause);
+  }
+
+  /**
+   * The latest committed plan of {@code applicationId} without opening the log as its coordinator
+   * (nothing is fenced): what a node reads when it starts, to know which generation runs and
+   * whether its ingest is paused. Empty if the application was never rescaled (no log topic).
+   *
+   * @throws RetriableBackboneException {@code RESCALE_LOG_UNAVAILABLE} if the log cannot be read
+   * @throws FatalBackboneException {@code RESCALE_LOG_UNREADABLE} if it holds something else
+   */
+  public static Optional<RescalePlan> readCurrent(
+      Admin admin, Map<String, Object> clientConfigs, String applicationId) {
+    String topic = topic(applicationId);
+    try {
+      admin
+          .describeTopics(List.of(topic))
+          .allTopicNames()
+          .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        return Optional.empty();
+      }
+      throw new RetriableBackboneException(
+          "RESCALE_LOG_UNAVAILABLE", "could not describe " + topic + ": " + e.getCause(), e);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new RetriableBackboneException(
+          "RESCALE_LOG_UNAVAILABLE", "could not describe " + topic + " in time", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RetriableBackboneException(
+          "RESCALE_LOG_UNAVAILABLE", "interrupted while reading " + topic, e);
+    }
+    return read(clientConfigs, topic);
   }
 
   /** The last committed plan in the topic, read from its start to its last stable offset. */

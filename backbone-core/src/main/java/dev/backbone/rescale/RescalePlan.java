@@ -41,6 +41,11 @@ public record RescalePlan(
     SPLIT,
     /** The next generation's topics and first states created. */
     CREATED,
+    /**
+     * Every node serves queries from the next generation, which runs; the feeder may resume from
+     * here on, so from here the rescale can only go forward.
+     */
+    SERVING,
     /** The next generation runs, ingest writes to it. */
     RESUMED,
     /** The next generation confirmed, the old one's topics deleted. */
@@ -109,7 +114,8 @@ public record RescalePlan(
    *
    * @param note what the step did, for the log
    * @throws IllegalStateException if the rescale has ended, or {@code next} does not come after the
-   *     current step (an abort may follow any step before {@link Step#RESUMED})
+   *     current step (an abort may follow any step before {@link Step#SERVING}: from there the
+   *     feeder may write to the next generation, and going back would lose those writes)
    */
   public RescalePlan advance(Step next, String note, Instant now) {
     if (step.ended()) {
@@ -117,7 +123,7 @@ public record RescalePlan(
           "the rescale of " + applicationId + " has ended (" + step + "); start a new one");
     }
     boolean forward = next.ordinal() == step.ordinal() + 1 && next != Step.ABORTED;
-    boolean abort = next == Step.ABORTED && step.ordinal() < Step.RESUMED.ordinal();
+    boolean abort = next == Step.ABORTED && step.ordinal() < Step.SERVING.ordinal();
     if (!forward && !abort) {
       throw new IllegalStateException(
           "the rescale of "

@@ -187,6 +187,43 @@ class SnapshotLenderTest {
   }
 
   @Test
+  void aStagedSnapshotIsLentForATaskThisNodeDoesNotRunAndOutlivesItsBorrowersUntilUnstaged() {
+    TaskId next = new TaskId(0, 3);
+    dev.backbone.store.Snapshot built = store.snapshot();
+    SnapshotLender small = lender(1, Duration.ZERO);
+    try {
+      small.stage("app-g1", next, "s", built);
+      assertThat(small.staged("app-g1")).containsOnlyKeys(next);
+      // Staged snapshots take no slot of max.snapshots: three borrowers at once with a max of 1.
+      List<SnapshotLender.Loan> loans =
+          List.of(
+              small.lend("app-g1", next, "s"),
+              small.lend("app-g1", next, "s"),
+              small.lend("app-g1", next, "s"));
+      for (SnapshotLender.Loan loan : loans) {
+        assertThat(loan.manifest().changelogOffsets())
+            .isEqualTo(built.manifest().changelogOffsets());
+        SnapshotManifest.SnapshotFile any = loan.manifest().files().get(0);
+        assertThat(small.file(loan.id(), any.name(), next, "s").path())
+            .isEqualTo(built.directory().resolve(any.name()));
+        assertThatThrownBy(() -> small.file(loan.id(), any.name(), TASK, "s"))
+            .extracting(e -> ((BackboneException) e).code())
+            .isEqualTo("SNAPSHOT_GONE");
+        small.release(loan.id());
+      }
+      assertThat(built.directory()).isDirectory();
+      assertThat(small.unstage("app-g1")).containsExactly(built.directory());
+      assertThatThrownBy(() -> small.lend("app-g1", next, "s"))
+          .extracting(e -> ((BackboneException) e).code())
+          .isEqualTo("STORE_NOT_HERE");
+      small.stage("app-g1", next, "s", built);
+    } finally {
+      small.close();
+    }
+    assertThat(built.directory()).as("closing the lender leaves staged files").isDirectory();
+  }
+
+  @Test
   void releasingAnUnknownIdDoesNothing() {
     SnapshotLender.Loan loan = lender.lend("app", TASK, "s");
     lender.release("no-such-id");

@@ -7,7 +7,7 @@ import dev.backbone.rescale.RescalePlan.Step;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
-/** The order of a rescale's steps: forward one at a time, an abort only before the resume. */
+/** The order of a rescale's steps: forward one at a time, an abort only before SERVING. */
 class RescalePlanTest {
   private static final Instant NOW = Instant.parse("2026-12-04T02:00:00Z");
 
@@ -21,7 +21,7 @@ class RescalePlanTest {
       plan = plan.advance(next, "", NOW);
     }
     assertThat(plan.step()).isEqualTo(Step.CONFIRMED);
-    assertThat(plan.log()).hasSize(8);
+    assertThat(plan.log()).hasSize(9);
     RescalePlan confirmed = plan;
     assertThatThrownBy(() -> confirmed.advance(Step.ABORTED, "", NOW))
         .isInstanceOf(IllegalStateException.class)
@@ -44,9 +44,12 @@ class RescalePlanTest {
         drained
             .advance(Step.SNAPSHOTTED, "", NOW)
             .advance(Step.SPLIT, "", NOW)
-            .advance(Step.CREATED, "", NOW)
-            .advance(Step.RESUMED, "", NOW);
-    assertThatThrownBy(() -> resumed.advance(Step.ABORTED, "", NOW))
+            .advance(Step.CREATED, "", NOW);
+    assertThat(resumed.advance(Step.ABORTED, "", NOW).step()).isEqualTo(Step.ABORTED);
+    RescalePlan serving = resumed.advance(Step.SERVING, "", NOW);
+    assertThatThrownBy(() -> serving.advance(Step.ABORTED, "", NOW))
+        .hasMessageContaining("already runs");
+    assertThatThrownBy(() -> serving.advance(Step.RESUMED, "", NOW).advance(Step.ABORTED, "", NOW))
         .hasMessageContaining("already runs");
   }
 }

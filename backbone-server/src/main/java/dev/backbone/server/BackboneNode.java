@@ -4,6 +4,7 @@ import dev.backbone.config.BackboneConfig;
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.routing.RoutingCache;
 import dev.backbone.routing.RoutingTopics;
+import dev.backbone.server.internals.KeyedStageHandle;
 import dev.backbone.server.internals.NodeRuntime;
 import dev.backbone.server.internals.RestoreTracker;
 import dev.backbone.server.internals.RunningStage;
@@ -153,6 +154,7 @@ public final class BackboneNode implements AutoCloseable {
     private final List<StreamsStage> stages = new ArrayList<>();
     private final List<QueryableStore<?, ?>> stores = new ArrayList<>();
     private final List<EventTopic> eventTopics = new ArrayList<>();
+    private final Map<String, KeyedStateStage> keyed = new LinkedHashMap<>();
     private PrometheusMeterRegistry registry;
 
     private Builder() {}
@@ -175,6 +177,18 @@ public final class BackboneNode implements AutoCloseable {
     /** Adds a stage; stages start in the order they are added and close in reverse. */
     public Builder stage(StreamsStage stage) {
       stages.add(Objects.requireNonNull(stage, "stage"));
+      return this;
+    }
+
+    /**
+     * Adds a keyed state stage, a stage {@code bin/backbone rescale} can move to another task count
+     * (see {@link KeyedStateStage}); like {@link #stage}, it starts in the order added. Its feeder
+     * must be a stage of this node too.
+     */
+    public Builder keyedState(KeyedStateStage stage) {
+      Objects.requireNonNull(stage, "stage");
+      keyed.put(stage.name(), stage);
+      stages.add(stage.forGeneration(0));
       return this;
     }
 
@@ -243,6 +257,19 @@ public final class BackboneNode implements AutoCloseable {
         }
         topologies.put(stage.name(), TopologyIndex.of(stage.topology(), applicationId));
       }
+      for (KeyedStateStage k : keyed.values()) {
+        if (stages.stream().noneMatch(st -> st.name().equals(k.feeder()))) {
+          problems.add(
+              "keyed state stage '"
+                  + k.name()
+                  + "' names feeder stage '"
+                  + k.feeder()
+                  + "', which the node does not have");
+        }
+        if (k.feeder().equals(k.name())) {
+          problems.add("keyed state stage '" + k.name() + "' cannot feed itself");
+        }
+      }
       Set<String> storeNames = new HashSet<>();
       for (QueryableStore<?, ?> store : stores) {
         if (!storeNames.add(store.storeName())) {
@@ -289,12 +316,28 @@ public final class BackboneNode implements AutoCloseable {
         throw new FatalBackboneException(
             "BAD_CONFIG", "Invalid Backbone node: " + String.join("; ", problems) + ".");
       }
+      Map<String, KeyedStageHandle> handles = new LinkedHashMap<>();
+      for (KeyedStateStage k : keyed.values()) {
+        if (!k.claim()) {
+          throw new FatalBackboneException(
+              "BAD_CONFIG",
+              "Invalid Backbone node: keyed state stage '"
+                  + k.name()
+                  + "' belongs to another node already; build one instance per node (its node"
+                  + " sets the generation its feeder writes to).");
+        }
+        handles.put(
+            k.name(),
+            new KeyedStageHandle(
+                k.name(), k.applicationId(), k.feeder(), k::forGeneration, k::generation));
+      }
       Properties snapshot = new Properties();
       snapshot.putAll(properties);
       PrometheusMeterRegistry meters =
           registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       return new BackboneNode(
-          new NodeRuntime(config, snapshot, stages, topologies, stores, meters, eventTopics));
+          new NodeRuntime(
+              config, snapshot, stages, topologies, stores, meters, eventTopics, handles));
     }
   }
 }

@@ -39,6 +39,12 @@ final class ProfileNodes {
    * topics created.
    */
   static PipelineSettings createPipeline(TestKafkaCluster kafka, String prefix, int partitions) {
+    return createPipeline(kafka, prefix, partitions, StreamsConfig.AT_LEAST_ONCE);
+  }
+
+  /** As {@link #createPipeline(TestKafkaCluster, String, int)}, with a processing guarantee. */
+  static PipelineSettings createPipeline(
+      TestKafkaCluster kafka, String prefix, int partitions, String guarantee) {
     PipelineSettings settings =
         new PipelineSettings(
             kafka.uniqueName(prefix),
@@ -46,7 +52,7 @@ final class ProfileNodes {
             kafka.uniqueName(prefix + "-dlq"),
             partitions,
             (short) 1,
-            StreamsConfig.AT_LEAST_ONCE);
+            guarantee);
     new CustomerProfilePipeline(settings).createTopics(kafka.admin());
     return settings;
   }
@@ -66,14 +72,7 @@ final class ProfileNodes {
       Properties extra) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     CustomerProfilePipeline pipeline = new CustomerProfilePipeline(settings);
-    Properties nodeProps = kafka.clientProperties();
-    nodeProps.setProperty("backbone.node.id", nodeId);
-    nodeProps.setProperty("backbone.http.port", "0");
-    nodeProps.setProperty("backbone.http.forward.timeout.ms", "3000");
-    nodeProps.setProperty(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-    nodeProps.setProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
-    nodeProps.setProperty(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
-    nodeProps.putAll(extra);
+    Properties nodeProps = nodeProperties(kafka, nodeId, stateDir, extra);
     // Stages get bootstrap.servers, state.dir, ... from the node; their own settings on top.
     Properties base = new Properties();
     base.setProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
@@ -85,15 +84,67 @@ final class ProfileNodes {
                 INGEST, pipeline.ingestTopology(registry), pipeline.ingestProperties(base)))
         .stage(new StreamsStage(STATE, pipeline.stateTopology(), pipeline.stateProperties(base)))
         .eventTopic(EventTopic.keyedBy(pipeline.settings().inputTopic(), "customerId"))
-        .queryableStore(
-            new QueryableStore<String, CustomerProfile>(
-                    CustomerProfilePipeline.PROFILE_STORE,
-                    STATE,
-                    Function.identity(),
-                    new StringSerializer(),
-                    ProfileNodes::toJson)
-                .withBinaryValues(CustomerProfileSerde::toJson)
-                .withStoredJsonValues())
+        .queryableStore(profileStore())
+        .build();
+  }
+
+  private static Properties nodeProperties(
+      TestKafkaCluster kafka, String nodeId, Path stateDir, Properties extra) {
+    Properties nodeProps = kafka.clientProperties();
+    nodeProps.setProperty("backbone.node.id", nodeId);
+    nodeProps.setProperty("backbone.http.port", "0");
+    nodeProps.setProperty("backbone.http.forward.timeout.ms", "3000");
+    nodeProps.setProperty(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    nodeProps.setProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+    nodeProps.setProperty(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
+    nodeProps.putAll(extra);
+    return nodeProps;
+  }
+
+  private static QueryableStore<String, CustomerProfile> profileStore() {
+    return new QueryableStore<String, CustomerProfile>(
+            CustomerProfilePipeline.PROFILE_STORE,
+            STATE,
+            Function.identity(),
+            new StringSerializer(),
+            ProfileNodes::toJson)
+        .withBinaryValues(CustomerProfileSerde::toJson)
+        .withStoredJsonValues();
+  }
+
+  /**
+   * A node whose state stage is a {@link KeyedStateStage} (a rescale can move it), fed by the
+   * ingest stage through the stage's sink; otherwise as {@link #node}.
+   */
+  static BackboneNode keyedNode(
+      TestKafkaCluster kafka,
+      PipelineSettings settings,
+      String nodeId,
+      Path stateDir,
+      Properties extra) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    CustomerProfilePipeline pipeline = new CustomerProfilePipeline(settings);
+    Properties nodeProps = nodeProperties(kafka, nodeId, stateDir, extra);
+    Properties base = new Properties();
+    base.setProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+    KeyedStateStage state =
+        KeyedStateStage.of(
+            STATE,
+            pipeline.stateApplicationId(),
+            INGEST,
+            pipeline::stateTopology,
+            pipeline.stateProperties(base));
+    return BackboneNode.builder()
+        .properties(nodeProps)
+        .meterRegistry(registry)
+        .stage(
+            new StreamsStage(
+                INGEST,
+                pipeline.ingestTopology(registry, state.sink()),
+                pipeline.ingestProperties(base)))
+        .keyedState(state)
+        .eventTopic(EventTopic.keyedBy(pipeline.settings().inputTopic(), "customerId"))
+        .queryableStore(profileStore())
         .build();
   }
 

@@ -30,6 +30,7 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.processor.TimestampExtractor;
+import org.apache.kafka.streams.processor.TopicNameExtractor;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -161,6 +162,16 @@ public final class CustomerProfilePipeline {
    * see every code before the first bad event.
    */
   public Topology ingestTopology(MeterRegistry registry) {
+    return ingestTopology(registry, null);
+  }
+
+  /**
+   * The ingest stage, writing its valid events where {@code keyedSink} says (a keyed state stage's
+   * {@code sink()}, which names the generation its node runs, so a rescale can move the state stage
+   * to a new topic); null writes to generation 0's {@link #keyedEventsTopic()}.
+   */
+  public Topology ingestTopology(
+      MeterRegistry registry, TopicNameExtractor<String, CustomerEvent> keyedSink) {
     if (registry == null) {
       throw new IllegalArgumentException("a MeterRegistry is required for the DLQ counter");
     }
@@ -183,12 +194,21 @@ public final class CustomerProfilePipeline {
         settings.inputTopic());
     topology.addProcessor(
         ROUTER, () -> new EventRouter(KEYED_EVENTS_SINK, DLQ_SINK, dlqCounters), INGEST_SOURCE);
-    topology.addSink(
-        KEYED_EVENTS_SINK,
-        keyedEventsTopic(),
-        new StringSerializer(),
-        new CustomerEventSerde().serializer(),
-        ROUTER);
+    if (keyedSink == null) {
+      topology.addSink(
+          KEYED_EVENTS_SINK,
+          keyedEventsTopic(),
+          new StringSerializer(),
+          new CustomerEventSerde().serializer(),
+          ROUTER);
+    } else {
+      topology.addSink(
+          KEYED_EVENTS_SINK,
+          keyedSink,
+          new StringSerializer(),
+          new CustomerEventSerde().serializer(),
+          ROUTER);
+    }
     topology.addSink(
         DLQ_SINK,
         settings.dlqTopic(),
@@ -200,6 +220,14 @@ public final class CustomerProfilePipeline {
 
   /** The state stage: keyed events aggregated into {@value #PROFILE_STORE}. */
   public Topology stateTopology() {
+    return stateTopology(keyedEventsTopic());
+  }
+
+  /**
+   * The state stage reading {@code inputTopic}: a keyed state stage builds it once per generation
+   * with that generation's topic.
+   */
+  public Topology stateTopology(String inputTopic) {
     CustomerEventSerde eventSerde = new CustomerEventSerde();
     // Built with Backbone's processor wrapper, so a node reads the profiles without IQv2's task
     // walk; the store kind is also read while the topology is built.
@@ -210,8 +238,7 @@ public final class CustomerProfilePipeline {
                     StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG,
                     settings.store().dslStoreSuppliers())));
     builder.stream(
-            keyedEventsTopic(),
-            Consumed.with(Serdes.String(), eventSerde).withName("keyed-events-source"))
+            inputTopic, Consumed.with(Serdes.String(), eventSerde).withName("keyed-events-source"))
         .groupByKey(Grouped.with(Serdes.String(), eventSerde))
         .aggregate(
             // An Initializer cannot see the key, so it yields null and the aggregator starts the

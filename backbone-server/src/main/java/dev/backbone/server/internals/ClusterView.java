@@ -45,7 +45,15 @@ final class ClusterView {
       node.routing(name).ifPresent(cache -> addRouting(name, cache, nodes, tasks, generations));
       RunningStage stage = node.stage(name).orElse(null);
       if (stage == null) {
-        stages.add(new StageEntry(name, "NOT_STARTED", List.of(), null));
+        stages.add(
+            new StageEntry(
+                name,
+                node.stageState(name),
+                null,
+                generationOf(node, name),
+                null,
+                List.of(),
+                null));
         continue;
       }
       KafkaStreams streams = stage.streams();
@@ -61,7 +69,13 @@ final class ClusterView {
       threads.sort((a, b) -> a.name().compareTo(b.name()));
       stages.add(
           new StageEntry(
-              name, streams.state().name(), threads, withLags ? storeLags(streams) : null));
+              name,
+              node.stageState(name),
+              stage.topology().applicationId(),
+              generationOf(node, name),
+              othersOf(node, name),
+              threads,
+              withLags ? storeLags(streams) : null));
     }
     List<NodeEntry> nodeEntries = nodes.values().stream().map(NodeBuilder::build).toList();
     return new ClusterAnswer(
@@ -70,8 +84,63 @@ final class ClusterView {
         nodeEntries,
         tasks,
         stages,
+        rescaleOf(node.rescaleState()),
         withLags ? List.copyOf(node.bootstraps()) : null);
   }
+
+  private static Integer generationOf(LocalNode node, String stage) {
+    return node.generations(stage).keySet().stream().findFirst().orElse(null);
+  }
+
+  private static Map<String, String> othersOf(LocalNode node, String stage) {
+    Map<String, String> others = new LinkedHashMap<>();
+    node.generations(stage).entrySet().stream()
+        .skip(1)
+        .forEach(e -> others.put(Integer.toString(e.getKey()), e.getValue()));
+    return others.isEmpty() ? null : others;
+  }
+
+  private static RescaleEntry rescaleOf(RescaleState state) {
+    return state
+        .plan()
+        .map(
+            p ->
+                new RescaleEntry(
+                    p.applicationId(),
+                    p.step().name(),
+                    p.step().ended(),
+                    p.fromGeneration(),
+                    p.toGeneration(),
+                    p.fromPartitions(),
+                    p.toPartitions(),
+                    state.progress(),
+                    p.log()))
+        .orElse(null);
+  }
+
+  /**
+   * The last rescale this node knows of (read when it started, then as its coordinator reports).
+   *
+   * @param applicationId the keyed stage's base application id
+   * @param step the last step completed
+   * @param ended whether it ended (confirmed or aborted)
+   * @param fromGeneration the generation rescaled
+   * @param toGeneration the generation it creates
+   * @param fromPartitions the old task count
+   * @param toPartitions the new task count
+   * @param progress what the running step reported last
+   * @param log one line per step completed
+   */
+  record RescaleEntry(
+      String applicationId,
+      String step,
+      boolean ended,
+      int fromGeneration,
+      int toGeneration,
+      int fromPartitions,
+      int toPartitions,
+      String progress,
+      List<String> log) {}
 
   private static void addRouting(
       String stage,
@@ -181,6 +250,7 @@ final class ClusterView {
    * @param nodes every node known from routing and membership, by id
    * @param tasks every routed task with its active and standby nodes
    * @param stages this node's stages
+   * @param rescale the last rescale of this node's keyed state it knows of, null if never
    * @param bootstraps with {@code ?lags=true}: this node's stores being filled from a peer's
    *     snapshot (phase, peer, bytes, rate, ETA), else null (left out of the JSON)
    */
@@ -190,6 +260,7 @@ final class ClusterView {
       List<NodeEntry> nodes,
       List<TaskEntry> tasks,
       List<StageEntry> stages,
+      @JsonInclude(JsonInclude.Include.NON_NULL) RescaleEntry rescale,
       @JsonInclude(JsonInclude.Include.NON_NULL) List<ColdBootstrap.Status> bootstraps) {}
 
   /**
@@ -223,7 +294,11 @@ final class ClusterView {
    * One stage of this node.
    *
    * @param name the stage
-   * @param state its Kafka Streams state
+   * @param state its Kafka Streams state, or PAUSED while a rescale paused it
+   * @param applicationId the application id it runs under (a keyed stage's: its generation's)
+   * @param generation a keyed state stage's generation that serves queries here, else null
+   * @param otherGenerations a keyed stage's generations running beside it during a rescale, with
+   *     their states, else null
    * @param localThreads its stream threads
    * @param localStores with {@code ?lags=true}: its store partitions and their lag, else null (left
    *     out of the JSON)
@@ -231,6 +306,9 @@ final class ClusterView {
   record StageEntry(
       String name,
       String state,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String applicationId,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Integer generation,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, String> otherGenerations,
       List<ThreadEntry> localThreads,
       @JsonInclude(JsonInclude.Include.NON_NULL) List<StoreLag> localStores) {}
 

@@ -232,6 +232,9 @@ public final class HttpApi implements AutoCloseable {
     javalin.get("/metrics", this::scrape);
     javalin.get("/health/ready", this::ready);
     snapshots.register(javalin);
+    if (node instanceof NodeRuntime runtime) {
+      new RescaleEndpoints(runtime).register(javalin);
+    }
     javalin.exception(HttpResponseException.class, this::fail);
     javalin.exception(Exception.class, this::fail);
     return javalin;

@@ -30,7 +30,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * <p>{@code auto.offset.reset=none}: a range that starts below the log's start (retention deleted
  * it) fails instead of silently reading from elsewhere, and the lender then vouches for nothing.
  */
-final class KafkaChangelogProbe implements ChangelogProbe {
+public final class KafkaChangelogProbe implements ChangelogProbe {
   private static final long ADMIN_TIMEOUT_MS = 10_000;
 
   private final Supplier<Admin> admin;
@@ -40,7 +40,7 @@ final class KafkaChangelogProbe implements ChangelogProbe {
    * @param admin the node's admin client
    * @param consumerConfigs the stage's restore-consumer settings
    */
-  KafkaChangelogProbe(Supplier<Admin> admin, Supplier<Map<String, Object>> consumerConfigs) {
+  public KafkaChangelogProbe(Supplier<Admin> admin, Supplier<Map<String, Object>> consumerConfigs) {
     this.admin = admin;
     this.consumerConfigs = consumerConfigs;
   }

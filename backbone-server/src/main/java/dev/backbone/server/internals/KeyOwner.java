@@ -14,8 +14,15 @@ import org.apache.kafka.streams.state.HostInfo;
  * @param generation the generation of the table that says so
  * @param active the node running the task's active replica, if any
  * @param standbys the nodes running its standby replicas
+ * @param applicationId the application id of the stage whose table this is: a keyed state stage's
+ *     generation, which the local read must match ({@code KeyReadRouter#place})
  */
-record KeyOwner(TaskId task, long generation, Optional<Replica> active, List<Replica> standbys) {
+record KeyOwner(
+    TaskId task,
+    long generation,
+    Optional<Replica> active,
+    List<Replica> standbys,
+    String applicationId) {
   KeyOwner {
     Objects.requireNonNull(task, "task");
     Objects.requireNonNull(active, "active");

@@ -180,6 +180,12 @@ final class KeyReadRouter {
    */
   Placement place(
       RunningStage stage, QueryableStore<?, ?> store, KeyOwner owner, ReadRequest request) {
+    if (!owner.applicationId().equals(stage.topology().applicationId())) {
+      // The owner was looked up in another generation's table than this stage's: a rescale
+      // switched the node in between. Its task number means another key range here.
+      throw rebalancing(
+          store, "this node is switching its stage to another generation (a rescale)");
+    }
     KafkaStreams streams = stage.streams();
     TaskId task = owner.task();
     boolean running = streams.state() == KafkaStreams.State.RUNNING;

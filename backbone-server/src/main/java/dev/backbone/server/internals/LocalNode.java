@@ -3,6 +3,7 @@ package dev.backbone.server.internals;
 import dev.backbone.bootstrap.ColdBootstrap;
 import dev.backbone.routing.RoutingCache;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** What the HTTP layer needs to know about the node it runs in. */
@@ -27,6 +28,19 @@ public interface LocalNode {
   /** This node's cold bootstraps not yet installed or given up; empty without bootstrap. */
   default List<ColdBootstrap.Status> bootstraps() {
     return List.of();
+  }
+
+  /** Where a rescale of this node's keyed state stands, as this node knows it. */
+  default RescaleState rescaleState() {
+    return RescaleState.NONE;
+  }
+
+  /**
+   * The generations of a keyed state stage running on this node, the serving one first, with their
+   * Kafka Streams states; empty for another stage.
+   */
+  default Map<Integer, String> generations(String stageName) {
+    return Map.of();
   }
 
   /** Whether every stage is RUNNING. */

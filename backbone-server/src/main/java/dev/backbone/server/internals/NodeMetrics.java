@@ -88,6 +88,12 @@ public final class NodeMetrics implements AutoCloseable {
   private final List<KafkaStreamsMetrics> stageMetrics = new ArrayList<>();
   private final List<Meter> stageMeters = new ArrayList<>();
 
+  /** The meters bound for each stage, removed when the stage's instance is replaced. */
+  private final java.util.Map<String, List<Meter>> metersByStage = new java.util.HashMap<>();
+
+  private final java.util.Map<String, List<KafkaStreamsMetrics>> bindersByStage =
+      new java.util.HashMap<>();
+
   /**
    * Binds the JVM metrics and the readiness gauge.
    *
@@ -127,7 +133,9 @@ public final class NodeMetrics implements AutoCloseable {
             streams, Tags.of("stage", stageName), new RefreshScheduler(stageName));
     binder.bindTo(registry);
     stageMetrics.add(binder);
-    stageMeters.add(
+    bindersByStage.computeIfAbsent(stageName, n -> new ArrayList<>()).add(binder);
+    stageMeter(
+        stageName,
         Gauge.builder(
                 AssignmentMetrics.RACK_VIOLATIONS,
                 assignorKey,
@@ -156,19 +164,22 @@ public final class NodeMetrics implements AutoCloseable {
    * the publisher weakly (Micrometer has no other way); the node's routing holds it until close.
    */
   public synchronized void bindRouting(String stageName, RoutingPublisher publisher) {
-    stageMeters.add(
+    stageMeter(
+        stageName,
         FunctionCounter.builder(
                 ROUTING_PUBLISH_FAILURES, publisher, p -> p.status().failedAttempts())
             .description("Failed attempts to publish a routing table (retried until published)")
             .tag("stage", stageName)
             .register(registry));
-    stageMeters.add(
+    stageMeter(
+        stageName,
         Gauge.builder(ROUTING_PUBLISH_WAITING, publisher, p -> p.status().waiting() ? 1 : 0)
             .description("1 while a routing table handed over for publication is not acknowledged")
             .tag("stage", stageName)
             .strongReference(true)
             .register(registry));
-    stageMeters.add(
+    stageMeter(
+        stageName,
         Gauge.builder(
                 ROUTING_PUBLISHED_GENERATION, publisher, p -> p.status().publishedGeneration())
             .description("Generation of the last routing table this node published, 0 before any")
@@ -240,6 +251,33 @@ public final class NodeMetrics implements AutoCloseable {
       return super.scheduleAtFixedRate(
           command, Math.min(unit.toMillis(initialDelay), every), every, TimeUnit.MILLISECONDS);
     }
+  }
+
+  private void stageMeter(String stageName, Meter meter) {
+    stageMeters.add(meter);
+    metersByStage.computeIfAbsent(stageName, n -> new ArrayList<>()).add(meter);
+  }
+
+  /**
+   * Removes what {@link #bindStage} and {@link #bindRouting} bound for a stage, before its instance
+   * is replaced (a paused or rescaled stage): Micrometer would otherwise keep reporting the old
+   * instance under the same names. Does nothing for a stage never bound.
+   */
+  public synchronized void unbindStage(String stageName) {
+    for (KafkaStreamsMetrics binder : bindersByStage.getOrDefault(stageName, List.of())) {
+      try {
+        binder.close();
+      } catch (RuntimeException e) {
+        log.warn("Could not unbind Kafka Streams metrics of stage {}", stageName, e);
+      }
+      stageMetrics.remove(binder);
+    }
+    bindersByStage.remove(stageName);
+    for (Meter meter : metersByStage.getOrDefault(stageName, List.of())) {
+      registry.remove(meter);
+      stageMeters.remove(meter);
+    }
+    metersByStage.remove(stageName);
   }
 
   /** Records one HTTP request. */

@@ -15,10 +15,12 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -170,7 +172,10 @@ final class RoutingBootstrapSource implements BootstrapSource {
     if (route.isEmpty()) {
       return noneUnless(truncated, request, "the routing table does not know the task");
     }
-    List<Source> sources = sources(cache.get(), table, route.get());
+    List<Source> sources = new ArrayList<>(sources(cache.get(), table, route.get()));
+    if (truncated != null) {
+      sources.addAll(stagingSources(cache.get(), sources));
+    }
     if (sources.isEmpty()) {
       return noneUnless(truncated, request, "no other replica of the task is on a node that is up");
     }
@@ -311,6 +316,35 @@ final class RoutingBootstrapSource implements BootstrapSource {
       fresherLater |= src.active();
     }
     return bounded;
+  }
+
+  /**
+   * For a store that must be copied: every other member that is up, and this node itself, after the
+   * task's replicas. A rescale's new generation starts with no replica holding data; its first
+   * states were built on some node and are lent from there ({@code SnapshotLender#stage}) to
+   * whichever node Kafka Streams gives the task, this one included. A member without one answers
+   * {@code STORE_NOT_HERE} and the next is asked.
+   */
+  private List<Source> stagingSources(RoutingCache cache, List<Source> replicas) {
+    Set<String> asked = new HashSet<>();
+    replicas.forEach(src -> asked.add(src.peer().nodeId()));
+    List<Source> more = new ArrayList<>();
+    for (Member member : cache.membership().upMembers()) {
+      if (member.endpoint().isBlank() || !asked.add(member.nodeId())) {
+        continue;
+      }
+      more.add(
+          new Source(
+              new PeerSnapshotFetcher.Peer(
+                  member.nodeId(), URI.create(fetcher.scheme() + "://" + member.endpoint())),
+              false,
+              false,
+              "staged",
+              false));
+    }
+    // This node last: a copy from itself is a loopback call, and most often the task is elsewhere.
+    more.sort(Comparator.comparing((Source src) -> src.peer().nodeId().equals(selfNodeId)));
+    return more;
   }
 
   /** Whether any routing table of the application was ever published. */

@@ -89,6 +89,11 @@ final class RoutingTableOwnerLookup implements KeyOwnerLookup {
         node.routing(store.stageName())
             .orElseThrow(
                 () -> KeyReadRouter.rebalancing(store, "this node has no routing for its stage"));
+    if (!cache.applicationId().equals(stage.topology().applicationId())) {
+      // A rescale switched this node to another generation between the two lookups above.
+      throw KeyReadRouter.rebalancing(
+          store, "this node is switching its stage to another generation (a rescale)");
+    }
     RoutingIndex table = cache.index();
     if (table.table().tasks().isEmpty()) {
       throw KeyReadRouter.rebalancing(store, "no routing table has been published yet");
@@ -129,7 +134,8 @@ final class RoutingTableOwnerLookup implements KeyOwnerLookup {
         task,
         table.table().generation(),
         route.active().map(p -> replica(table, membership, p)),
-        route.standbys().stream().map(p -> replica(table, membership, p)).toList());
+        route.standbys().stream().map(p -> replica(table, membership, p)).toList(),
+        routed.stage().topology().applicationId());
   }
 
   /** One consistent look at the routing of a store's stage. */

@@ -58,6 +58,11 @@ public final class TopologyIndex {
     return new TopologyIndex(stores, storeSubtopologies, sources, applicationId);
   }
 
+  /** The application id the topology runs under (its stage's, for its generation). */
+  public String applicationId() {
+    return applicationId;
+  }
+
   /** Every state store name of the topology. */
   public Set<String> storeNames() {
     return storeNames;
