@@ -22,6 +22,7 @@ import picocli.CommandLine.ParameterException;
       KafkaCommand.class,
       LoadCommand.class,
       BenchCommand.class,
+      RescaleCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BackboneCli implements Runnable {

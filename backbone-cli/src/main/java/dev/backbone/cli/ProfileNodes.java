@@ -8,6 +8,7 @@ import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.CustomerProfileSerde;
 import dev.backbone.server.BackboneNode;
 import dev.backbone.server.EventTopic;
+import dev.backbone.server.KeyedStateStage;
 import dev.backbone.server.QueryableStore;
 import dev.backbone.server.StreamsStage;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -67,19 +68,24 @@ final class ProfileNodes {
     nodeProps.put(BackboneConfig.HTTP_PORT_CONFIG, spec.httpPort());
 
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // The state stage is keyed state, so `backbone rescale` can change its task count; the ingest
+    // stage feeds it through its sink, which names the generation this node runs.
+    KeyedStateStage state =
+        KeyedStateStage.of(
+            "state",
+            pipeline.stateApplicationId(),
+            "ingest",
+            pipeline::stateTopology,
+            withClientId(pipeline.stateProperties(base), spec.nodeId() + "-state"));
     return BackboneNode.builder()
         .properties(nodeProps)
         .meterRegistry(registry)
         .stage(
             new StreamsStage(
                 "ingest",
-                pipeline.ingestTopology(registry),
+                pipeline.ingestTopology(registry, state.sink()),
                 withClientId(pipeline.ingestProperties(base), spec.nodeId() + "-ingest")))
-        .stage(
-            new StreamsStage(
-                "state",
-                pipeline.stateTopology(),
-                withClientId(pipeline.stateProperties(base), spec.nodeId() + "-state")))
+        .keyedState(state)
         .eventTopic(EventTopic.keyedBy(pipeline.settings().inputTopic(), "customerId"))
         .queryableStore(
             new QueryableStore<String, CustomerProfile>(

@@ -86,6 +86,8 @@ public final class Rescaler implements AutoCloseable {
    * @param stage the keyed state stage's name on the nodes
    * @param replicationFactor of the new topics, or -1 for the brokers' default
    * @param stepTimeout how long one step may wait (drain, copies, the new generation to run)
+   * @param applicationId the application the caller means to rescale, checked against the stage's;
+   *     null takes the stage's
    */
   public record Settings(
       URI seed,
@@ -94,7 +96,8 @@ public final class Rescaler implements AutoCloseable {
       Map<String, Object> kafka,
       String stage,
       short replicationFactor,
-      Duration stepTimeout) {
+      Duration stepTimeout,
+      String applicationId) {
     /** Checks the settings. */
     public Settings {
       Objects.requireNonNull(seed, "seed");
@@ -118,6 +121,9 @@ public final class Rescaler implements AutoCloseable {
      * @param text what is being done
      */
     default void progress(Step step, long done, long total, String text) {}
+
+    /** A step's work is done; it is recorded next (a crash here leaves it to be redone). */
+    default void stepPerformed(Step step, String note) {}
 
     /** A step completed and was recorded. */
     default void stepDone(Step step, String note) {}
@@ -266,6 +272,7 @@ public final class Rescaler implements AutoCloseable {
       Step next = Step.values()[plan.step().ordinal() + 1];
       listener.stepStarted(next, describe(next, plan));
       String note = perform(next, plan, nodes);
+      listener.stepPerformed(next, note);
       plan = log.advance(next, note);
       report(nodes, plan, "");
       listener.stepDone(next, note);
@@ -331,32 +338,14 @@ public final class Rescaler implements AutoCloseable {
       }
       case SNAPSHOTTED -> {
         Node builder = builder(nodes);
-        String appFrom = KeyedStateStage.applicationId(baseApplicationId, from);
-        // Each copy must hold its changelog through the end after the drain (by partition; the
-        // node knows the store's subtopology).
-        Map<String, Long> minOffsets = new TreeMap<>();
-        KafkaChangelogProbe probe = new KafkaChangelogProbe(() -> admin, settings::kafka);
-        String changelog = appFrom + "-" + store + "-changelog";
-        Map<TopicPartition, Long> starts =
-            offsets(changelog, plan.fromPartitions(), OffsetSpec.earliest());
-        for (Map.Entry<TopicPartition, Long> e :
-            offsets(changelog, plan.fromPartitions(), OffsetSpec.latest()).entrySet()) {
-          minOffsets.put(
-              Integer.toString(e.getKey().partition()),
-              lastRecord(probe, e.getKey(), starts.get(e.getKey()), e.getValue()));
-        }
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("store", store);
-        body.put("partitions", plan.toPartitions());
-        body.put("minOffsets", minOffsets);
-        body.put("patienceMs", settings.stepTimeout().toMillis());
-        post(builder, "/internal/v1/stages/" + stage + "/generations/" + to + "/prepare", body);
+        prepare(plan, builder);
         JsonNode done =
             awaitPrep(step, plan, nodes, builder, to, "SPLITTING", "BUILDING", "STAGED");
         return "copied " + done.path("bytesCopied").asLong() + " bytes to " + builder.id();
       }
       case SPLIT -> {
         Node builder = builder(nodes);
+        prepare(plan, builder); // a resume after a builder restart or failure starts it again
         JsonNode done = awaitPrep(step, plan, nodes, builder, to, "STAGED");
         return done.path("keys").asLong()
             + " keys into "
@@ -395,6 +384,7 @@ public final class Rescaler implements AutoCloseable {
         return input + " and " + changelog + " with " + plan.toPartitions() + " partitions";
       }
       case SERVING -> {
+        ensureStaged(step, plan, nodes);
         for (Node node : nodes) {
           post(node, "/internal/v1/stages/" + stage + "/generations/" + to + "/start");
         }
@@ -462,6 +452,65 @@ public final class Rescaler implements AutoCloseable {
     }
   }
 
+  /** Asks the builder to prepare the next generation (idempotent while it runs or is done). */
+  private void prepare(RescalePlan plan, Node builder) throws InterruptedException {
+    String appFrom = KeyedStateStage.applicationId(baseApplicationId, plan.fromGeneration());
+    // Each copy must hold its changelog through its last record after the drain (by partition;
+    // the node knows the store's subtopology).
+    Map<String, Long> minOffsets = new TreeMap<>();
+    KafkaChangelogProbe probe = new KafkaChangelogProbe(() -> admin, settings::kafka);
+    String changelog = appFrom + "-" + store + "-changelog";
+    Map<TopicPartition, Long> starts =
+        offsets(changelog, plan.fromPartitions(), OffsetSpec.earliest());
+    for (Map.Entry<TopicPartition, Long> e :
+        offsets(changelog, plan.fromPartitions(), OffsetSpec.latest()).entrySet()) {
+      minOffsets.put(
+          Integer.toString(e.getKey().partition()),
+          lastRecord(probe, e.getKey(), starts.get(e.getKey()), e.getValue()));
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("store", store);
+    body.put("partitions", plan.toPartitions());
+    body.put("minOffsets", minOffsets);
+    body.put("patienceMs", settings.stepTimeout().toMillis());
+    post(
+        builder,
+        "/internal/v1/stages/"
+            + settings.stage()
+            + "/generations/"
+            + plan.toGeneration()
+            + "/prepare",
+        body);
+  }
+
+  /**
+   * Before the new generation starts: the builder must still lend its staged states (a builder that
+   * restarted since the split lost them; the old generation is drained and paused, so preparing
+   * again gives the same states).
+   */
+  private void ensureStaged(Step step, RescalePlan plan, List<Node> nodes)
+      throws InterruptedException {
+    Node builder = builder(nodes);
+    String path =
+        "/internal/v1/stages/"
+            + settings.stage()
+            + "/generations/"
+            + plan.toGeneration()
+            + "/prepare";
+    boolean staged;
+    try {
+      staged = get(builder, path).path("phase").asText().equals("STAGED");
+    } catch (FatalBackboneException e) {
+      staged = false;
+    }
+    if (!staged) {
+      listener.progress(
+          step, -1, -1, "staging generation " + plan.toGeneration() + " again on " + builder.id());
+      prepare(plan, builder);
+      awaitPrep(step, plan, nodes, builder, plan.toGeneration(), "STAGED");
+    }
+  }
+
   /** Polls the builder's preparation until it reaches one of {@code phases}. */
   private JsonNode awaitPrep(
       Step step, RescalePlan plan, List<Node> nodes, Node builder, int to, String... phases)
@@ -478,13 +527,10 @@ public final class Rescaler implements AutoCloseable {
                     "/internal/v1/stages/" + settings.stage() + "/generations/" + to + "/prepare");
           } catch (FatalBackboneException e) {
             if (e.code().equals("NOT_FOUND")) {
-              // The builder restarted and lost the job: the step is redone by a resume.
-              throw new RetriableBackboneException(
-                  "RESCALE_STEP_LOST",
-                  builder.id()
-                      + " has no preparation of generation "
-                      + to
-                      + " (restarted?); resume the rescale");
+              // The builder restarted and lost the job: start it again (the old generation is
+              // drained and paused, so the same states come out).
+              prepare(plan, builder);
+              return builder.id() + " restarted; preparing again";
             }
             throw e;
           }
@@ -561,6 +607,7 @@ public final class Rescaler implements AutoCloseable {
       try {
         admin.deleteTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
         deleted.add(topic);
+        awaitGone(topic);
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
           throw new RetriableBackboneException(
@@ -583,6 +630,21 @@ public final class Rescaler implements AutoCloseable {
           "RESCALE_TOPICS_UNAVAILABLE", "could not delete group " + app + " in time", e);
     }
     return deleted;
+  }
+
+  /** Waits until the brokers no longer list {@code topic} (a rescale may create it again next). */
+  private void awaitGone(String topic) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
+          return;
+        }
+      } catch (ExecutionException | TimeoutException e) {
+        // asked again below
+      }
+      Thread.sleep(POLL.toMillis());
+    }
   }
 
   private List<String> groupMembers(String group) throws InterruptedException {
@@ -653,6 +715,9 @@ public final class Rescaler implements AutoCloseable {
       String id = n.path("id").asText();
       String endpoint = n.path("endpoint").asText("");
       String state = n.path("state").asText("");
+      if (state.equals("LEFT")) {
+        continue; // left the cluster on purpose: not a member any more
+      }
       if (!state.equals("UP") || endpoint.isBlank()) {
         down.add(id + " (" + state + ")");
         continue;
@@ -684,6 +749,18 @@ public final class Rescaler implements AutoCloseable {
               + "' is not a keyed state stage (KeyedStateStage); only those can be rescaled");
     }
     baseApplicationId = g.path("baseApplicationId").asText();
+    if (settings.applicationId() != null && !settings.applicationId().equals(baseApplicationId)) {
+      throw new FatalBackboneException(
+          "RESCALE_INVALID",
+          "stage '"
+              + settings.stage()
+              + "' at "
+              + settings.seed()
+              + " runs application "
+              + baseApplicationId
+              + ", not "
+              + settings.applicationId());
+    }
     feeder = g.path("feeder").asText();
     List<String> stores = new ArrayList<>();
     g.path("stores").forEach(s -> stores.add(s.asText()));
@@ -699,22 +776,34 @@ public final class Rescaler implements AutoCloseable {
     store = stores.get(0);
   }
 
-  private void checkHealthy(List<Node> nodes) {
-    List<String> problems = new ArrayList<>();
-    for (Node node : nodes) {
-      JsonNode g = get(node, "/internal/v1/stages/" + settings.stage() + "/generations");
-      if (!g.path("state").asText().equals("RUNNING")) {
-        problems.add(node.id() + " runs the stage " + g.path("state").asText());
+  /**
+   * Refuses a cluster that is not healthy: a node whose stage does not run, or runs two generations
+   * (a rescale's leftovers). A stage that is only rebalancing gets up to a minute.
+   */
+  private void checkHealthy(List<Node> nodes) throws InterruptedException {
+    long deadline =
+        System.nanoTime()
+            + Math.min(settings.stepTimeout().toNanos(), Duration.ofMinutes(1).toNanos());
+    List<String> problems;
+    do {
+      problems = new ArrayList<>();
+      for (Node node : nodes) {
+        JsonNode g = get(node, "/internal/v1/stages/" + settings.stage() + "/generations");
+        if (!g.path("state").asText().equals("RUNNING")) {
+          problems.add(node.id() + " runs the stage " + g.path("state").asText());
+        }
+        if (g.path("generations").size() > 1) {
+          problems.add(node.id() + " runs generations " + g.path("generations"));
+        }
       }
-      if (g.path("generations").size() > 1) {
-        problems.add(node.id() + " runs generations " + g.path("generations"));
+      if (problems.isEmpty()) {
+        return;
       }
-    }
-    if (!problems.isEmpty()) {
-      throw new FatalBackboneException(
-          "RESCALE_UNHEALTHY",
-          "the application is not healthy: " + problems + "; rescale once every node runs");
-    }
+      Thread.sleep(POLL.toMillis());
+    } while (System.nanoTime() < deadline);
+    throw new FatalBackboneException(
+        "RESCALE_UNHEALTHY",
+        "the application is not healthy: " + problems + "; rescale once every node runs");
   }
 
   private void report(Collection<Node> nodes, RescalePlan plan, String progress) {

@@ -418,6 +418,11 @@ public class BackboneKeyValueStore
       return BootstrapSource.Request.empty(applicationId, taskId, name);
     }
     long offset = offsets.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+    if (offset < 0) {
+      // A sentinel, not an offset (Kafka Streams' OffsetCheckpoint.OFFSET_UNKNOWN is -4): the
+      // store knows no position in its changelog, and Kafka Streams restores it from the start.
+      return BootstrapSource.Request.empty(applicationId, taskId, name);
+    }
     long bytes;
     lifecycle.readLock().lock();
     try {

@@ -114,7 +114,8 @@ final class RoutingBootstrapSource implements BootstrapSource {
       return Optional.empty();
     }
     long start = startRead.getAsLong();
-    long neededFrom = request.localOffset().isPresent() ? request.localOffset().getAsLong() + 1 : 0;
+    // A negative offset is a sentinel (no known position), never "records below 0 are needed".
+    long neededFrom = Math.max(0, request.localOffset().orElse(-1) + 1);
     String truncated =
         start > neededFrom
             ? "it needs changelog records from offset "
@@ -130,7 +131,9 @@ final class RoutingBootstrapSource implements BootstrapSource {
                 + " were deleted"
             : null;
     String tailChoice = null;
-    if (request.localOffset().isPresent() && truncated == null) {
+    if (request.localOffset().isPresent()
+        && request.localOffset().getAsLong() >= 0
+        && truncated == null) {
       // A store back with old state: most restarts are short and replay a short tail, and must
       // not wait for anything but two ListOffsets. Only a long tail goes on to look for a peer.
       OptionalLong endRead = offsetOrNone(request, changelog, OffsetSpec.latest());
