@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
       BenchCommand.AssignmentSize.class,
       BenchCommand.SnapshotTime.class,
       BenchCommand.Bootstrap.class,
-      BenchCommand.Query.class
+      BenchCommand.Query.class,
+      BenchCommand.Rescale.class
     })
 final class BenchCommand implements Runnable {
   @Spec private CommandLine.Model.CommandSpec spec;
@@ -404,6 +405,70 @@ final class BenchCommand implements Runnable {
             spec.commandLine(), "--state-mb and --updates-per-key must be at least 1");
       }
       BootstrapBench.run(new BootstrapBench.Spec(stateMb, updatesPerKey, dir, timeout), System.out);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "rescale",
+      mixinStandardHelpOptions = true,
+      description = {
+        "A two-node application under exactly-once holding --state-mb of state, built from a",
+        "history --history-factor times that size, rescaled from --from to --to tasks; then, in the",
+        "same run on the same input, the stock way: reset and reprocess the history into --to tasks.",
+        "Prints the pause, the total time, the baseline and the ratio, as a table and as JSON."
+      })
+  static final class Rescale implements Callable<Integer> {
+    @Spec private CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = "--state-mb",
+        defaultValue = "1024",
+        description = "State in MB of profiles (default ${DEFAULT-VALUE}).")
+    int stateMb;
+
+    @Option(
+        names = "--from",
+        defaultValue = "6",
+        description = "Tasks before (default ${DEFAULT-VALUE}).")
+    int from;
+
+    @Option(
+        names = "--to",
+        defaultValue = "12",
+        description = "Tasks after (default ${DEFAULT-VALUE}).")
+    int to;
+
+    @Option(
+        names = "--history-factor",
+        defaultValue = "10",
+        description =
+            "Input history as a multiple of the state's bytes (default ${DEFAULT-VALUE}).")
+    int historyFactor;
+
+    @Option(
+        names = "--dir",
+        description = "Where the broker and the nodes keep their data (default: a temp dir).")
+    Path dir;
+
+    @Option(
+        names = "--timeout",
+        defaultValue = "180m",
+        converter = DurationConverter.class,
+        description = "Give up on a phase after this long (default ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Override
+    public Integer call() throws Exception {
+      if (stateMb < 1 || from < 1 || to < 1 || historyFactor < 1) {
+        throw new ParameterException(
+            spec.commandLine(), "--state-mb, --from, --to and --history-factor must be at least 1");
+      }
+      if (from == to) {
+        throw new ParameterException(spec.commandLine(), "--from and --to must differ");
+      }
+      RescaleBench.run(
+          new RescaleBench.Spec(stateMb, from, to, historyFactor, dir, timeout), System.out);
       return 0;
     }
   }

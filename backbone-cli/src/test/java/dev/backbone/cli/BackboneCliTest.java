@@ -32,6 +32,15 @@ class BackboneCliTest {
         "bench bootstrap --updates-per-key -1",
         "bench bootstrap --timeout soon",
         "bench",
+        "bench rescale --state-mb 0",
+        "bench rescale --from 6 --to 6",
+        "rescale --app-id a --node http://127.0.0.1:1 --bootstrap-servers b --cluster-secret s",
+        "rescale --app-id a --node http://127.0.0.1:1 --bootstrap-servers b --cluster-secret s"
+            + " --partitions 3 --resume",
+        "rescale --app-id a --node http://127.0.0.1:1 --bootstrap-servers b --cluster-secret s"
+            + " --partitions 0",
+        "rescale --app-id a --node nohost --bootstrap-servers b --cluster-secret s --partitions 3",
+        "rescale --node http://127.0.0.1:1 --bootstrap-servers b --cluster-secret s --partitions 3",
         "frobnicate"
       })
   void badFlagsGiveOneLineErrorAndExitTwo(String args) {
@@ -54,13 +63,36 @@ class BackboneCliTest {
         "bench --help",
         "bench throughput --help",
         "bench snapshot --help",
-        "bench bootstrap --help"
+        "bench bootstrap --help",
+        "bench rescale --help",
+        "rescale --help"
       })
   void everyCommandHasHelp(String args) {
     CliRun run = CliRun.run(args.split(" "));
 
     assertThat(run.exit().join()).isZero();
     assertThat(run.out()).contains("Usage: backbone");
+  }
+
+  @Test
+  void aRescaleOfAClusterThatDoesNotAnswerFailsInOneLineWithStatusOne() {
+    CliRun run =
+        CliRun.run(
+            "rescale",
+            "--app-id",
+            "a",
+            "--node",
+            "http://127.0.0.1:1",
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+            "--cluster-secret",
+            "0123456789abcdef",
+            "--partitions",
+            "3");
+
+    assertThat(run.exit().join()).isEqualTo(1);
+    assertThat(run.err().lines().toList()).hasSize(1);
+    assertThat(run.err()).startsWith("backbone rescale: ").contains("127.0.0.1:1");
   }
 
   @Test

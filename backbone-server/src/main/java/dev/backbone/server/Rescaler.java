@@ -129,6 +129,16 @@ public final class Rescaler implements AutoCloseable {
     default void stepDone(Step step, String note) {}
   }
 
+  /**
+   * What the last run moved and how long its steps took (for the benchmark and the CLI's summary).
+   *
+   * @param bytesCopied old snapshots copied to the builder
+   * @param bytesBuilt the new generation's first states staged on it
+   * @param keys keys split
+   * @param stepMillis each step's duration in this run, in order
+   */
+  public record Stats(long bytesCopied, long bytesBuilt, long keys, Map<Step, Long> stepMillis) {}
+
   /** One node as the coordinator addresses it. */
   private record Node(String id, URI endpoint) {}
 
@@ -143,6 +153,10 @@ public final class Rescaler implements AutoCloseable {
 
   private String feeder;
   private String store;
+  private long bytesCopied;
+  private long bytesBuilt;
+  private long keys;
+  private final Map<Step, Long> stepMillis = new java.util.EnumMap<>(Step.class);
 
   /** Opens admin and HTTP clients; nothing moves until {@link #start}, {@link #resume}. */
   public Rescaler(Settings settings, Listener listener) {
@@ -271,7 +285,9 @@ public final class Rescaler implements AutoCloseable {
     while (!plan.step().ended()) {
       Step next = Step.values()[plan.step().ordinal() + 1];
       listener.stepStarted(next, describe(next, plan));
+      long started = System.nanoTime();
       String note = perform(next, plan, nodes);
+      stepMillis.put(next, (System.nanoTime() - started) / 1_000_000);
       listener.stepPerformed(next, note);
       plan = log.advance(next, note);
       report(nodes, plan, "");
@@ -535,6 +551,9 @@ public final class Rescaler implements AutoCloseable {
             throw e;
           }
           last[0] = status;
+          bytesCopied = Math.max(bytesCopied, status.path("bytesCopied").asLong());
+          bytesBuilt = Math.max(bytesBuilt, status.path("bytesBuilt").asLong());
+          keys = Math.max(keys, status.path("keys").asLong());
           if (status.path("state").asText().equals("FAILED")) {
             throw new RetriableBackboneException(
                 "RESCALE_STEP_FAILED",
@@ -901,6 +920,11 @@ public final class Rescaler implements AutoCloseable {
       throw new RetriableBackboneException(code, message);
     }
     throw new FatalBackboneException(code, message);
+  }
+
+  /** What this coordinator's runs moved so far, and their steps' durations. */
+  public Stats stats() {
+    return new Stats(bytesCopied, bytesBuilt, keys, Map.copyOf(stepMillis));
   }
 
   @Override

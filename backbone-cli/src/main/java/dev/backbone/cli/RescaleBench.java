@@ -1,0 +1,362 @@
+package dev.backbone.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.backbone.config.BackboneConfig;
+import dev.backbone.examples.profiles.CustomerProfilePipeline;
+import dev.backbone.examples.profiles.PipelineSettings;
+import dev.backbone.examples.profiles.StoreKind;
+import dev.backbone.kafka.embedded.EmbeddedKafkaBroker;
+import dev.backbone.rescale.Drain;
+import dev.backbone.rescale.RescalePlan;
+import dev.backbone.rescale.RescalePlan.Step;
+import dev.backbone.server.BackboneNode;
+import dev.backbone.server.KeyedStateStage;
+import dev.backbone.server.Rescaler;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * {@code backbone bench rescale}: a two-node profile application under exactly-once holding {@code
+ * --state-mb} of state, built from an input history of {@code --history-factor} times that many
+ * bytes, rescaled from {@code --from} to {@code --to} tasks with {@link Rescaler}; then, in the
+ * same run on the same input, what a stock user does instead: reset and reprocess the whole history
+ * into a new application with {@code --to} tasks (stock Kafka Streams RocksDB store).
+ *
+ * <p>Each customer gets {@code events} view events whose skus are 60 characters long, so its
+ * profile (the last ten skus) is about 800 bytes; the customer count follows from the state size,
+ * the events per customer from the history factor. The pause is the time ingest was stopped: from
+ * the start of {@code INGEST_PAUSED} to the end of {@code RESUMED}; queries answer throughout.
+ * After both, a sample of customers is read from the rescaled and from the reprocessed application
+ * and must be the same profile with every event counted once.
+ */
+final class RescaleBench {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int PROFILE_BYTES = 800;
+  private static final int EVENT_BYTES = 150;
+  private static final int SAMPLE = 500;
+  private static final String SECRET = "rescale-bench-cluster-secret";
+
+  record Spec(int stateMb, int from, int to, int historyFactor, Path dir, Duration timeout) {}
+
+  private RescaleBench() {}
+
+  static void run(Spec spec, PrintStream out) throws Exception {
+    Path dir =
+        spec.dir() != null ? spec.dir() : Files.createTempDirectory("backbone-bench-rescale");
+    long customers = Math.max(1, spec.stateMb() * 1024L * 1024 / PROFILE_BYTES);
+    int events = (int) Math.max(1, (long) spec.historyFactor() * PROFILE_BYTES / EVENT_BYTES);
+    out.printf(
+        Locale.ROOT,
+        "rescale bench: %d customers x %d events (%d MB state, %dx history), %d -> %d tasks, in %s%n",
+        customers,
+        events,
+        spec.stateMb(),
+        spec.historyFactor(),
+        spec.from(),
+        spec.to(),
+        dir);
+    try (EmbeddedKafkaBroker broker =
+        EmbeddedKafkaBroker.builder().dataDir(dir.resolve("kafka")).port(0).build()) {
+      broker.start();
+      Properties adminProps = new Properties();
+      adminProps.put("bootstrap.servers", broker.bootstrapServers());
+      try (Admin admin = Admin.create(adminProps)) {
+        PipelineSettings rescaled =
+            new PipelineSettings(
+                "rescale-bench",
+                "rescale-bench-events",
+                "rescale-bench-dlq",
+                spec.from(),
+                (short) 1,
+                StreamsConfig.EXACTLY_ONCE_V2,
+                StoreKind.BACKBONE);
+        CustomerProfilePipeline pipeline = new CustomerProfilePipeline(rescaled);
+        pipeline.createTopics(admin);
+        long produceStart = System.nanoTime();
+        long inputBytes =
+            produce(broker.bootstrapServers(), rescaled.inputTopic(), customers, events);
+        double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
+        out.printf(
+            Locale.ROOT,
+            "produced %d events (%.1f MB) in %.1f s%n",
+            customers * events,
+            inputBytes / 1e6,
+            produceSeconds);
+
+        List<BackboneNode> nodes = startNodes(pipeline, broker, dir.resolve("rescaled"));
+        Map<String, Object> row = new LinkedHashMap<>();
+        try {
+          double buildSeconds =
+              awaitProcessed(admin, broker, pipeline, 0, rescaled.inputTopic(), spec.timeout());
+          out.printf(
+              Locale.ROOT, "built the state (processed the history) in %.1f s%n", buildSeconds);
+          Map<String, Object> client = Map.of("bootstrap.servers", broker.bootstrapServers());
+          long[] pause = new long[2];
+          RescalePlan plan;
+          Rescaler.Stats stats;
+          long start = System.nanoTime();
+          try (Rescaler rescaler =
+              new Rescaler(
+                  new Rescaler.Settings(
+                      URI.create("http://127.0.0.1:" + nodes.get(0).httpPort()),
+                      SECRET,
+                      null,
+                      client,
+                      "state",
+                      (short) 1,
+                      spec.timeout(),
+                      pipeline.stateApplicationId()),
+                  new Rescaler.Listener() {
+                    @Override
+                    public void stepStarted(Step step, String what) {
+                      if (step == Step.INGEST_PAUSED) {
+                        pause[0] = System.nanoTime();
+                      }
+                      out.printf(Locale.ROOT, "  %-13s %s%n", step, what);
+                    }
+
+                    @Override
+                    public void stepDone(Step step, String note) {
+                      if (step == Step.RESUMED) {
+                        pause[1] = System.nanoTime();
+                      }
+                    }
+                  })) {
+            plan = rescaler.start(spec.to());
+            stats = rescaler.stats();
+          }
+          double totalSeconds = (System.nanoTime() - start) / 1e9;
+          double pauseSeconds = (pause[1] - pause[0]) / 1e9;
+          Map<String, JsonNode> rescaledSample = sample(nodes.get(1), customers);
+          for (int i = nodes.size() - 1; i >= 0; i--) {
+            nodes.get(i).close();
+          }
+          nodes.clear();
+
+          // The stock way: reset and reprocess the whole history into --to tasks.
+          PipelineSettings reset =
+              new PipelineSettings(
+                  "rescale-bench-reset",
+                  rescaled.inputTopic(),
+                  "rescale-bench-reset-dlq",
+                  spec.to(),
+                  (short) 1,
+                  StreamsConfig.EXACTLY_ONCE_V2,
+                  StoreKind.STOCK);
+          CustomerProfilePipeline resetPipeline = new CustomerProfilePipeline(reset);
+          resetPipeline.createTopics(admin);
+          long baselineStart = System.nanoTime();
+          nodes.addAll(startNodes(resetPipeline, broker, dir.resolve("reset")));
+          awaitProcessed(admin, broker, resetPipeline, 0, reset.inputTopic(), spec.timeout());
+          double baselineSeconds = (System.nanoTime() - baselineStart) / 1e9;
+          Map<String, JsonNode> resetSample = sample(nodes.get(0), customers);
+          long mismatches =
+              rescaledSample.entrySet().stream()
+                  .filter(
+                      e ->
+                          !e.getValue().equals(resetSample.get(e.getKey()))
+                              || e.getValue().path("counts").path("view").asInt() != events)
+                  .count();
+
+          double stateGb = stats.bytesCopied() / 1e9;
+          row.put("state_mb", spec.stateMb());
+          row.put("customers", customers);
+          row.put("events", customers * events);
+          row.put("from", spec.from());
+          row.put("to", spec.to());
+          row.put("step", plan.step().name());
+          row.put("pause_seconds", round(pauseSeconds));
+          row.put("total_seconds", round(totalSeconds));
+          row.put("baseline_seconds", round(baselineSeconds));
+          row.put("speedup", round(baselineSeconds / totalSeconds));
+          row.put("bytes_copied", stats.bytesCopied());
+          row.put("bytes_built", stats.bytesBuilt());
+          row.put("keys", stats.keys());
+          row.put("pause_seconds_per_gb", stateGb > 0 ? round(pauseSeconds / stateGb) : null);
+          row.put("build_seconds", round(buildSeconds));
+          row.put("sampled", rescaledSample.size());
+          row.put("mismatches", mismatches);
+          Map<String, Long> steps = new LinkedHashMap<>();
+          stats.stepMillis().forEach((s, ms) -> steps.put(s.name(), ms));
+          row.put("step_millis", steps);
+        } finally {
+          for (int i = nodes.size() - 1; i >= 0; i--) {
+            nodes.get(i).close();
+          }
+        }
+        out.println();
+        out.printf(
+            Locale.ROOT,
+            "| state | tasks | pause s | total s | reset+reprocess s | speedup | copied | built | mismatches |%n");
+        out.printf(Locale.ROOT, "|---|---|---|---|---|---|---|---|---|%n");
+        out.printf(
+            Locale.ROOT,
+            "| %s | %d -> %d | %s | %s | %s | %sx | %s | %s | %s of %s |%n",
+            RescaleCommand.ProgressPrinter.bytes((Long) row.get("bytes_copied")),
+            spec.from(),
+            spec.to(),
+            row.get("pause_seconds"),
+            row.get("total_seconds"),
+            row.get("baseline_seconds"),
+            row.get("speedup"),
+            RescaleCommand.ProgressPrinter.bytes((Long) row.get("bytes_copied")),
+            RescaleCommand.ProgressPrinter.bytes((Long) row.get("bytes_built")),
+            row.get("mismatches"),
+            row.get("sampled"));
+        out.println("step durations (ms): " + row.get("step_millis"));
+        out.println(JSON.writeValueAsString(row));
+      }
+    }
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+
+  private static List<BackboneNode> startNodes(
+      CustomerProfilePipeline pipeline, EmbeddedKafkaBroker broker, Path dir) {
+    List<BackboneNode> nodes = new ArrayList<>();
+    Properties shared = new Properties();
+    shared.put(BackboneConfig.CLUSTER_SECRET_CONFIG, SECRET);
+    for (int i = 0; i < 2; i++) {
+      BackboneNode node =
+          ProfileNodes.build(
+              pipeline,
+              new ProfileNodes.NodeSpec(
+                  "node-" + i,
+                  "rack-" + (char) ('a' + i),
+                  broker.bootstrapServers(),
+                  "127.0.0.1",
+                  0,
+                  dir.resolve("node-" + i),
+                  1,
+                  1),
+              shared);
+      nodes.add(node);
+      node.start();
+    }
+    return nodes;
+  }
+
+  /** Seconds until the ingest stage committed the whole input and the state stage its input. */
+  private static double awaitProcessed(
+      Admin admin,
+      EmbeddedKafkaBroker broker,
+      CustomerProfilePipeline pipeline,
+      int generation,
+      String input,
+      Duration timeout)
+      throws Exception {
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    String keyed = KeyedStateStage.inputTopic(pipeline.stateApplicationId(), generation);
+    while (System.nanoTime() < deadline) {
+      Drain.State ingest =
+          Drain.check(
+              admin,
+              broker.bootstrapServers(),
+              pipeline.ingestApplicationId(),
+              input,
+              Duration.ofSeconds(30));
+      if (ingest.drained()) {
+        Drain.State state =
+            Drain.check(
+                admin,
+                broker.bootstrapServers(),
+                KeyedStateStage.applicationId(pipeline.stateApplicationId(), generation),
+                keyed,
+                Duration.ofSeconds(30));
+        if (state.drained()) {
+          return (System.nanoTime() - start) / 1e9;
+        }
+      }
+      Thread.sleep(500);
+    }
+    throw new IllegalStateException("the pipeline did not process its input within " + timeout);
+  }
+
+  /** Produces the history: every customer's i-th event in round i (round-robin over customers). */
+  private static long produce(String bootstrap, String topic, long customers, int events) {
+    Map<String, Object> props =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ProducerConfig.LINGER_MS_CONFIG,
+            20,
+            ProducerConfig.BATCH_SIZE_CONFIG,
+            256 * 1024,
+            ProducerConfig.ACKS_CONFIG,
+            "all");
+    Random random = new Random(42);
+    long bytes = 0;
+    try (KafkaProducer<String, String> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+      for (int e = 0; e < events; e++) {
+        for (long c = 0; c < customers; c++) {
+          String id = "c-" + c;
+          StringBuilder sku = new StringBuilder("sku-").append(e).append('-');
+          while (sku.length() < 60) {
+            sku.append((char) ('a' + random.nextInt(26)));
+          }
+          String value =
+              "{\"customerId\":\""
+                  + id
+                  + "\",\"type\":\"view\",\"ts\":1732500000000,\"sku\":\""
+                  + sku
+                  + "\",\"amount\":0}";
+          bytes += value.length() + id.length();
+          producer.send(new ProducerRecord<>(topic, id, value));
+        }
+      }
+      producer.flush();
+    }
+    return bytes;
+  }
+
+  /** A spread sample of customers' profiles read through a node. */
+  private static Map<String, JsonNode> sample(BackboneNode node, long customers) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    Map<String, JsonNode> out = new LinkedHashMap<>();
+    long step = Math.max(1, customers / SAMPLE);
+    for (long c = 0; c < customers && out.size() < SAMPLE; c += step) {
+      String id = "c-" + c;
+      HttpRequest request =
+          HttpRequest.newBuilder(
+                  URI.create(
+                      "http://127.0.0.1:"
+                          + node.httpPort()
+                          + "/v1/stores/"
+                          + CustomerProfilePipeline.PROFILE_STORE
+                          + "/keys/"
+                          + id))
+              .build();
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      for (int retry = 0; r.statusCode() == 503 && retry < 100; retry++) {
+        Thread.sleep(100); // a rebalance; the answer says to retry
+        r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      }
+      out.put(id, r.statusCode() == 200 ? JSON.readTree(r.body()).path("value") : JSON.nullNode());
+    }
+    return out;
+  }
+}
