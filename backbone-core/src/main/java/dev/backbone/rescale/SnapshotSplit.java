@@ -92,6 +92,26 @@ public final class SnapshotSplit {
    */
   public static Result split(List<Path> sources, int targets, Path outDir, Progress progress)
       throws IOException {
+    return split(sources, null, targets, outDir, progress);
+  }
+
+  /**
+   * As {@link #split(List, int, Path, Progress)}, and checks that every key of source {@code i} is
+   * one the producer's partitioner sends to partition {@code i} of {@code sources.size()}: the
+   * sources are the partitions of a store kept by its input topic's key. A store keyed by anything
+   * else (a key the topology derives) cannot be split by key, and is refused at its first such key
+   * before anything is written where a new task would read it.
+   *
+   * @throws IllegalStateException naming the key, its source and the partition it belongs to
+   */
+  public static Result splitPartitions(
+      List<Path> sources, int targets, Path outDir, Progress progress) throws IOException {
+    return split(sources, sources.size(), targets, outDir, progress);
+  }
+
+  private static Result split(
+      List<Path> sources, Integer checkedCount, int targets, Path outDir, Progress progress)
+      throws IOException {
     Objects.requireNonNull(progress, "progress");
     if (targets < 1) {
       throw new IllegalArgumentException("a rescale needs at least 1 target task, not " + targets);
@@ -104,8 +124,10 @@ public final class SnapshotSplit {
     List<Source> open = new ArrayList<>();
     Writers writers = new Writers(targets, outDir);
     try {
-      for (Path dir : sources) {
-        open.add(Source.open(dir));
+      for (int i = 0; i < sources.size(); i++) {
+        Source source = Source.open(sources.get(i));
+        source.partition = i;
+        open.add(source);
       }
       PriorityQueue<Source> merge =
           new PriorityQueue<>((a, b) -> Arrays.compareUnsigned(a.key(), b.key()));
@@ -127,6 +149,21 @@ public final class SnapshotSplit {
                   + " and "
                   + source.dir
                   + ": they are not the partitions of one store");
+        }
+        if (checkedCount != null && KeyToTask.partition(key, checkedCount) != source.partition) {
+          throw new IllegalStateException(
+              "key "
+                  + hex(key)
+                  + " is in the snapshot of partition "
+                  + source.partition
+                  + " ("
+                  + source.dir
+                  + ") but the producer's partitioner sends it to partition "
+                  + KeyToTask.partition(key, checkedCount)
+                  + " of "
+                  + checkedCount
+                  + ": the store is not keyed by its input topic's key, so it cannot be split by"
+                  + " key");
         }
         writers.put(KeyToTask.partition(key, targets), key, value);
         keys++;
@@ -169,6 +206,7 @@ public final class SnapshotSplit {
     final RocksDB db;
     final ReadOptions read;
     final RocksIterator it;
+    int partition = -1;
 
     private Source(
         Path dir,

@@ -75,7 +75,7 @@ class SnapshotSplitPropertyTest {
     }
 
     SnapshotSplit.Result result =
-        SnapshotSplit.split(sources, to, root.resolve("out"), (k, b) -> {});
+        SnapshotSplit.splitPartitions(sources, to, root.resolve("out"), (k, b) -> {});
 
     assertThat(result.targets()).hasSize(to);
     assertThat(result.keys()).isEqualTo(all.size());
@@ -112,6 +112,24 @@ class SnapshotSplitPropertyTest {
         .hasMessageContaining("010203")
         .hasMessageContaining(a.toString())
         .hasMessageContaining(b.toString());
+  }
+
+  @Test
+  void aStoreNotKeyedByItsInputKeyIsRefusedNamingTheKeyAndWhereItBelongs() throws Exception {
+    byte[] key = "customer-7".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int belongs = BuiltInPartitioner.partitionForKey(key, 2);
+    // The key sits in the other partition's snapshot: the store is keyed by something else.
+    Path holder = store(tempDir.resolve("holder"), Map.of(Bytes.wrap(key), new byte[] {7}));
+    Path empty = store(tempDir.resolve("empty"), Map.of());
+    List<Path> sources = belongs == 0 ? List.of(empty, holder) : List.of(holder, empty);
+    assertThatThrownBy(
+            () -> SnapshotSplit.splitPartitions(sources, 3, tempDir.resolve("out"), (k, n) -> {}))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("not keyed by its input topic's key")
+        .hasMessageContaining("sends it to partition " + belongs + " of 2");
+    // The plain split only places keys, and does not check where they came from.
+    assertThat(SnapshotSplit.split(sources, 3, tempDir.resolve("plain"), (k, n) -> {}).keys())
+        .isEqualTo(1);
   }
 
   @Test

@@ -141,8 +141,18 @@ final class GenerationPrep {
         bytesCopied.addAndGet(directoryBytes(c.directory()));
       }
       phase.set("SPLITTING");
+      // Copies come back ordered by task, so copy i is partition i of the old generation.
+      for (int i = 0; i < copies.size(); i++) {
+        if (copies.get(i).task().partition() != i) {
+          throw new IllegalStateException(
+              "the old generation's tasks are not partitions 0.."
+                  + (copies.size() - 1)
+                  + ": "
+                  + copies);
+        }
+      }
       SnapshotSplit.Result split =
-          SnapshotSplit.split(
+          SnapshotSplit.splitPartitions(
               copies.stream().map(SnapshotCollector.Copied::directory).toList(),
               request.toPartitions(),
               workDir.resolve("split"),
