@@ -17,6 +17,8 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.AfterAll;
@@ -79,6 +81,7 @@ class RescaleIT {
                 customers.stream().allMatch(c -> viaA.get(RescaleTesting.path(c)).status() == 200));
     customers.forEach(checker::mustExist);
     List<String> steps = new CopyOnWriteArrayList<>();
+    Set<String> marks = ConcurrentHashMap.newKeySet();
     int generation = 0;
     try (ContinuousReads reads =
         ContinuousReads.start(
@@ -87,6 +90,7 @@ class RescaleIT {
             customers,
             (client, key) -> {
               Reply r = (client % 2 == 0 ? viaA : viaB).get(RescaleTesting.path(key));
+              r.header("X-Backbone-State-Generation").ifPresent(marks::add);
               return ReadChecker.httpAnswer(
                   r.status(), r.header("Retry-After").orElse(null), r.body());
             })) {
@@ -125,6 +129,10 @@ class RescaleIT {
     assertThat(checker.counts().freshValues()).isPositive();
     RescaleTesting.assertDlqExact(kafka, settings, load);
     assertThat(steps).contains("CONFIRMED", "SERVING", "RESUMED");
+    // Answers say which generation gave them, and during a rescale which step it stood at.
+    assertThat(marks).contains("state=0", "state=3");
+    assertThat(marks).anyMatch(m -> m.startsWith("state=0; rescale="));
+    assertThat(marks).allMatch(m -> m.matches("state=[0-3](; rescale=[A-Z_]+)?"));
     assertThat(load.sent.get()).as("events sent during the rescales").isGreaterThan(1_000);
   }
 }

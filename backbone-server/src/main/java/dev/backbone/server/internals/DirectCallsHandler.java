@@ -60,15 +60,18 @@ final class DirectCallsHandler extends HandlerWrapper {
   private final NodeMetrics metrics;
   private final ObjectMapper mapper;
   private final int maxKeyBytes;
+  private final java.util.function.Supplier<java.util.Optional<String>> generationHeader;
 
   DirectCallsHandler(
       String nodeId,
+      java.util.function.Supplier<java.util.Optional<String>> generationHeader,
       ApiRequests requests,
       KeyReadRouter router,
       NodeMetrics metrics,
       ObjectMapper mapper,
       int maxKeyBytes) {
     this.nodeId = nodeId;
+    this.generationHeader = generationHeader;
     this.requests = requests;
     this.router = router;
     this.metrics = metrics;
@@ -102,6 +105,7 @@ final class DirectCallsHandler extends HandlerWrapper {
     base.setHandled(true);
     long started = System.nanoTime();
     response.setHeader(PeerForwarder.SERVED_BY, nodeId);
+    generationHeader.get().ifPresent(h -> response.setHeader(HttpApi.STATE_GENERATION_HEADER, h));
     KeyReadRouter.KeyRead read;
     boolean binary;
     try {

@@ -71,6 +71,10 @@ public final class HttpApi implements AutoCloseable {
 
   static final String PARTITION_HEADER = "X-Backbone-Partition";
   static final String GENERATION_HEADER = "X-Backbone-Generation";
+
+  /** Each keyed state stage's serving generation, and a rescale's step while one runs. */
+  static final String STATE_GENERATION_HEADER = "X-Backbone-State-Generation";
+
   static final String STALE_HEADER = "X-Backbone-Stale";
   static final String LAG_HEADER = "X-Backbone-Lag";
 
@@ -174,7 +178,13 @@ public final class HttpApi implements AutoCloseable {
             config.httpMaxKeyBytes());
     this.direct =
         new DirectCallsHandler(
-            node.nodeId(), requests, router, metrics, mapper, config.httpMaxKeyBytes());
+            node.nodeId(),
+            node::generationHeader,
+            requests,
+            router,
+            metrics,
+            mapper,
+            config.httpMaxKeyBytes());
     this.app = createApp();
   }
 
@@ -215,6 +225,8 @@ public final class HttpApi implements AutoCloseable {
                           (long) (ms * 1_000_000L)));
             });
     javalin.before(ctx -> ctx.header(PeerForwarder.SERVED_BY, node.nodeId()));
+    javalin.before(
+        ctx -> node.generationHeader().ifPresent(h -> ctx.header(STATE_GENERATION_HEADER, h)));
     javalin.before(ctx -> requests.authorize(ctx.path(), ctx.header("Authorization")));
     javalin.before(ctx -> requests.checkBodySize(ctx.req().getContentLengthLong()));
     javalin.get("/v1/stores", this::listStores);

@@ -43,6 +43,16 @@ public interface LocalNode {
     return Map.of();
   }
 
+  /**
+   * What every answer of this node carries in {@code X-Backbone-State-Generation}: each keyed state
+   * stage's serving generation ({@code state=1}), and while a rescale of it has not ended, its step
+   * ({@code state=1; rescale=SNAPSHOTTED}): an answer given during a rescale's pause says it comes
+   * from the old generation. Empty for a node without keyed state.
+   */
+  default Optional<String> generationHeader() {
+    return Optional.empty();
+  }
+
   /** Whether every stage is RUNNING. */
   boolean isReady();
 

@@ -327,6 +327,7 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
     servingGenerations.put(stageName, started);
     if (keyed.containsKey(stageName)) {
       servingGeneration.put(stageName, started.generation());
+      updateGenerationHeader();
     }
     metrics.bindStage(stageName, started.stage().streams(), started.assignorKey());
   }
@@ -347,6 +348,7 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
         paused.add(k.feeder());
       }
       rescale = state;
+      updateGenerationHeader();
       log.info(
           "Node {} runs keyed stage {} at generation {} ({})",
           config.nodeId(),
@@ -782,9 +784,39 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
         .resolve(dev.backbone.server.KeyedStateStage.applicationId(k.applicationId(), generation));
   }
 
+  /**
+   * The {@code X-Backbone-State-Generation} value, rebuilt when a generation or the rescale
+   * changes.
+   */
+  private volatile Optional<String> generationHeader = Optional.empty();
+
+  private void updateGenerationHeader() {
+    if (keyed.isEmpty()) {
+      return;
+    }
+    RescaleState state = rescale;
+    StringBuilder header = new StringBuilder();
+    for (String name : keyed.keySet()) {
+      if (header.length() > 0) {
+        header.append(", ");
+      }
+      header.append(name).append('=').append(servingGeneration.getOrDefault(name, 0));
+    }
+    if (state.plan().isPresent() && !state.plan().get().step().ended()) {
+      header.append("; rescale=").append(state.step());
+    }
+    generationHeader = Optional.of(header.toString());
+  }
+
+  @Override
+  public Optional<String> generationHeader() {
+    return generationHeader;
+  }
+
   /** Records what the coordinator reported of the rescale (shown by {@code GET /v1/cluster}). */
   public void rescaleState(RescaleState state) {
     this.rescale = state;
+    updateGenerationHeader();
   }
 
   @Override
