@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -39,6 +38,9 @@ import org.apache.kafka.streams.processor.TaskId;
 public final class SnapshotCollector {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration BACKOFF = Duration.ofMillis(250);
+
+  /** Tasks copied at once. */
+  static final int PARALLEL_TASKS = 4;
 
   private SnapshotCollector() {}
 
@@ -73,68 +75,141 @@ public final class SnapshotCollector {
       throws InterruptedException, IOException {
     List<TaskRoute> routes =
         table.tasks().stream().filter(r -> r.task().subtopology() == subtopology).toList();
-    Map<TaskId, Copied> copied = new TreeMap<>();
+    Map<TaskId, Copied> copied = new java.util.concurrent.ConcurrentSkipListMap<>();
+    Map<TaskId, String> problems = new java.util.concurrent.ConcurrentHashMap<>();
     long deadline = System.nanoTime() + patience.toNanos();
-    String lastProblem = null;
-    while (copied.size() < routes.size()) {
-      for (TaskRoute route : routes) {
-        if (copied.containsKey(route.task())) {
-          continue;
+    // Tasks are copied side by side: each copy's time is mostly its lender cutting a snapshot and
+    // the round trips of a few files, not bandwidth.
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(
+            Math.max(1, Math.min(PARALLEL_TASKS, routes.size())),
+            r -> {
+              Thread t = new Thread(r, "backbone-rescale-collect");
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      while (copied.size() < routes.size()) {
+        List<java.util.concurrent.Future<?>> round = new ArrayList<>();
+        for (TaskRoute route : routes) {
+          if (copied.containsKey(route.task())) {
+            continue;
+          }
+          round.add(
+              pool.submit(
+                  () -> {
+                    copyOne(fetcher, table, endpointOf, store, minOffsets, workDir, route)
+                        .ifPresentOrElse(
+                            c -> {
+                              copied.put(route.task(), c);
+                              problems.remove(route.task());
+                            },
+                            () ->
+                                problems.putIfAbsent(
+                                    route.task(),
+                                    "no node that holds task " + route.task() + " is up"));
+                    return null;
+                  }));
         }
-        List<PeerSnapshotFetcher.Peer> peers = peers(table, route, endpointOf);
-        if (peers.isEmpty()) {
-          lastProblem = "no node that holds task " + route.task() + " is up";
-          continue;
+        for (java.util.concurrent.Future<?> f : round) {
+          try {
+            f.get();
+          } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof BackboneException be) {
+              problems.put(taskOf(be), be.getMessage());
+            } else if (cause instanceof IOException io) {
+              throw io;
+            } else if (cause instanceof RuntimeException re) {
+              throw re;
+            } else {
+              throw new IOException(cause);
+            }
+          }
         }
-        long minOffset = minOffsets.getOrDefault(route.task(), -1L);
-        Path parent = workDir.resolve("task-" + route.task());
-        Files.createDirectories(parent);
-        try {
-          PeerSnapshotFetcher.Result result =
-              fetcher.fetch(
-                  peers,
-                  table.applicationId(),
-                  route.task(),
-                  store,
-                  parent,
-                  new PeerSnapshotFetcher.Progress(),
-                  new PeerSnapshotFetcher.Acceptance(
-                      null,
-                      minOffset,
-                      peers.stream()
-                          .map(PeerSnapshotFetcher.Peer::nodeId)
-                          .collect(Collectors.toSet())));
-          copied.put(
-              route.task(),
-              new Copied(
-                  route.task(),
-                  result.directory(),
-                  offsetOf(result.directory(), route.task().partition()),
-                  result.from().nodeId()));
-        } catch (BackboneException e) {
-          lastProblem = "task " + route.task() + ": " + e.getMessage();
+        if (copied.size() < routes.size()) {
+          if (System.nanoTime() > deadline) {
+            throw new RetriableBackboneException(
+                "RESCALE_SNAPSHOT_UNAVAILABLE",
+                "could not copy a snapshot of every task of store "
+                    + store
+                    + " within "
+                    + patience.toSeconds()
+                    + " s ("
+                    + copied.size()
+                    + " of "
+                    + routes.size()
+                    + " copied; last: "
+                    + problems.values().stream().findFirst().orElse("?")
+                    + ")");
+          }
+          Thread.sleep(BACKOFF.toMillis());
         }
       }
-      if (copied.size() < routes.size()) {
-        if (System.nanoTime() > deadline) {
-          throw new RetriableBackboneException(
-              "RESCALE_SNAPSHOT_UNAVAILABLE",
-              "could not copy a snapshot of every task of store "
-                  + store
-                  + " within "
-                  + patience.toSeconds()
-                  + " s ("
-                  + copied.size()
-                  + " of "
-                  + routes.size()
-                  + " copied; last: "
-                  + lastProblem
-                  + ")");
-        }
-        Thread.sleep(BACKOFF.toMillis());
-      }
+    } finally {
+      pool.shutdownNow();
     }
     return List.copyOf(copied.values());
+  }
+
+  /** Copies do not share a task id key in the failure map unless their exception names one. */
+  private static TaskId taskOf(BackboneException e) {
+    return e instanceof TaskCopyException t ? t.task : new TaskId(-1, -1);
+  }
+
+  /** A task's copy that failed, with its task. */
+  private static final class TaskCopyException extends RetriableBackboneException {
+    final transient TaskId task;
+
+    TaskCopyException(TaskId task, BackboneException cause) {
+      super(cause.code(), "task " + task + ": " + cause.getMessage(), cause);
+      this.task = task;
+    }
+  }
+
+  /** One task's copy; empty if no replica of it is up. */
+  private static Optional<Copied> copyOne(
+      PeerSnapshotFetcher fetcher,
+      RoutingTable table,
+      Function<String, Optional<URI>> endpointOf,
+      String store,
+      Map<TaskId, Long> minOffsets,
+      Path workDir,
+      TaskRoute route)
+      throws IOException, InterruptedException {
+    List<PeerSnapshotFetcher.Peer> peers = peers(table, route, endpointOf);
+    if (peers.isEmpty()) {
+      return Optional.empty();
+    }
+    long minOffset = minOffsets.getOrDefault(route.task(), -1L);
+    Path parent = workDir.resolve("task-" + route.task());
+    Files.createDirectories(parent);
+    try {
+      PeerSnapshotFetcher.Result result =
+          fetcher.fetch(
+              peers,
+              table.applicationId(),
+              route.task(),
+              store,
+              parent,
+              new PeerSnapshotFetcher.Progress(),
+              new PeerSnapshotFetcher.Acceptance(
+                  null,
+                  minOffset,
+                  peers.stream()
+                      .map(PeerSnapshotFetcher.Peer::nodeId)
+                      .collect(Collectors.toSet())));
+      return Optional.of(
+          new Copied(
+              route.task(),
+              result.directory(),
+              offsetOf(result.directory(), route.task().partition()),
+              result.from().nodeId()));
+    } catch (TaskCopyException e) {
+      throw e;
+    } catch (BackboneException e) {
+      throw new TaskCopyException(route.task(), e);
+    }
   }
 
   /** The task's replicas that are up, its active first. */

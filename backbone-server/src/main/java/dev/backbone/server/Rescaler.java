@@ -74,7 +74,7 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 public final class Rescaler implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String SECRET_HEADER = "X-Backbone-Cluster-Secret";
-  private static final Duration POLL = Duration.ofMillis(200);
+  private static final Duration POLL = Duration.ofMillis(50);
 
   /**
    * What the coordinator needs.
@@ -147,6 +147,13 @@ public final class Rescaler implements AutoCloseable {
   private final HttpClient http;
   private final Admin admin;
   private final String bootstrapServers;
+  private final java.util.concurrent.ExecutorService fanOut =
+      java.util.concurrent.Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "backbone-rescale-fan-out");
+            t.setDaemon(true);
+            return t;
+          });
 
   /** The stage as the nodes describe it (base application id, feeder, store). */
   private String baseApplicationId;
@@ -318,8 +325,7 @@ public final class Rescaler implements AutoCloseable {
     switch (step) {
       case INGEST_PAUSED -> {
         String group = null;
-        for (Node node : nodes) {
-          JsonNode answer = post(node, "/internal/v1/stages/" + feeder + "/pause");
+        for (JsonNode answer : postAll(nodes, "/internal/v1/stages/" + feeder + "/pause")) {
           group = answer.path("applicationId").asText(group);
         }
         String feederGroup = group;
@@ -397,13 +403,33 @@ public final class Rescaler implements AutoCloseable {
             KeyedStateStage.applicationId(baseApplicationId, to) + "-" + store + "-changelog";
         GenerationChangelogs.create(
             admin, settings.kafka(), changelog, plan.toPartitions(), settings.replicationFactor());
+        // The new generation's routing topics, writable before its nodes start (each node would
+        // otherwise create them and wait for their leaders inside SERVING).
+        String app = KeyedStateStage.applicationId(baseApplicationId, to);
+        Map<String, String> compact =
+            Map.of(
+                org.apache.kafka.common.config.TopicConfig.CLEANUP_POLICY_CONFIG,
+                org.apache.kafka.common.config.TopicConfig.CLEANUP_POLICY_COMPACT,
+                org.apache.kafka.common.config.TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG,
+                "0");
+        List<NewTopic> routingTopics = new ArrayList<>();
+        for (String topic :
+            List.of(RoutingTopics.membersTopic(app), RoutingTopics.routingTopic(app))) {
+          routingTopics.add(
+              new NewTopic(
+                      topic,
+                      Optional.of(1),
+                      settings.replicationFactor() < 0
+                          ? Optional.empty()
+                          : Optional.of(settings.replicationFactor()))
+                  .configs(compact));
+        }
+        new WritableTopics(admin).create(routingTopics);
         return input + " and " + changelog + " with " + plan.toPartitions() + " partitions";
       }
       case SERVING -> {
         ensureStaged(step, plan, nodes);
-        for (Node node : nodes) {
-          post(node, "/internal/v1/stages/" + stage + "/generations/" + to + "/start");
-        }
+        postAll(nodes, "/internal/v1/stages/" + stage + "/generations/" + to + "/start");
         awaitCondition(
             step,
             () -> {
@@ -422,20 +448,16 @@ public final class Rescaler implements AutoCloseable {
                   "nodes running generation " + to);
               return waiting.isEmpty() ? null : "generation " + to + " not running on " + waiting;
             });
-        for (Node node : nodes) {
-          post(node, "/internal/v1/stages/" + stage + "/generations/" + to + "/serve");
-        }
+        postAll(nodes, "/internal/v1/stages/" + stage + "/generations/" + to + "/serve");
         return "generation " + to + " serves on " + nodes.size() + " nodes";
       }
       case RESUMED -> {
-        for (Node node : nodes) {
-          post(node, "/internal/v1/stages/" + feeder + "/resume");
-        }
+        postAll(nodes, "/internal/v1/stages/" + feeder + "/resume");
         return "feeder resumed on " + nodes.size() + " nodes";
       }
       case CONFIRMED -> {
+        postAll(nodes, "/internal/v1/stages/" + stage + "/generations/" + from + "/stop");
         for (Node node : nodes) {
-          post(node, "/internal/v1/stages/" + stage + "/generations/" + from + "/stop");
           delete(node, "/internal/v1/stages/" + stage + "/generations/" + to + "/staged");
         }
         List<String> deleted = deleteGeneration(from);
@@ -846,6 +868,29 @@ public final class Rescaler implements AutoCloseable {
     }
   }
 
+  /** POSTs to every node at once; all are tried, the first failure is thrown. */
+  private List<JsonNode> postAll(List<Node> nodes, String path) {
+    List<java.util.concurrent.CompletableFuture<JsonNode>> calls = new ArrayList<>();
+    for (Node node : nodes) {
+      calls.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> post(node, path), fanOut));
+    }
+    List<JsonNode> answers = new ArrayList<>();
+    RuntimeException first = null;
+    for (java.util.concurrent.CompletableFuture<JsonNode> call : calls) {
+      try {
+        answers.add(call.join());
+      } catch (java.util.concurrent.CompletionException e) {
+        if (first == null) {
+          first = e.getCause() instanceof RuntimeException re ? re : e;
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+    return answers;
+  }
+
   private JsonNode get(Node node, String path) {
     return send(
         authorized(HttpRequest.newBuilder(node.endpoint().resolve(path))).GET(),
@@ -929,6 +974,7 @@ public final class Rescaler implements AutoCloseable {
 
   @Override
   public void close() {
+    fanOut.shutdownNow();
     admin.close(Duration.ofSeconds(5));
   }
 }
