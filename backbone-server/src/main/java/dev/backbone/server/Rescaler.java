@@ -11,7 +11,6 @@ import dev.backbone.rescale.RescaleLog;
 import dev.backbone.rescale.RescalePlan;
 import dev.backbone.rescale.RescalePlan.Step;
 import dev.backbone.routing.RoutingTopics;
-import dev.backbone.server.internals.KafkaChangelogProbe;
 import dev.backbone.topics.WritableTopics;
 import java.io.IOException;
 import java.net.URI;
@@ -367,7 +366,9 @@ public final class Rescaler implements AutoCloseable {
       }
       case SPLIT -> {
         Node builder = builder(nodes);
-        prepare(plan, builder); // a resume after a builder restart or failure starts it again
+        if (prepFailed(builder, to)) {
+          prepare(plan, builder); // a resume after a failure starts it again
+        }
         JsonNode done = awaitPrep(step, plan, nodes, builder, to, "STAGED");
         return done.path("keys").asLong()
             + " keys into "
@@ -469,24 +470,77 @@ public final class Rescaler implements AutoCloseable {
 
   /**
    * The offset of the last record (not a transaction marker: under exactly-once the end offset is a
-   * marker's plus one) of a changelog partition below {@code end}, -1 if it holds none: the offset
-   * a store that applied all of it reports. Reads a short tail first, the whole partition only if
-   * the tail is all markers.
+   * marker's plus one) of each changelog partition below its end, -1 if it holds none: the offset a
+   * store that applied all of it reports. One {@code read_committed} consumer reads a short tail of
+   * every partition, and further back only for a partition whose tail is all markers.
    */
-  private static long lastRecord(
-      KafkaChangelogProbe probe, TopicPartition tp, long start, long end) {
-    if (end <= start) {
-      return -1;
+  private Map<TopicPartition, Long> lastRecords(
+      Map<TopicPartition, Long> starts, Map<TopicPartition, Long> ends)
+      throws InterruptedException {
+    Map<String, Object> configs = new HashMap<>(settings.kafka());
+    configs.put(
+        org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    configs.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    configs.remove(org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG);
+    Map<TopicPartition, Long> last = new HashMap<>();
+    Map<TopicPartition, Long> from = new HashMap<>();
+    ends.forEach(
+        (tp, end) -> {
+          last.put(tp, -1L);
+          if (end > starts.get(tp)) {
+            from.put(tp, Math.max(starts.get(tp), end - 1_024));
+          }
+        });
+    try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer =
+        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+            configs,
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      while (!from.isEmpty()) {
+        consumer.assign(from.keySet());
+        from.forEach(consumer::seek);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        java.util.Set<TopicPartition> open = new java.util.HashSet<>(from.keySet());
+        while (!open.isEmpty()) {
+          if (System.nanoTime() > deadline) {
+            throw new RetriableBackboneException(
+                "KAFKA_UNAVAILABLE", "could not read the tail of " + open + " in time");
+          }
+          for (org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r :
+              consumer.poll(Duration.ofMillis(100))) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            if (r.offset() < ends.get(tp)) {
+              last.merge(tp, r.offset(), Math::max);
+            }
+          }
+          open.removeIf(tp -> consumer.position(tp) >= ends.get(tp));
+        }
+        // A tail of only markers (empty transactions): look further back, down to the start.
+        Map<TopicPartition, Long> again = new HashMap<>();
+        from.forEach(
+            (tp, f) -> {
+              if (last.get(tp) < 0 && f > starts.get(tp)) {
+                again.put(tp, Math.max(starts.get(tp), f - 16 * (ends.get(tp) - f)));
+              }
+            });
+        from.clear();
+        from.putAll(again);
+      }
     }
-    for (long window = 1_024; ; window *= 16) {
-      long from = Math.max(start, end - window);
-      java.util.OptionalLong last = probe.lastRecordBetween(tp, from, end, Duration.ofSeconds(30));
-      if (last.isPresent()) {
-        return last.getAsLong();
-      }
-      if (from == start) {
-        return -1;
-      }
+    return last;
+  }
+
+  /** Whether the builder's preparation failed (it is started again; absent is handled later). */
+  private boolean prepFailed(Node builder, int to) {
+    try {
+      return get(
+              builder,
+              "/internal/v1/stages/" + settings.stage() + "/generations/" + to + "/prepare")
+          .path("state")
+          .asText()
+          .equals("FAILED");
+    } catch (FatalBackboneException e) {
+      return false; // NOT_FOUND: awaitPrep prepares again
     }
   }
 
@@ -496,16 +550,11 @@ public final class Rescaler implements AutoCloseable {
     // Each copy must hold its changelog through its last record after the drain (by partition;
     // the node knows the store's subtopology).
     Map<String, Long> minOffsets = new TreeMap<>();
-    KafkaChangelogProbe probe = new KafkaChangelogProbe(() -> admin, settings::kafka);
     String changelog = appFrom + "-" + store + "-changelog";
-    Map<TopicPartition, Long> starts =
-        offsets(changelog, plan.fromPartitions(), OffsetSpec.earliest());
-    for (Map.Entry<TopicPartition, Long> e :
-        offsets(changelog, plan.fromPartitions(), OffsetSpec.latest()).entrySet()) {
-      minOffsets.put(
-          Integer.toString(e.getKey().partition()),
-          lastRecord(probe, e.getKey(), starts.get(e.getKey()), e.getValue()));
-    }
+    lastRecords(
+            offsets(changelog, plan.fromPartitions(), OffsetSpec.earliest()),
+            offsets(changelog, plan.fromPartitions(), OffsetSpec.latest()))
+        .forEach((tp, last) -> minOffsets.put(Integer.toString(tp.partition()), last));
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("store", store);
     body.put("partitions", plan.toPartitions());
