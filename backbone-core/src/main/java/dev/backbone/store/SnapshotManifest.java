@@ -1,7 +1,17 @@
 package dev.backbone.store;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -47,6 +57,27 @@ public record SnapshotManifest(
   /** Name of the manifest file inside a snapshot directory. */
   public static final String FILE_NAME = "backbone-snapshot.json";
 
+  /**
+   * The manifest's JSON form, as {@code SnapshotFiles} writes it: times as ISO-8601 strings,
+   * unknown properties ignored (a newer writer may add some).
+   */
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .registerModule(
+              new SimpleModule()
+                  .addSerializer(Instant.class, ToStringSerializer.instance)
+                  .addDeserializer(
+                      Instant.class,
+                      new JsonDeserializer<>() {
+                        @Override
+                        public Instant deserialize(JsonParser p, DeserializationContext ctxt)
+                            throws IOException {
+                          return Instant.parse(p.getValueAsString());
+                        }
+                      }))
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
   /** Checks that every field but {@code dataAsOf} is present. */
   public SnapshotManifest {
     Objects.requireNonNull(applicationId, "applicationId");
@@ -55,6 +86,42 @@ public record SnapshotManifest(
     changelogOffsets = List.copyOf(Objects.requireNonNull(changelogOffsets, "changelogOffsets"));
     files = List.copyOf(Objects.requireNonNull(files, "files"));
     Objects.requireNonNull(createdAt, "createdAt");
+  }
+
+  /**
+   * Reads a manifest from the bytes of a {@value #FILE_NAME}.
+   *
+   * @throws IllegalArgumentException if the bytes are not a manifest, or one of another {@link
+   *     #FORMAT_VERSION}; the message says which (the caller adds where the bytes came from)
+   */
+  public static SnapshotManifest fromJson(byte[] json) {
+    Objects.requireNonNull(json, "json");
+    try {
+      JsonNode tree = JSON.readTree(json);
+      if (tree == null || !tree.isObject()) {
+        throw new IllegalArgumentException("not a snapshot manifest (no JSON object)");
+      }
+      JsonNode version = tree.path("formatVersion");
+      if (!version.isInt() || version.intValue() != FORMAT_VERSION) {
+        throw new IllegalArgumentException(
+            "manifest format version "
+                + (version.isMissingNode() ? "missing" : version.toString())
+                + ", this Backbone reads only version "
+                + FORMAT_VERSION);
+      }
+      return JSON.treeToValue(tree, SnapshotManifest.class);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not a readable snapshot manifest: " + e.getMessage(), e);
+    }
+  }
+
+  /** This manifest as the JSON {@link #fromJson} reads. */
+  public byte[] toJson() {
+    try {
+      return JSON.writeValueAsBytes(this);
+    } catch (IOException e) {
+      throw new UncheckedIOException("a manifest is always JSON", e);
+    }
   }
 
   /** The committed offset of one changelog partition, if the snapshot covers it. */
