@@ -7,5 +7,8 @@
  * KafkaClusterTestKit}; one is started per JVM for each distinct cluster shape and shared by every
  * test class that asks for that shape, so tests must isolate themselves by name ({@link
  * dev.backbone.testkit.TestKafkaCluster#uniqueName(String)}) rather than by cluster.
+ *
+ * <p>{@link dev.backbone.testkit.S3ProxyServer} is a real S3 API (S3Proxy as a child process) for
+ * tests of the snapshot archive, started once per test class.
  */
 package dev.backbone.testkit;

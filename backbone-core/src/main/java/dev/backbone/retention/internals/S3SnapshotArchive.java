@@ -200,6 +200,9 @@ final class S3SnapshotArchive implements ArchiveBackend {
       List<StoredObject> objects = new ArrayList<>();
       for (S3Object object :
           s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix + keyPrefix)).contents()) {
+        if (object.key().endsWith("/")) {
+          continue; // a folder marker some stores list (S3Proxy's filesystem provider)
+        }
         objects.add(
             new StoredObject(
                 object.key().substring(prefix.length()), object.size(), object.lastModified()));
