@@ -28,6 +28,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -42,17 +44,21 @@ import org.apache.kafka.streams.StreamsConfig;
  * same run on the same input, what a stock user does instead: reset and reprocess the whole history
  * into a new application with {@code --to} tasks (stock Kafka Streams RocksDB store).
  *
- * <p>Each customer gets {@code events} view events whose skus are 60 characters long, so its
- * profile (the last ten skus) is about 800 bytes; the customer count follows from the state size,
- * the events per customer from the history factor. The pause is the time ingest was stopped: from
- * the start of {@code INGEST_PAUSED} to the end of {@code RESUMED}; queries answer throughout.
- * After both, a sample of customers is read from the rescaled and from the reprocessed application
- * and must be the same profile with every event counted once.
+ * <p>Each customer gets {@value #EVENTS_PER_CUSTOMER} view events whose skus are 60 characters
+ * long, so its profile (the last ten skus) is about 800 bytes; the customer count follows from the
+ * state size. Each event also carries a note the pipeline ignores (as real events carry fields a
+ * profile does not keep), sized so that the history is {@code --history-factor} times the state's
+ * bytes: a history of that size in fewer, larger events, which the benchmark's own build of the
+ * state (and the baseline) can replay on this machine at 1 GB of state. The pause is the time
+ * ingest was stopped: from the start of {@code INGEST_PAUSED} to the end of {@code RESUMED};
+ * queries answer throughout. After both, a sample of customers is read from the rescaled and from
+ * the reprocessed application and must be the same profile with every event counted once.
  */
 final class RescaleBench {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int PROFILE_BYTES = 800;
-  private static final int EVENT_BYTES = 150;
+  private static final int EVENTS_PER_CUSTOMER = 12;
+  private static final int EVENT_BASE_BYTES = 150;
   private static final int SAMPLE = 500;
   private static final String SECRET = "rescale-bench-cluster-secret";
 
@@ -64,7 +70,9 @@ final class RescaleBench {
     Path dir =
         spec.dir() != null ? spec.dir() : Files.createTempDirectory("backbone-bench-rescale");
     long customers = Math.max(1, spec.stateMb() * 1024L * 1024 / PROFILE_BYTES);
-    int events = (int) Math.max(1, (long) spec.historyFactor() * PROFILE_BYTES / EVENT_BYTES);
+    int events = EVENTS_PER_CUSTOMER;
+    int noteBytes =
+        Math.max(0, spec.historyFactor() * PROFILE_BYTES / EVENTS_PER_CUSTOMER - EVENT_BASE_BYTES);
     out.printf(
         Locale.ROOT,
         "rescale bench: %d customers x %d events (%d MB state, %dx history), %d -> %d tasks, in %s%n",
@@ -94,7 +102,7 @@ final class RescaleBench {
         pipeline.createTopics(admin);
         long produceStart = System.nanoTime();
         long inputBytes =
-            produce(broker.bootstrapServers(), rescaled.inputTopic(), customers, events);
+            produce(broker.bootstrapServers(), rescaled.inputTopic(), customers, events, noteBytes);
         double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
         out.printf(
             Locale.ROOT,
@@ -178,7 +186,7 @@ final class RescaleBench {
                               || e.getValue().path("counts").path("view").asInt() != events)
                   .count();
 
-          double stateGb = stats.bytesCopied() / 1e9;
+          double stateGb = stats.bytesBuilt() / 1e9;
           row.put("state_mb", spec.stateMb());
           row.put("customers", customers);
           row.put("events", customers * events);
@@ -192,6 +200,7 @@ final class RescaleBench {
           row.put("bytes_copied", stats.bytesCopied());
           row.put("bytes_built", stats.bytesBuilt());
           row.put("keys", stats.keys());
+          row.put("delta_records", stats.deltaRecords());
           row.put("pause_seconds_per_gb", stateGb > 0 ? round(pauseSeconds / stateGb) : null);
           row.put("build_seconds", round(buildSeconds));
           row.put("sampled", rescaledSample.size());
@@ -207,20 +216,22 @@ final class RescaleBench {
         out.println();
         out.printf(
             Locale.ROOT,
-            "| state | tasks | pause s | total s | reset+reprocess s | speedup | copied | built | mismatches |%n");
-        out.printf(Locale.ROOT, "|---|---|---|---|---|---|---|---|---|%n");
+            "| state | tasks | pause s | pause s/GB | total s | reset+reprocess s | speedup | copied | built | delta records | mismatches |%n");
+        out.printf(Locale.ROOT, "|---|---|---|---|---|---|---|---|---|---|---|%n");
         out.printf(
             Locale.ROOT,
-            "| %s | %d -> %d | %s | %s | %s | %sx | %s | %s | %s of %s |%n",
-            RescaleCommand.ProgressPrinter.bytes((Long) row.get("bytes_copied")),
+            "| %s | %d -> %d | %s | %s | %s | %s | %sx | %s | %s | %s | %s of %s |%n",
+            RescaleCommand.ProgressPrinter.bytes((Long) row.get("bytes_built")),
             spec.from(),
             spec.to(),
             row.get("pause_seconds"),
+            row.get("pause_seconds_per_gb"),
             row.get("total_seconds"),
             row.get("baseline_seconds"),
             row.get("speedup"),
             RescaleCommand.ProgressPrinter.bytes((Long) row.get("bytes_copied")),
             RescaleCommand.ProgressPrinter.bytes((Long) row.get("bytes_built")),
+            row.get("delta_records"),
             row.get("mismatches"),
             row.get("sampled"));
         out.println("step durations (ms): " + row.get("step_millis"));
@@ -295,8 +306,13 @@ final class RescaleBench {
     throw new IllegalStateException("the pipeline did not process its input within " + timeout);
   }
 
-  /** Produces the history: every customer's i-th event in round i (round-robin over customers). */
-  private static long produce(String bootstrap, String topic, long customers, int events) {
+  /**
+   * Produces the history: every customer's i-th event in round i (round-robin over customers).
+   * Fails at once if Kafka refuses any event: a history with holes would make the sample check
+   * meaningless.
+   */
+  private static long produce(
+      String bootstrap, String topic, long customers, int events, int noteBytes) {
     Map<String, Object> props =
         Map.of(
             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -306,13 +322,18 @@ final class RescaleBench {
             ProducerConfig.BATCH_SIZE_CONFIG,
             256 * 1024,
             ProducerConfig.ACKS_CONFIG,
-            "all");
+            "all",
+            ProducerConfig.COMPRESSION_TYPE_CONFIG,
+            "lz4");
     Random random = new Random(42);
+    String note = "n".repeat(noteBytes);
+    AtomicReference<Exception> failed = new AtomicReference<>();
+    AtomicLong lost = new AtomicLong();
     long bytes = 0;
     try (KafkaProducer<String, String> producer =
         new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
-      for (int e = 0; e < events; e++) {
-        for (long c = 0; c < customers; c++) {
+      for (int e = 0; e < events && failed.get() == null; e++) {
+        for (long c = 0; c < customers && failed.get() == null; c++) {
           String id = "c-" + c;
           StringBuilder sku = new StringBuilder("sku-").append(e).append('-');
           while (sku.length() < 60) {
@@ -323,12 +344,25 @@ final class RescaleBench {
                   + id
                   + "\",\"type\":\"view\",\"ts\":1732500000000,\"sku\":\""
                   + sku
-                  + "\",\"amount\":0}";
+                  + "\",\"amount\":0,\"note\":\""
+                  + note
+                  + "\"}";
           bytes += value.length() + id.length();
-          producer.send(new ProducerRecord<>(topic, id, value));
+          producer.send(
+              new ProducerRecord<>(topic, id, value),
+              (metadata, error) -> {
+                if (error != null) {
+                  lost.incrementAndGet();
+                  failed.compareAndSet(null, error);
+                }
+              });
         }
       }
       producer.flush();
+    }
+    if (failed.get() != null) {
+      throw new IllegalStateException(
+          "Kafka refused " + lost.get() + " events of the history: " + failed.get(), failed.get());
     }
     return bytes;
   }

@@ -24,8 +24,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Takes a running application's keyed state stage from its task count to --partitions,",
-      "carrying the state across: pause ingest, drain, snapshot, split by key, start the next",
-      "generation, resume. Every step is recorded in <app-id>-rescale before the next begins; after",
+      "carrying the state across. While ingest runs: snapshot, split by key, start the next",
+      "generation. Then a short pause: pause ingest, drain, copy the old generation's last records",
+      "to the new one, serve from it, resume. Every step is recorded in <app-id>-rescale before the",
+      "next begins; after",
       "a crash or Ctrl-C run again with --resume (go on) or --abort (roll back, before SERVING)."
     })
 final class RescaleCommand implements Callable<Integer> {

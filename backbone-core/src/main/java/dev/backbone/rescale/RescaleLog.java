@@ -158,13 +158,25 @@ public final class RescaleLog implements AutoCloseable {
    *     cannot follow its current one
    */
   public RescalePlan advance(RescalePlan.Step step, String note) {
+    return advance(step, note, null);
+  }
+
+  /**
+   * Records that the current rescale completed {@code step}, with the base offsets its new states
+   * were built at ({@link RescalePlan#baseOffsets}); null keeps the recorded ones.
+   *
+   * @throws FatalBackboneException {@code RESCALE_INVALID} if no rescale runs or {@code step}
+   *     cannot follow its current one
+   */
+  public RescalePlan advance(RescalePlan.Step step, String note, List<Long> baseOffsets) {
     RescalePlan running =
         current.orElseThrow(
             () ->
                 new FatalBackboneException(
                     "RESCALE_INVALID", "no rescale of " + applicationId + " to advance"));
     try {
-      return record(running.advance(step, note, clock.instant()));
+      RescalePlan next = running.advance(step, note, clock.instant());
+      return record(baseOffsets == null ? next : next.withBaseOffsets(baseOffsets));
     } catch (IllegalStateException e) {
       throw new FatalBackboneException("RESCALE_INVALID", e.getMessage());
     }

@@ -17,6 +17,10 @@ import java.util.Objects;
  * @param step the last step completed
  * @param log one line per step completed, oldest first, each with its time
  * @param startedAtMillis when the rescale was planned, epoch milliseconds
+ * @param baseOffsets from {@link Step#SPLIT} on, per old partition (index = partition), the
+ *     changelog offset of the snapshot the new generation's first states were built from (-1 for a
+ *     partition without records); the records after them are copied in {@link Step#CAUGHT_UP}.
+ *     Empty before.
  */
 public record RescalePlan(
     String applicationId,
@@ -25,28 +29,43 @@ public record RescalePlan(
     int toPartitions,
     Step step,
     List<String> log,
-    long startedAtMillis) {
+    long startedAtMillis,
+    List<Long> baseOffsets) {
 
-  /** The steps of a rescale, in order (docs/rescale.md); the last two end it. */
+  /**
+   * The steps of a rescale, in order (docs/rescale.md): the bulk of the work ({@link #SNAPSHOTTED}
+   * to {@link #STARTED}) runs while ingest goes on; the pause runs from {@link #INGEST_PAUSED} to
+   * {@link #RESUMED}; the last two end it.
+   */
   public enum Step {
     /** Recorded, nothing moved yet. */
     PLANNED,
-    /** The ingest stage stopped, its offsets committed. */
-    INGEST_PAUSED,
-    /** The state stage processed every committed record of its input. */
-    DRAINED,
-    /** Every task of the old generation snapshotted. */
+    /** Every task of the old generation snapshotted (ingest runs on). */
     SNAPSHOTTED,
-    /** The snapshots split into the new task count. */
+    /**
+     * The snapshots split into the new task count and the new generation's first states staged; the
+     * offsets they were built at are recorded ({@link RescalePlan#baseOffsets}).
+     */
     SPLIT,
-    /** The next generation's topics and first states created. */
+    /** The next generation's topics created. */
     CREATED,
+    /** The next generation runs on every node from its staged states, without input yet. */
+    STARTED,
+    /** The ingest stage stopped, its offsets committed: the pause begins. */
+    INGEST_PAUSED,
+    /** The old state stage processed every committed record of its input. */
+    DRAINED,
+    /**
+     * The old changelogs' records after the base offsets copied to the new changelogs ({@link
+     * ChangelogDelta}), and the next generation restarted and restored them.
+     */
+    CAUGHT_UP,
     /**
      * Every node serves queries from the next generation, which runs; the feeder may resume from
      * here on, so from here the rescale can only go forward.
      */
     SERVING,
-    /** The next generation runs, ingest writes to it. */
+    /** The next generation runs, ingest writes to it: the pause ends. */
     RESUMED,
     /** The next generation confirmed, the old one's topics deleted. */
     CONFIRMED,
@@ -64,6 +83,7 @@ public record RescalePlan(
     Objects.requireNonNull(applicationId, "applicationId");
     Objects.requireNonNull(step, "step");
     log = List.copyOf(log);
+    baseOffsets = baseOffsets == null ? List.of() : List.copyOf(baseOffsets);
     if (fromGeneration < 0) {
       throw new IllegalArgumentException("a generation is 0 or more, not " + fromGeneration);
     }
@@ -101,7 +121,8 @@ public record RescalePlan(
         toPartitions,
         Step.PLANNED,
         List.of(now + " PLANNED " + fromPartitions + " -> " + toPartitions + " tasks"),
-        now.toEpochMilli());
+        now.toEpochMilli(),
+        List.of());
   }
 
   /** The generation the rescale creates. */
@@ -140,6 +161,39 @@ public record RescalePlan(
     List<String> lines = new ArrayList<>(log);
     lines.add(now + " " + next + (note.isEmpty() ? "" : " " + note));
     return new RescalePlan(
-        applicationId, fromGeneration, fromPartitions, toPartitions, next, lines, startedAtMillis);
+        applicationId,
+        fromGeneration,
+        fromPartitions,
+        toPartitions,
+        next,
+        lines,
+        startedAtMillis,
+        baseOffsets);
+  }
+
+  /**
+   * The same plan with the offsets the new generation's first states were built at.
+   *
+   * @throws IllegalArgumentException unless there is one offset per old partition
+   */
+  public RescalePlan withBaseOffsets(List<Long> offsets) {
+    if (offsets.size() != fromPartitions) {
+      throw new IllegalArgumentException(
+          "one base offset per old partition ("
+              + fromPartitions
+              + ") is needed, not "
+              + offsets.size()
+              + ": "
+              + offsets);
+    }
+    return new RescalePlan(
+        applicationId,
+        fromGeneration,
+        fromPartitions,
+        toPartitions,
+        step,
+        log,
+        startedAtMillis,
+        offsets);
   }
 }

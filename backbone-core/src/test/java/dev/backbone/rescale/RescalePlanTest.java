@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.backbone.rescale.RescalePlan.Step;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The order of a rescale's steps: forward one at a time, an abort only before SERVING. */
@@ -21,7 +22,7 @@ class RescalePlanTest {
       plan = plan.advance(next, "", NOW);
     }
     assertThat(plan.step()).isEqualTo(Step.CONFIRMED);
-    assertThat(plan.log()).hasSize(9);
+    assertThat(plan.log()).hasSize(11);
     RescalePlan confirmed = plan;
     assertThatThrownBy(() -> confirmed.advance(Step.ABORTED, "", NOW))
         .isInstanceOf(IllegalStateException.class)
@@ -29,27 +30,40 @@ class RescalePlanTest {
   }
 
   @Test
-  void aStepCannotBeSkippedOrRepeatedAndAnAbortComesOnlyBeforeTheResume() {
-    RescalePlan drained =
-        RescalePlan.begin("app", 2, 6, 3, NOW)
-            .advance(Step.INGEST_PAUSED, "", NOW)
-            .advance(Step.DRAINED, "", NOW);
-    assertThat(drained.toGeneration()).isEqualTo(3);
-    assertThatThrownBy(() -> drained.advance(Step.SPLIT, "", NOW))
-        .hasMessageContaining("SPLIT cannot follow it");
-    assertThatThrownBy(() -> drained.advance(Step.DRAINED, "", NOW))
-        .hasMessageContaining("DRAINED cannot follow it");
-    assertThat(drained.advance(Step.ABORTED, "operator", NOW).step()).isEqualTo(Step.ABORTED);
-    RescalePlan resumed =
-        drained
+  void aStepCannotBeSkippedOrRepeatedAndAnAbortComesOnlyBeforeServing() {
+    RescalePlan split =
+        RescalePlan.begin("app", 2, 3, 6, NOW)
             .advance(Step.SNAPSHOTTED, "", NOW)
             .advance(Step.SPLIT, "", NOW)
-            .advance(Step.CREATED, "", NOW);
-    assertThat(resumed.advance(Step.ABORTED, "", NOW).step()).isEqualTo(Step.ABORTED);
-    RescalePlan serving = resumed.advance(Step.SERVING, "", NOW);
+            .withBaseOffsets(List.of(10L, -1L, 7L));
+    assertThat(split.toGeneration()).isEqualTo(3);
+    assertThatThrownBy(() -> split.advance(Step.STARTED, "", NOW))
+        .hasMessageContaining("STARTED cannot follow it");
+    assertThatThrownBy(() -> split.advance(Step.SPLIT, "", NOW))
+        .hasMessageContaining("SPLIT cannot follow it");
+    assertThat(split.advance(Step.ABORTED, "operator", NOW).step()).isEqualTo(Step.ABORTED);
+    RescalePlan caughtUp =
+        split
+            .advance(Step.CREATED, "", NOW)
+            .advance(Step.STARTED, "", NOW)
+            .advance(Step.INGEST_PAUSED, "", NOW)
+            .advance(Step.DRAINED, "", NOW)
+            .advance(Step.CAUGHT_UP, "", NOW);
+    assertThat(caughtUp.baseOffsets()).containsExactly(10L, -1L, 7L);
+    assertThat(caughtUp.advance(Step.ABORTED, "", NOW).step()).isEqualTo(Step.ABORTED);
+    RescalePlan serving = caughtUp.advance(Step.SERVING, "", NOW);
     assertThatThrownBy(() -> serving.advance(Step.ABORTED, "", NOW))
         .hasMessageContaining("already runs");
     assertThatThrownBy(() -> serving.advance(Step.RESUMED, "", NOW).advance(Step.ABORTED, "", NOW))
         .hasMessageContaining("already runs");
+  }
+
+  @Test
+  void theBaseOffsetsNameEveryOldPartition() {
+    RescalePlan plan = RescalePlan.begin("app", 0, 3, 6, NOW);
+    assertThat(plan.baseOffsets()).isEmpty();
+    assertThatThrownBy(() -> plan.withBaseOffsets(List.of(1L, 2L)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("one base offset per old partition (3)");
   }
 }

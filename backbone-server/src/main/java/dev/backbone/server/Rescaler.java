@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.backbone.errors.BackboneException;
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
+import dev.backbone.rescale.ChangelogDelta;
 import dev.backbone.rescale.Drain;
 import dev.backbone.rescale.GenerationChangelogs;
 import dev.backbone.rescale.RescaleLog;
@@ -22,7 +23,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,8 +36,6 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -47,25 +45,32 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  * RescaleLog} before the next begins, so that {@link #resume} after a crash or Ctrl-C goes on from
  * the last recorded step and {@link #abort} rolls back (before {@code SERVING}).
  *
- * <p>The steps, and what makes each safe (docs/rescale.md has the argument in full):
+ * <p>The steps, and what makes each safe (docs/rescale.md has the argument in full). The bulk of
+ * the work runs while ingest goes on; only the old generation's last records are moved inside the
+ * pause:
  *
  * <ol>
+ *   <li>{@code SNAPSHOTTED}, {@code SPLIT}: one node copies every old task's snapshot, splits them
+ *       by the partitioner into the new task count and stages each new task's first state in its
+ *       lender; the offsets the snapshots were at are recorded with the step.
+ *   <li>{@code CREATED}: the new input topic and the new changelogs with their generation base
+ *       ({@link GenerationChangelogs}), so an empty new store must copy a staged snapshot and never
+ *       replays a changelog alone.
+ *   <li>{@code STARTED}: every node runs the new generation beside the old one, its stores filled
+ *       from the staged states; it has no input yet and serves no query.
  *   <li>{@code INGEST_PAUSED}: every node closes the feeder stage (committing its last
  *       transaction); the step completes only once the feeder's consumer group has no member, so no
  *       instance anywhere can still commit a write to the old generation (a transaction's offset
  *       commit is refused to a non-member, KIP-447).
  *   <li>{@code DRAINED}: the old generation's state stage processed every committed record of its
  *       input ({@link Drain}).
- *   <li>{@code SNAPSHOTTED}, {@code SPLIT}: one node copies every old task's snapshot (each at
- *       least at its changelog's end after the drain), splits them by the partitioner into the new
- *       task count and stages each new task's first state in its lender.
- *   <li>{@code CREATED}: the new input topic and the new changelogs with their generation base
- *       ({@link GenerationChangelogs}), so an empty new store must copy a staged snapshot and never
- *       replays a changelog alone.
- *   <li>{@code SERVING}: every node runs the new generation (its stores copy the staged states)
- *       and, once it runs everywhere, serves queries from it. Until then queries are answered by
- *       the old generation, which holds the same data: nothing is written while the feeder is
- *       paused.
+ *   <li>{@code CAUGHT_UP}: the new generation is stopped, every old changelog record after the
+ *       recorded offsets is copied to the new changelog partition of its key ({@link
+ *       ChangelogDelta}), and the new generation started again: its stores keep their state and
+ *       restore those records like any changelog tail.
+ *   <li>{@code SERVING}: once the new generation runs caught up on every node, every node serves
+ *       queries from it. Until then queries are answered by the old generation, which holds the
+ *       same data: nothing is written while the feeder is paused.
  *   <li>{@code RESUMED}: the feeder runs again on every node, writing to the new generation.
  *   <li>{@code CONFIRMED}: the old generation is stopped and its topics deleted.
  * </ol>
@@ -134,9 +139,15 @@ public final class Rescaler implements AutoCloseable {
    * @param bytesCopied old snapshots copied to the builder
    * @param bytesBuilt the new generation's first states staged on it
    * @param keys keys split
+   * @param deltaRecords old changelog records copied inside the pause ({@code CAUGHT_UP})
    * @param stepMillis each step's duration in this run, in order
    */
-  public record Stats(long bytesCopied, long bytesBuilt, long keys, Map<Step, Long> stepMillis) {}
+  public record Stats(
+      long bytesCopied,
+      long bytesBuilt,
+      long keys,
+      long deltaRecords,
+      Map<Step, Long> stepMillis) {}
 
   /** One node as the coordinator addresses it. */
   private record Node(String id, URI endpoint) {}
@@ -162,6 +173,11 @@ public final class Rescaler implements AutoCloseable {
   private long bytesCopied;
   private long bytesBuilt;
   private long keys;
+  private long deltaRecords;
+
+  /** The offsets the split reported, recorded with {@code SPLIT}. */
+  private List<Long> splitBaseOffsets;
+
   private final Map<Step, Long> stepMillis = new java.util.EnumMap<>(Step.class);
 
   /** Opens admin and HTTP clients; nothing moves until {@link #start}, {@link #resume}. */
@@ -190,8 +206,12 @@ public final class Rescaler implements AutoCloseable {
     }
     List<Node> nodes = nodes();
     describeStage(nodes);
-    checkHealthy(nodes);
     try (RescaleLog log = openLog()) {
+      if (log.current().map(p -> p.step().ended()).orElse(true)) {
+        // (A rescale that has not ended runs a second generation, which is no sickness: begin
+        // below refuses it as RESCALE_RUNNING, naming --resume and --abort.)
+        checkHealthy(nodes);
+      }
       int generation = currentGeneration(log.current());
       int from = partitionCount(KeyedStateStage.inputTopic(baseApplicationId, generation));
       RescalePlan plan = log.begin(generation, from, partitions);
@@ -295,7 +315,7 @@ public final class Rescaler implements AutoCloseable {
       String note = perform(next, plan, nodes);
       stepMillis.put(next, (System.nanoTime() - started) / 1_000_000);
       listener.stepPerformed(next, note);
-      plan = log.advance(next, note);
+      plan = log.advance(next, note, next == Step.SPLIT ? splitBaseOffsets : null);
       report(nodes, plan, "");
       listener.stepDone(next, note);
     }
@@ -304,12 +324,18 @@ public final class Rescaler implements AutoCloseable {
 
   private static String describe(Step step, RescalePlan plan) {
     return switch (step) {
-      case INGEST_PAUSED -> "pausing the feeder on every node";
-      case DRAINED -> "waiting for generation " + plan.fromGeneration() + " to process its input";
-      case SNAPSHOTTED -> "copying " + plan.fromPartitions() + " task snapshots";
+      case SNAPSHOTTED -> "copying " + plan.fromPartitions() + " task snapshots (ingest runs on)";
       case SPLIT -> "splitting into " + plan.toPartitions() + " tasks";
       case CREATED -> "creating generation " + plan.toGeneration() + "'s topics";
-      case SERVING -> "starting generation " + plan.toGeneration() + " on every node";
+      case STARTED -> "starting generation " + plan.toGeneration() + " on every node";
+      case INGEST_PAUSED -> "pausing the feeder on every node";
+      case DRAINED -> "waiting for generation " + plan.fromGeneration() + " to process its input";
+      case CAUGHT_UP ->
+          "copying generation "
+              + plan.fromGeneration()
+              + "'s last records to generation "
+              + plan.toGeneration();
+      case SERVING -> "serving queries from generation " + plan.toGeneration();
       case RESUMED -> "resuming the feeder";
       case CONFIRMED -> "stopping generation " + plan.fromGeneration() + ", deleting its topics";
       default -> step.name();
@@ -322,41 +348,6 @@ public final class Rescaler implements AutoCloseable {
     int from = plan.fromGeneration();
     int to = plan.toGeneration();
     switch (step) {
-      case INGEST_PAUSED -> {
-        String group = null;
-        for (JsonNode answer : postAll(nodes, "/internal/v1/stages/" + feeder + "/pause")) {
-          group = answer.path("applicationId").asText(group);
-        }
-        String feederGroup = group;
-        awaitCondition(
-            step,
-            () -> {
-              List<String> members = groupMembers(feederGroup);
-              return members.isEmpty()
-                  ? null
-                  : "feeder group " + feederGroup + " still has " + members;
-            });
-        return "feeder group " + feederGroup + " has no member";
-      }
-      case DRAINED -> {
-        String group = KeyedStateStage.applicationId(baseApplicationId, from);
-        String topic = KeyedStateStage.inputTopic(baseApplicationId, from);
-        awaitCondition(
-            step,
-            () -> {
-              try {
-                Drain.State state =
-                    Drain.check(admin, bootstrapServers, group, topic, Duration.ofSeconds(30));
-                listener.progress(step, -1, -1, state.remaining() + " records left");
-                return state.drained()
-                    ? null
-                    : state.remaining() + " records of " + topic + " unprocessed";
-              } catch (TimeoutException e) {
-                return "the brokers did not answer: " + e.getMessage();
-              }
-            });
-        return topic + " processed to its end by " + group;
-      }
       case SNAPSHOTTED -> {
         Node builder = builder(nodes);
         prepare(plan, builder);
@@ -370,13 +361,25 @@ public final class Rescaler implements AutoCloseable {
           prepare(plan, builder); // a resume after a failure starts it again
         }
         JsonNode done = awaitPrep(step, plan, nodes, builder, to, "STAGED");
+        List<Long> base = new ArrayList<>();
+        done.path("baseOffsets").forEach(o -> base.add(o.asLong()));
+        if (base.size() != plan.fromPartitions()) {
+          throw new RetriableBackboneException(
+              "RESCALE_PREPARATION_FAILED",
+              builder.id() + " reported no snapshot offsets for every old task: " + done);
+        }
+        // A redone split after a crash keeps the offsets recorded first: states built from them
+        // may already be installed, and copying from lower offsets is always safe (ChangelogDelta).
+        splitBaseOffsets = plan.baseOffsets().isEmpty() ? base : plan.baseOffsets();
         return done.path("keys").asLong()
             + " keys into "
             + plan.toPartitions()
             + " tasks, "
             + done.path("bytesBuilt").asLong()
             + " bytes staged on "
-            + builder.id();
+            + builder.id()
+            + ", built at old changelog offsets "
+            + splitBaseOffsets;
       }
       case CREATED -> {
         String input = KeyedStateStage.inputTopic(baseApplicationId, to);
@@ -428,28 +431,82 @@ public final class Rescaler implements AutoCloseable {
         new WritableTopics(admin).create(routingTopics);
         return input + " and " + changelog + " with " + plan.toPartitions() + " partitions";
       }
-      case SERVING -> {
+      case STARTED -> {
         ensureStaged(step, plan, nodes);
-        postAll(nodes, "/internal/v1/stages/" + stage + "/generations/" + to + "/start");
+        postAll(nodes, generationPath(to) + "/start");
+        awaitGenerationRunning(step, nodes, to);
+        return "generation " + to + " runs on " + nodes.size() + " nodes";
+      }
+      case INGEST_PAUSED -> {
+        String group = null;
+        for (JsonNode answer : postAll(nodes, "/internal/v1/stages/" + feeder + "/pause")) {
+          group = answer.path("applicationId").asText(group);
+        }
+        String feederGroup = group;
         awaitCondition(
             step,
             () -> {
-              List<String> waiting = new ArrayList<>();
-              for (Node node : nodes) {
-                JsonNode g = get(node, "/internal/v1/stages/" + stage + "/generations");
-                String state = g.path("generations").path(Integer.toString(to)).asText("ABSENT");
-                if (!state.equals("RUNNING")) {
-                  waiting.add(node.id() + " " + state);
-                }
+              List<String> members = groupMembers(feederGroup);
+              if (members.isEmpty()) {
+                return null;
               }
-              listener.progress(
-                  step,
-                  nodes.size() - waiting.size(),
-                  nodes.size(),
-                  "nodes running generation " + to);
-              return waiting.isEmpty() ? null : "generation " + to + " not running on " + waiting;
+              // A node that restarted since it was asked runs its feeder again: ask every node
+              // once more (idempotent).
+              postAll(nodes, "/internal/v1/stages/" + feeder + "/pause");
+              return "feeder group " + feederGroup + " still has " + members;
             });
-        postAll(nodes, "/internal/v1/stages/" + stage + "/generations/" + to + "/serve");
+        return "feeder group " + feederGroup + " has no member";
+      }
+      case DRAINED -> {
+        String group = KeyedStateStage.applicationId(baseApplicationId, from);
+        String topic = KeyedStateStage.inputTopic(baseApplicationId, from);
+        awaitCondition(
+            step,
+            () -> {
+              try {
+                Drain.State state =
+                    Drain.check(admin, bootstrapServers, group, topic, Duration.ofSeconds(30));
+                listener.progress(step, -1, -1, state.remaining() + " records left");
+                return state.drained()
+                    ? null
+                    : state.remaining() + " records of " + topic + " unprocessed";
+              } catch (TimeoutException e) {
+                return "the brokers did not answer: " + e.getMessage();
+              }
+            });
+        return topic + " processed to its end by " + group;
+      }
+      case CAUGHT_UP -> {
+        // Stopped first, so that no store of the new generation is open while its changelog gains
+        // records it did not write; started again, each store restores them as a changelog tail.
+        postAll(nodes, generationPath(to) + "/stop");
+        ChangelogDelta.Result delta =
+            ChangelogDelta.copy(
+                admin,
+                settings.kafka(),
+                KeyedStateStage.applicationId(baseApplicationId, from) + "-" + store + "-changelog",
+                plan.baseOffsets(),
+                KeyedStateStage.applicationId(baseApplicationId, to) + "-" + store + "-changelog",
+                plan.toPartitions(),
+                settings.stepTimeout());
+        deltaRecords += delta.records();
+        listener.progress(step, -1, -1, delta.records() + " records copied, restoring them");
+        ensureStaged(step, plan, nodes);
+        postAll(nodes, generationPath(to) + "/start");
+        awaitGenerationRunning(step, nodes, to);
+        return delta.records()
+            + " records ("
+            + delta.bytes()
+            + " bytes) of generation "
+            + from
+            + " copied and restored by generation "
+            + to;
+      }
+      case SERVING -> {
+        ensureStaged(step, plan, nodes);
+        postAll(nodes, generationPath(to) + "/start"); // a node restarted since CAUGHT_UP
+        awaitGenerationRunning(step, nodes, to);
+        postAll(nodes, generationPath(to) + "/serve");
         return "generation " + to + " serves on " + nodes.size() + " nodes";
       }
       case RESUMED -> {
@@ -468,66 +525,37 @@ public final class Rescaler implements AutoCloseable {
     }
   }
 
+  private String generationPath(int generation) {
+    return "/internal/v1/stages/" + settings.stage() + "/generations/" + generation;
+  }
+
   /**
-   * The offset of the last record (not a transaction marker: under exactly-once the end offset is a
-   * marker's plus one) of each changelog partition below its end, -1 if it holds none: the offset a
-   * store that applied all of it reports. One {@code read_committed} consumer reads a short tail of
-   * every partition, and further back only for a partition whose tail is all markers.
+   * Waits until {@code generation} runs on every node with every active store restored ({@code
+   * RUNNING} in the node's generations, see {@code NodeRuntime#generations}).
    */
-  private Map<TopicPartition, Long> lastRecords(
-      Map<TopicPartition, Long> starts, Map<TopicPartition, Long> ends)
+  private void awaitGenerationRunning(Step step, List<Node> nodes, int generation)
       throws InterruptedException {
-    Map<String, Object> configs = new HashMap<>(settings.kafka());
-    configs.put(
-        org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    configs.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    configs.remove(org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG);
-    Map<TopicPartition, Long> last = new HashMap<>();
-    Map<TopicPartition, Long> from = new HashMap<>();
-    ends.forEach(
-        (tp, end) -> {
-          last.put(tp, -1L);
-          if (end > starts.get(tp)) {
-            from.put(tp, Math.max(starts.get(tp), end - 1_024));
-          }
-        });
-    try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer =
-        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
-            configs,
-            new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
-            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-      while (!from.isEmpty()) {
-        consumer.assign(from.keySet());
-        from.forEach(consumer::seek);
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        java.util.Set<TopicPartition> open = new java.util.HashSet<>(from.keySet());
-        while (!open.isEmpty()) {
-          if (System.nanoTime() > deadline) {
-            throw new RetriableBackboneException(
-                "KAFKA_UNAVAILABLE", "could not read the tail of " + open + " in time");
-          }
-          for (org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r :
-              consumer.poll(Duration.ofMillis(100))) {
-            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-            if (r.offset() < ends.get(tp)) {
-              last.merge(tp, r.offset(), Math::max);
+    awaitCondition(
+        step,
+        () -> {
+          List<String> waiting = new ArrayList<>();
+          for (Node node : nodes) {
+            JsonNode g = get(node, "/internal/v1/stages/" + settings.stage() + "/generations");
+            String state =
+                g.path("generations").path(Integer.toString(generation)).asText("ABSENT");
+            if (!state.equals("RUNNING")) {
+              waiting.add(node.id() + " " + state);
             }
           }
-          open.removeIf(tp -> consumer.position(tp) >= ends.get(tp));
-        }
-        // A tail of only markers (empty transactions): look further back, down to the start.
-        Map<TopicPartition, Long> again = new HashMap<>();
-        from.forEach(
-            (tp, f) -> {
-              if (last.get(tp) < 0 && f > starts.get(tp)) {
-                again.put(tp, Math.max(starts.get(tp), f - 16 * (ends.get(tp) - f)));
-              }
-            });
-        from.clear();
-        from.putAll(again);
-      }
-    }
-    return last;
+          listener.progress(
+              step,
+              nodes.size() - waiting.size(),
+              nodes.size(),
+              "nodes running generation " + generation);
+          return waiting.isEmpty()
+              ? null
+              : "generation " + generation + " not running caught up on " + waiting;
+        });
   }
 
   /** Whether the builder's preparation failed (it is started again; absent is handled later). */
@@ -546,15 +574,12 @@ public final class Rescaler implements AutoCloseable {
 
   /** Asks the builder to prepare the next generation (idempotent while it runs or is done). */
   private void prepare(RescalePlan plan, Node builder) throws InterruptedException {
-    String appFrom = KeyedStateStage.applicationId(baseApplicationId, plan.fromGeneration());
-    // Each copy must hold its changelog through its last record after the drain (by partition;
-    // the node knows the store's subtopology).
+    // A first preparation copies each task's snapshot as it is; one made again after the offsets
+    // were recorded must reach them, or the records between would be copied by nobody.
     Map<String, Long> minOffsets = new TreeMap<>();
-    String changelog = appFrom + "-" + store + "-changelog";
-    lastRecords(
-            offsets(changelog, plan.fromPartitions(), OffsetSpec.earliest()),
-            offsets(changelog, plan.fromPartitions(), OffsetSpec.latest()))
-        .forEach((tp, last) -> minOffsets.put(Integer.toString(tp.partition()), last));
+    for (int p = 0; p < plan.baseOffsets().size(); p++) {
+      minOffsets.put(Integer.toString(p), plan.baseOffsets().get(p));
+    }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("store", store);
     body.put("partitions", plan.toPartitions());
@@ -768,27 +793,6 @@ public final class Rescaler implements AutoCloseable {
     } catch (ExecutionException | TimeoutException e) {
       throw new RetriableBackboneException(
           "KAFKA_UNAVAILABLE", "could not describe " + topic + ": " + e, e);
-    }
-  }
-
-  private Map<TopicPartition, Long> offsets(String topic, int partitions, OffsetSpec spec)
-      throws InterruptedException {
-    Map<TopicPartition, OffsetSpec> specs = new HashMap<>();
-    for (int p = 0; p < partitions; p++) {
-      specs.put(new TopicPartition(topic, p), spec);
-    }
-    try {
-      Map<TopicPartition, Long> ends =
-          new TreeMap<>(java.util.Comparator.comparingInt(TopicPartition::partition));
-      admin
-          .listOffsets(specs)
-          .all()
-          .get(30, TimeUnit.SECONDS)
-          .forEach((tp, r) -> ends.put(tp, r.offset()));
-      return ends;
-    } catch (ExecutionException | TimeoutException e) {
-      throw new RetriableBackboneException(
-          "KAFKA_UNAVAILABLE", "could not read the end offsets of " + topic + ": " + e, e);
     }
   }
 
@@ -1018,7 +1022,7 @@ public final class Rescaler implements AutoCloseable {
 
   /** What this coordinator's runs moved so far, and their steps' durations. */
   public Stats stats() {
-    return new Stats(bytesCopied, bytesBuilt, keys, Map.copyOf(stepMillis));
+    return new Stats(bytesCopied, bytesBuilt, keys, deltaRecords, Map.copyOf(stepMillis));
   }
 
   @Override

@@ -133,7 +133,7 @@ class RescaleCrashIT {
                 customers.stream()
                     .allMatch(c -> via(0).get(RescaleTesting.path(c)).status() == 200));
     customers.forEach(checker::mustExist);
-    Set<Step> toCrash = EnumSet.range(Step.INGEST_PAUSED, Step.CONFIRMED);
+    Set<Step> toCrash = EnumSet.range(Step.SNAPSHOTTED, Step.CONFIRMED);
     List<Step> crashed = new ArrayList<>();
     RescalePlan plan = null;
     try (ContinuousReads reads =
@@ -146,13 +146,13 @@ class RescaleCrashIT {
               return ReadChecker.httpAnswer(
                   r.status(), r.header("Retry-After").orElse(null), r.body());
             })) {
-      for (int attempt = 0; attempt < 12 && plan == null; attempt++) {
+      for (int attempt = 0; attempt < 14 && plan == null; attempt++) {
         try (Rescaler rescaler = rescaler(crashingAt(toCrash))) {
           plan = attempt == 0 ? rescaler.start(9) : rescaler.resume();
         } catch (Crash c) {
           crashed.add(c.step);
-          if (c.step == Step.SPLIT) {
-            restart(1); // a node of the paused old generation
+          if (c.step == Step.DRAINED) {
+            restart(1); // in the pause: its feeder must stay paused, its new generation is started
           } else if (c.step == Step.CREATED) {
             restart(0); // the builder: the staged states are gone with it
           }
@@ -160,8 +160,7 @@ class RescaleCrashIT {
       }
       assertThat(reads.completed()).isPositive();
     }
-    assertThat(crashed)
-        .containsExactlyElementsOf(EnumSet.range(Step.INGEST_PAUSED, Step.CONFIRMED));
+    assertThat(crashed).containsExactlyElementsOf(EnumSet.range(Step.SNAPSHOTTED, Step.CONFIRMED));
     assertThat(plan).isNotNull();
     assertThat(plan.step()).isEqualTo(Step.CONFIRMED);
     RescaleTesting.assertServes(kafka, settings, nodes, 1, 9);

@@ -66,7 +66,8 @@ final class GenerationPrep {
       long keys,
       long bytesBuilt,
       List<String> staged,
-      String error) {}
+      String error,
+      List<Long> baseOffsets) {}
 
   private final Request request;
   private final Path workDir;
@@ -80,6 +81,10 @@ final class GenerationPrep {
   private final AtomicLong keys = new AtomicLong();
   private final AtomicLong bytesBuilt = new AtomicLong();
   private final List<String> staged = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Per old partition, the changelog offset of the snapshot copied; set once all are copied. */
+  private volatile List<Long> baseOffsets = List.of();
+
   private final Thread thread;
 
   GenerationPrep(
@@ -117,7 +122,8 @@ final class GenerationPrep {
         keys.get(),
         bytesBuilt.get(),
         List.copyOf(staged),
-        error.get());
+        error.get(),
+        baseOffsets);
   }
 
   private void run() {
@@ -140,7 +146,6 @@ final class GenerationPrep {
       for (SnapshotCollector.Copied c : copies) {
         bytesCopied.addAndGet(directoryBytes(c.directory()));
       }
-      phase.set("SPLITTING");
       // Copies come back ordered by task, so copy i is partition i of the old generation.
       for (int i = 0; i < copies.size(); i++) {
         if (copies.get(i).task().partition() != i) {
@@ -151,6 +156,8 @@ final class GenerationPrep {
                   + copies);
         }
       }
+      baseOffsets = copies.stream().map(SnapshotCollector.Copied::changelogOffset).toList();
+      phase.set("SPLITTING");
       SnapshotSplit.Result split =
           SnapshotSplit.splitPartitions(
               copies.stream().map(SnapshotCollector.Copied::directory).toList(),

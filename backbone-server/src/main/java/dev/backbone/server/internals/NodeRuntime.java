@@ -650,9 +650,10 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
       throw new IllegalStateException(
           "stage " + stageName + " serves generation " + generation + "; it cannot be stopped");
     }
-    Generation other = otherGenerations.getOrDefault(stageName, Map.of()).remove(generation);
+    Map<Integer, Generation> others = otherGenerations.get(stageName);
+    Generation other = others == null ? null : others.remove(generation);
     if (other == null) {
-      return;
+      return; // never started here (or the node restarted since): nothing to stop
     }
     closeStreams(stageName + " g" + generation, other.stage().streams());
     if (other.routing() != null) {
@@ -835,8 +836,49 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
     out.put(serving, stageState(stageName));
     otherGenerations
         .getOrDefault(stageName, Map.of())
-        .forEach((g, other) -> out.put(g, other.stage().streams().state().name()));
+        .forEach((g, other) -> out.put(g, generationState(other.stage())));
     return out;
+  }
+
+  /**
+   * A generation that does not serve yet, as the rescale waits for it: {@code RUNNING} only once
+   * Kafka Streams runs and every store of every active task it has here has restored its changelog
+   * in its current incarnation ({@link RestoreTracker}); {@code RESTORING} before that; else Kafka
+   * Streams' state.
+   */
+  private static String generationState(RunningStage stage) {
+    KafkaStreams streams = stage.streams();
+    KafkaStreams.State state = streams.state();
+    if (state != KafkaStreams.State.RUNNING) {
+      return state.name();
+    }
+    for (org.apache.kafka.streams.ThreadMetadata thread : streams.metadataForLocalThreads()) {
+      for (org.apache.kafka.streams.TaskMetadata task : thread.activeTasks()) {
+        for (String store : stage.topology().storeNames()) {
+          if (stage.topology().subtopologyOf(store).orElse(-1) != task.taskId().subtopology()) {
+            continue;
+          }
+          RestoreTracker.Replica replica =
+              stage.restores().replica(store, task.taskId().partition());
+          if (replica == null || !replica.caughtUp()) {
+            return "RESTORING";
+          }
+        }
+      }
+    }
+    return state.name();
+  }
+
+  /**
+   * Stops a generation of a keyed stage that does not serve, if it runs here, and starts it again:
+   * its stores keep their local state and restore what their changelogs gained meanwhile (a
+   * rescale's last records of the old generation). Idempotent in effect.
+   *
+   * @throws IllegalStateException if that generation serves
+   */
+  public synchronized void restartGeneration(String stageName, int generation) {
+    stopGeneration(stageName, generation);
+    startGeneration(stageName, generation);
   }
 
   /** The Kafka Streams instance of a keyed stage's generation, serving or not. */

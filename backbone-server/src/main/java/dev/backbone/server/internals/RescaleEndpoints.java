@@ -20,8 +20,9 @@ import java.util.Optional;
  *   <li>{@code POST /internal/v1/stages/{stage}/pause} and {@code .../resume}: close a stage (its
  *       offsets committed) and start it again;
  *   <li>{@code POST /internal/v1/stages/{stage}/generations/{g}/start}, {@code .../serve}, {@code
- *       .../stop}: run a keyed stage's generation beside the serving one, make it serve, stop one
- *       that does not serve;
+ *       .../stop}, {@code .../restart}: run a keyed stage's generation beside the serving one, make
+ *       it serve, stop one that does not serve, stop and start one that does not serve (its stores
+ *       restore what their changelogs gained);
  *   <li>{@code POST /internal/v1/stages/{stage}/generations/{g}/prepare} (body: store, partitions,
  *       minOffsets by task, patienceMs) and {@code GET} of it: build and stage generation {@code
  *       g}'s first states here ({@link GenerationPrep}); {@code DELETE
@@ -53,6 +54,9 @@ final class RescaleEndpoints {
     javalin.post(
         "/internal/v1/stages/{stage}/generations/{g}/serve",
         ctx -> act(ctx, () -> node.serveGeneration(stage(ctx), generation(ctx))));
+    javalin.post(
+        "/internal/v1/stages/{stage}/generations/{g}/restart",
+        ctx -> act(ctx, () -> node.restartGeneration(stage(ctx), generation(ctx))));
     javalin.post(
         "/internal/v1/stages/{stage}/generations/{g}/stop",
         ctx -> act(ctx, () -> node.stopGeneration(stage(ctx), generation(ctx))));

@@ -40,13 +40,17 @@ public record RescaleState(Optional<RescalePlan> plan, String progress) {
   }
 
   /**
-   * Whether the feeder stage stays paused: from the plan until every node serves the next
-   * generation (from {@code SERVING} on, the feeder may already write to it elsewhere); a plan not
-   * yet past {@code PLANNED} pauses too, since its coordinator pauses every node next.
+   * Whether the feeder stage stays paused: from {@code INGEST_PAUSED} until every node serves the
+   * next generation (from {@code SERVING} on, the feeder may already write to it elsewhere). Before
+   * {@code INGEST_PAUSED} the feeder runs: the bulk of a rescale's work is done while it does. A
+   * node that starts while the coordinator pauses the others, before the step is recorded, starts
+   * its feeder and is paused by the coordinator, which asks every node again until the feeder's
+   * group has no member.
    */
   public boolean feederPaused() {
     return plan.isPresent()
         && !plan.get().step().ended()
+        && plan.get().step().ordinal() >= RescalePlan.Step.INGEST_PAUSED.ordinal()
         && plan.get().step().ordinal() < RescalePlan.Step.SERVING.ordinal();
   }
 }

@@ -11,6 +11,7 @@ import dev.backbone.testkit.BackboneKafkaCluster;
 import dev.backbone.testkit.TestKafkaCluster;
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,20 +43,21 @@ class RescaleLogIT {
       assertThat(log.current()).isEmpty();
       RescalePlan plan = log.begin(0, 6, 12);
       assertThat(plan.step()).isEqualTo(Step.PLANNED);
-      log.advance(Step.INGEST_PAUSED, "3 nodes");
-      log.advance(Step.DRAINED, "12 partitions at their end");
+      log.advance(Step.SNAPSHOTTED, "6 snapshots");
+      log.advance(Step.SPLIT, "12 partitions staged", List.of(3L, 4L, 5L, 6L, 7L, -1L));
     }
     try (RescaleLog next = open(app)) {
       RescalePlan read = next.current().orElseThrow();
-      assertThat(read.step()).isEqualTo(Step.DRAINED);
+      assertThat(read.step()).isEqualTo(Step.SPLIT);
+      assertThat(read.baseOffsets()).containsExactly(3L, 4L, 5L, 6L, 7L, -1L);
       assertThat(read.fromPartitions()).isEqualTo(6);
       assertThat(read.toPartitions()).isEqualTo(12);
       assertThat(read.toGeneration()).isEqualTo(1);
       assertThat(read.log()).hasSize(3);
-      assertThat(read.log().get(2)).contains("DRAINED 12 partitions at their end");
+      assertThat(read.log().get(2)).contains("SPLIT 12 partitions staged");
       assertThatThrownBy(() -> next.begin(0, 6, 8))
           .isInstanceOf(BackboneException.class)
-          .hasMessageContaining("is at step DRAINED")
+          .hasMessageContaining("is at step SPLIT")
           .hasMessageContaining("--resume");
     }
   }
@@ -67,15 +69,15 @@ class RescaleLogIT {
       first.begin(0, 4, 2);
       try (RescaleLog second = open(app)) {
         assertThat(second.current().orElseThrow().step()).isEqualTo(Step.PLANNED);
-        assertThatThrownBy(() -> first.advance(Step.INGEST_PAUSED, "from the fenced one"))
+        assertThatThrownBy(() -> first.advance(Step.SNAPSHOTTED, "from the fenced one"))
             .isInstanceOf(BackboneException.class)
             .hasMessageContaining("another rescale coordinator");
-        second.advance(Step.INGEST_PAUSED, "from the new one");
+        second.advance(Step.SNAPSHOTTED, "from the new one");
       }
     }
     try (RescaleLog third = open(app)) {
       RescalePlan read = third.current().orElseThrow();
-      assertThat(read.step()).isEqualTo(Step.INGEST_PAUSED);
+      assertThat(read.step()).isEqualTo(Step.SNAPSHOTTED);
       assertThat(String.join("\n", read.log()))
           .contains("from the new one")
           .doesNotContain("from the fenced one");
