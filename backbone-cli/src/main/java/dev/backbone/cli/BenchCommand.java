@@ -416,7 +416,8 @@ final class BenchCommand implements Runnable {
         "A two-node application under exactly-once holding --state-mb of state, built from a",
         "history --history-factor times that size, rescaled from --from to --to tasks; then, in the",
         "same run on the same input, the stock way: reset and reprocess the history into --to tasks.",
-        "Prints the pause, the total time, the baseline and the ratio, as a table and as JSON."
+        "Events keep arriving during the rescale at --load-rate per second. Prints the pause, the",
+        "total time, the baseline and the ratio, as a table and as JSON."
       })
   static final class Rescale implements Callable<Integer> {
     @Spec private CommandLine.Model.CommandSpec spec;
@@ -447,6 +448,14 @@ final class BenchCommand implements Runnable {
     int historyFactor;
 
     @Option(
+        names = "--load-rate",
+        defaultValue = "2000",
+        description =
+            "Events per second written while the rescale runs, 0 for none (default"
+                + " ${DEFAULT-VALUE}).")
+    int loadRate;
+
+    @Option(
         names = "--dir",
         description = "Where the broker and the nodes keep their data (default: a temp dir).")
     Path dir;
@@ -464,11 +473,15 @@ final class BenchCommand implements Runnable {
         throw new ParameterException(
             spec.commandLine(), "--state-mb, --from, --to and --history-factor must be at least 1");
       }
+      if (loadRate < 0) {
+        throw new ParameterException(spec.commandLine(), "--load-rate must not be negative");
+      }
       if (from == to) {
         throw new ParameterException(spec.commandLine(), "--from and --to must differ");
       }
       RescaleBench.run(
-          new RescaleBench.Spec(stateMb, from, to, historyFactor, dir, timeout), System.out);
+          new RescaleBench.Spec(stateMb, from, to, historyFactor, loadRate, dir, timeout),
+          System.out);
       return 0;
     }
   }

@@ -62,7 +62,8 @@ final class RescaleBench {
   private static final int SAMPLE = 500;
   private static final String SECRET = "rescale-bench-cluster-secret";
 
-  record Spec(int stateMb, int from, int to, int historyFactor, Path dir, Duration timeout) {}
+  record Spec(
+      int stateMb, int from, int to, int historyFactor, int loadRate, Path dir, Duration timeout) {}
 
   private RescaleBench() {}
 
@@ -122,6 +123,7 @@ final class RescaleBench {
           long[] pause = new long[2];
           RescalePlan plan;
           Rescaler.Stats stats;
+          int[] extra;
           long start = System.nanoTime();
           try (Rescaler rescaler =
               new Rescaler(
@@ -150,11 +152,22 @@ final class RescaleBench {
                       }
                     }
                   })) {
-            plan = rescaler.start(spec.to());
-            stats = rescaler.stats();
+            try (LiveLoad live =
+                LiveLoad.start(
+                    broker.bootstrapServers(),
+                    rescaled.inputTopic(),
+                    customers,
+                    events,
+                    noteBytes,
+                    spec.loadRate())) {
+              plan = rescaler.start(spec.to());
+              stats = rescaler.stats();
+              extra = live.stop();
+            }
           }
           double totalSeconds = (System.nanoTime() - start) / 1e9;
           double pauseSeconds = (pause[1] - pause[0]) / 1e9;
+          awaitProcessed(admin, broker, pipeline, 1, rescaled.inputTopic(), spec.timeout());
           Map<String, JsonNode> rescaledSample = sample(nodes.get(1), customers);
           for (int i = nodes.size() - 1; i >= 0; i--) {
             nodes.get(i).close();
@@ -183,7 +196,8 @@ final class RescaleBench {
                   .filter(
                       e ->
                           !e.getValue().equals(resetSample.get(e.getKey()))
-                              || e.getValue().path("counts").path("view").asInt() != events)
+                              || e.getValue().path("counts").path("view").asInt()
+                                  != events + extra[customerIndex(e.getKey())])
                   .count();
 
           double stateGb = stats.bytesBuilt() / 1e9;
@@ -201,6 +215,8 @@ final class RescaleBench {
           row.put("bytes_built", stats.bytesBuilt());
           row.put("keys", stats.keys());
           row.put("delta_records", stats.deltaRecords());
+          row.put("load_rate", spec.loadRate());
+          row.put("events_during_rescale", java.util.Arrays.stream(extra).asLongStream().sum());
           row.put("pause_seconds_per_gb", stateGb > 0 ? round(pauseSeconds / stateGb) : null);
           row.put("build_seconds", round(buildSeconds));
           row.put("sampled", rescaledSample.size());
@@ -335,18 +351,7 @@ final class RescaleBench {
       for (int e = 0; e < events && failed.get() == null; e++) {
         for (long c = 0; c < customers && failed.get() == null; c++) {
           String id = "c-" + c;
-          StringBuilder sku = new StringBuilder("sku-").append(e).append('-');
-          while (sku.length() < 60) {
-            sku.append((char) ('a' + random.nextInt(26)));
-          }
-          String value =
-              "{\"customerId\":\""
-                  + id
-                  + "\",\"type\":\"view\",\"ts\":1732500000000,\"sku\":\""
-                  + sku
-                  + "\",\"amount\":0,\"note\":\""
-                  + note
-                  + "\"}";
+          String value = event(id, e, random, note);
           bytes += value.length() + id.length();
           producer.send(
               new ProducerRecord<>(topic, id, value),
@@ -365,6 +370,109 @@ final class RescaleBench {
           "Kafka refused " + lost.get() + " events of the history: " + failed.get(), failed.get());
     }
     return bytes;
+  }
+
+  private static int customerIndex(String id) {
+    return Integer.parseInt(id.substring("c-".length()));
+  }
+
+  /** The JSON of one view event of the bench's history or live load. */
+  private static String event(String id, int round, Random random, String note) {
+    StringBuilder sku = new StringBuilder("sku-").append(round).append('-');
+    while (sku.length() < 60) {
+      sku.append((char) ('a' + random.nextInt(26)));
+    }
+    return "{\"customerId\":\""
+        + id
+        + "\",\"type\":\"view\",\"ts\":1732500000000,\"sku\":\""
+        + sku
+        + "\",\"amount\":0,\"note\":\""
+        + note
+        + "\"}";
+  }
+
+  /**
+   * Events written while the rescale runs, at a fixed rate, round-robin over the customers, so that
+   * the pause has last records to carry over; counts each customer's events. Stopping fails if
+   * Kafka refused any.
+   */
+  private static final class LiveLoad implements AutoCloseable {
+    private final KafkaProducer<String, String> producer;
+    private final int[] counts;
+    private final AtomicReference<Exception> failed = new AtomicReference<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    private LiveLoad(
+        String bootstrap, String topic, long customers, int rounds, int noteBytes, int rate) {
+      this.producer =
+          new KafkaProducer<>(
+              Map.of(
+                  ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                  bootstrap,
+                  ProducerConfig.ACKS_CONFIG,
+                  "all",
+                  ProducerConfig.LINGER_MS_CONFIG,
+                  5),
+              new StringSerializer(),
+              new StringSerializer());
+      this.counts = new int[(int) customers];
+      String note = "n".repeat(noteBytes);
+      this.thread =
+          new Thread(
+              () -> {
+                Random random = new Random(43);
+                long startNanos = System.nanoTime();
+                long sent = 0;
+                while (running && rate > 0 && failed.get() == null) {
+                  long due = (System.nanoTime() - startNanos) * rate / 1_000_000_000L;
+                  for (; sent < due && running; sent++) {
+                    int c = (int) (sent % customers);
+                    String id = "c-" + c;
+                    counts[c]++;
+                    producer.send(
+                        new ProducerRecord<>(
+                            topic, id, event(id, rounds + counts[c], random, note)),
+                        (metadata, error) -> {
+                          if (error != null) {
+                            failed.compareAndSet(null, error);
+                          }
+                        });
+                  }
+                  try {
+                    Thread.sleep(5);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              },
+              "rescale-bench-live-load");
+    }
+
+    static LiveLoad start(
+        String bootstrap, String topic, long customers, int rounds, int noteBytes, int rate) {
+      LiveLoad load = new LiveLoad(bootstrap, topic, customers, rounds, noteBytes, rate);
+      load.thread.start();
+      return load;
+    }
+
+    /** Stops the load once every event is acknowledged; each customer's count of events. */
+    int[] stop() throws InterruptedException {
+      running = false;
+      thread.join();
+      producer.flush();
+      if (failed.get() != null) {
+        throw new IllegalStateException(
+            "Kafka refused an event written during the rescale: " + failed.get(), failed.get());
+      }
+      return counts.clone();
+    }
+
+    @Override
+    public void close() {
+      running = false;
+      producer.close();
+    }
   }
 
   /** A spread sample of customers' profiles read through a node. */
