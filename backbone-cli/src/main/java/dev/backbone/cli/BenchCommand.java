@@ -3,6 +3,7 @@ package dev.backbone.cli;
 import dev.backbone.bench.assignment.AssignmentSizeBenchmark;
 import dev.backbone.bench.assignor.AssignorBenchmark;
 import dev.backbone.bench.bootstrap.BootstrapBench;
+import dev.backbone.bench.changelog.ChangelogDiskBench;
 import dev.backbone.bench.snapshot.SnapshotBench;
 import dev.backbone.bench.store.StoreBench;
 import dev.backbone.bench.throughput.ThroughputBenchmark;
@@ -30,7 +31,8 @@ import picocli.CommandLine.Spec;
       BenchCommand.SnapshotTime.class,
       BenchCommand.Bootstrap.class,
       BenchCommand.Query.class,
-      BenchCommand.Rescale.class
+      BenchCommand.Rescale.class,
+      BenchCommand.ChangelogDisk.class
     })
 final class BenchCommand implements Runnable {
   @Spec private CommandLine.Model.CommandSpec spec;
@@ -481,6 +483,143 @@ final class BenchCommand implements Runnable {
       }
       RescaleBench.run(
           new RescaleBench.Spec(stateMb, from, to, historyFactor, loadRate, dir, timeout),
+          System.out);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "changelog-disk",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Bytes a broker holds for a state store's changelog after --hours-simulated",
+        "hours of churn (new keys every hour, updates skewed to recent keys, some",
+        "deletes), written in minutes with record timestamps to an embedded broker.",
+        "Measured: Backbone's bounded policy (compact,delete with retention.ms =",
+        "--retention-hours). Baseline: Kafka Streams' stock policy (compact, kept",
+        "forever) on the same writes in the same run. Both are compared with one",
+        "retention window of writes and with the live state at the end."
+      })
+  static final class ChangelogDisk implements Callable<Integer> {
+    @Spec private CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = "--hours-simulated",
+        defaultValue = "72",
+        description = "Simulated hours of writes (default ${DEFAULT-VALUE}).")
+    int hoursSimulated;
+
+    @Option(
+        names = "--retention-hours",
+        defaultValue = "24",
+        description = "Retention window of the bounded policy (default ${DEFAULT-VALUE}).")
+    int retentionHours;
+
+    @Option(
+        names = "--keys-per-hour",
+        defaultValue = "8000",
+        description = "New keys per simulated hour (default ${DEFAULT-VALUE}).")
+    long keysPerHour;
+
+    @Option(
+        names = "--updates-per-hour",
+        defaultValue = "8000",
+        description =
+            "Updates and deletes of existing keys per simulated hour (default ${DEFAULT-VALUE}).")
+    long updatesPerHour;
+
+    @Option(
+        names = "--delete-percent",
+        defaultValue = "2",
+        description = "Share of the updates that are deletes (default ${DEFAULT-VALUE}).")
+    int deletePercent;
+
+    @Option(
+        names = "--zipf",
+        defaultValue = "1.0",
+        description =
+            "Skew of updates towards recent keys: rank r (1 = newest) is updated with probability"
+                + " ~ r^-zipf (default ${DEFAULT-VALUE}).")
+    double zipf;
+
+    @Option(
+        names = "--value-bytes",
+        defaultValue = "500",
+        description = "Bytes per value; keys are 16 bytes (default ${DEFAULT-VALUE}).")
+    int valueBytes;
+
+    @Option(
+        names = "--partitions",
+        defaultValue = "6",
+        description = "Partitions of each changelog topic (default ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(
+        names = "--seed",
+        defaultValue = "12",
+        description = "Seed of the write stream (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(
+        names = "--dir",
+        description =
+            "Where the broker keeps its data, kept afterwards; must not hold an earlier run's"
+                + " (default: a temp dir, deleted afterwards).")
+    Path dir;
+
+    @Option(
+        names = "--settle-timeout",
+        defaultValue = "10m",
+        converter = DurationConverter.class,
+        description =
+            "Give up waiting for retention and the cleaner after the last write after this long"
+                + " (default ${DEFAULT-VALUE}).")
+    Duration settleTimeout;
+
+    @Override
+    public Integer call() throws Exception {
+      if (hoursSimulated < 1 || retentionHours < 1 || keysPerHour < 1 || partitions < 1) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--hours-simulated, --retention-hours, --keys-per-hour and --partitions must be at"
+                + " least 1");
+      }
+      if (retentionHours >= hoursSimulated) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--retention-hours must be less than --hours-simulated, or the bounded policy never"
+                + " deletes anything");
+      }
+      if (updatesPerHour < 0 || valueBytes < 1 || deletePercent < 0 || deletePercent > 100) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--updates-per-hour must be at least 0, --value-bytes at least 1, --delete-percent 0"
+                + " to 100");
+      }
+      if (!(zipf > 0) || Double.isInfinite(zipf)) {
+        throw new ParameterException(spec.commandLine(), "--zipf must be a positive number");
+      }
+      if ((long) hoursSimulated * (keysPerHour + updatesPerHour) > Integer.MAX_VALUE) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "at most "
+                + Integer.MAX_VALUE
+                + " writes per run: lower --hours-simulated, --keys-per-hour or"
+                + " --updates-per-hour");
+      }
+      ChangelogDiskBench.run(
+          new ChangelogDiskBench.Spec(
+              hoursSimulated,
+              retentionHours,
+              keysPerHour,
+              updatesPerHour,
+              partitions,
+              valueBytes,
+              deletePercent,
+              zipf,
+              seed,
+              dir,
+              settleTimeout),
           System.out);
       return 0;
     }

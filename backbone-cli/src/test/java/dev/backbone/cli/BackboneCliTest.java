@@ -34,6 +34,12 @@ class BackboneCliTest {
         "bench",
         "bench rescale --state-mb 0",
         "bench rescale --from 6 --to 6",
+        "bench changelog-disk --hours-simulated 0",
+        "bench changelog-disk --retention-hours 72",
+        "bench changelog-disk --keys-per-hour 0",
+        "bench changelog-disk --delete-percent 101",
+        "bench changelog-disk --zipf 0",
+        "bench changelog-disk --settle-timeout soon",
         "rescale --app-id a --node http://127.0.0.1:1 --bootstrap-servers b --cluster-secret s",
         "rescale --app-id a --node http://127.0.0.1:1 --bootstrap-servers b --cluster-secret s"
             + " --partitions 3 --resume",
@@ -65,6 +71,7 @@ class BackboneCliTest {
         "bench snapshot --help",
         "bench bootstrap --help",
         "bench rescale --help",
+        "bench changelog-disk --help",
         "rescale --help"
       })
   void everyCommandHasHelp(String args) {
