@@ -23,6 +23,7 @@ import picocli.CommandLine.ParameterException;
       LoadCommand.class,
       BenchCommand.class,
       RescaleCommand.class,
+      ChangelogsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BackboneCli implements Runnable {

@@ -5,6 +5,7 @@ import dev.backbone.examples.profiles.CustomerProfilePipeline;
 import dev.backbone.examples.profiles.PipelineSettings;
 import dev.backbone.server.BackboneNode;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.admin.Admin;
@@ -128,6 +129,40 @@ final class NodeCommand implements Callable<Integer> {
       description = "Password of the trust store (default: $BACKBONE_TLS_TRUSTSTORE_PASSWORD).")
   String tlsTruststorePassword;
 
+  @Option(
+      names = "--archive",
+      paramLabel = "URI",
+      description =
+          "Archive snapshots of this node's active stores to file:///dir or s3://bucket/prefix"
+              + " (backbone.archive.uri; S3 credentials from the AWS SDK's default chain, e.g."
+              + " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).")
+  String archive;
+
+  @Option(
+      names = "--archive-s3-endpoint",
+      paramLabel = "URL",
+      description = "Endpoint of an S3-compatible archive (backbone.archive.s3.endpoint).")
+  String archiveS3Endpoint;
+
+  @Option(
+      names = "--archive-s3-path-style",
+      description = "Path-style S3 addressing, which most S3-compatible stores need.")
+  boolean archiveS3PathStyle;
+
+  @Option(
+      names = "--snapshot-interval",
+      converter = DurationConverter.class,
+      description = "How often active stores are archived (backbone.snapshot.interval.ms).")
+  Duration snapshotInterval;
+
+  @Option(
+      names = "--changelog-retention",
+      converter = DurationConverter.class,
+      description =
+          "Bound the changelogs to this retention (backbone.changelog.retention.ms); needs"
+              + " --archive and at least 3 snapshot intervals.")
+  Duration changelogRetention;
+
   @Override
   public Integer call() throws Exception {
     CustomerProfilePipeline pipeline =
@@ -189,6 +224,24 @@ final class NodeCommand implements Callable<Integer> {
       props.put(
           BackboneConfig.HTTP_TLS_TRUSTSTORE_PASSWORD_CONFIG,
           tlsTruststorePassword == null ? "" : tlsTruststorePassword);
+    }
+    if (archive != null) {
+      props.put(BackboneConfig.ARCHIVE_URI_CONFIG, archive);
+    }
+    if (archiveS3Endpoint != null) {
+      props.put(BackboneConfig.ARCHIVE_S3_ENDPOINT_CONFIG, archiveS3Endpoint);
+    }
+    if (archiveS3PathStyle) {
+      props.put(BackboneConfig.ARCHIVE_S3_PATH_STYLE_CONFIG, "true");
+    }
+    if (snapshotInterval != null) {
+      props.put(
+          BackboneConfig.SNAPSHOT_INTERVAL_MS_CONFIG, Long.toString(snapshotInterval.toMillis()));
+    }
+    if (changelogRetention != null) {
+      props.put(
+          BackboneConfig.CHANGELOG_RETENTION_MS_CONFIG,
+          Long.toString(changelogRetention.toMillis()));
     }
     return props;
   }

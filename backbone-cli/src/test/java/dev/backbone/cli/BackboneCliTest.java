@@ -47,6 +47,14 @@ class BackboneCliTest {
             + " --partitions 0",
         "rescale --app-id a --node nohost --bootstrap-servers b --cluster-secret s --partitions 3",
         "rescale --node http://127.0.0.1:1 --bootstrap-servers b --cluster-secret s --partitions 3",
+        "bench rescale --load-rate -1",
+        "changelogs --bootstrap-servers b --app-id a",
+        "changelogs --bootstrap-servers b --app-id a --retention 24h --report",
+        "changelogs --bootstrap-servers b --app-id a --retention 0s",
+        "changelogs --bootstrap-servers b --app-id a --retention soon",
+        "changelogs --bootstrap-servers b --app-id a --report --archive ftp://x/y",
+        "changelogs --app-id a --report",
+        "node --bootstrap-servers b --changelog-retention soon",
         "frobnicate"
       })
   void badFlagsGiveOneLineErrorAndExitTwo(String args) {
@@ -72,7 +80,8 @@ class BackboneCliTest {
         "bench bootstrap --help",
         "bench rescale --help",
         "bench changelog-disk --help",
-        "rescale --help"
+        "rescale --help",
+        "changelogs --help"
       })
   void everyCommandHasHelp(String args) {
     CliRun run = CliRun.run(args.split(" "));

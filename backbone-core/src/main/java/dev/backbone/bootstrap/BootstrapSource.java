@@ -1,5 +1,6 @@
 package dev.backbone.bootstrap;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -59,7 +60,10 @@ public interface BootstrapSource {
    *     fresher replica); the others are copied at any offset, a copy beating a full replay
    * @param required whether the store cannot be restored from its changelog at all (records it
    *     needs were deleted, see {@link ChangelogTruncatedException}): a copy that fails then leaves
-   *     the store waiting for one that succeeds, never a restore that would lose them
+   *     the store waiting for one that succeeds, never a restore that would lose them; the copy
+   *     must then be at {@code minSourceOffset} or later, whatever its source
+   * @param archive whether the node's snapshot archive ({@link #archive()}) is tried when no peer
+   *     could lend (first, when {@code peers} is empty)
    */
   record Plan(
       List<PeerSnapshotFetcher.Peer> peers,
@@ -67,13 +71,34 @@ public interface BootstrapSource {
       String reason,
       long minSourceOffset,
       Set<String> lagBoundPeers,
-      boolean required) {
-    /** Copies the collections. */
+      boolean required,
+      boolean archive) {
+    /** Copies the collections; a plan names a peer or the archive. */
     public Plan {
       peers = List.copyOf(peers);
       Objects.requireNonNull(changelogDeleteRetention, "changelogDeleteRetention");
       Objects.requireNonNull(reason, "reason");
       lagBoundPeers = Set.copyOf(lagBoundPeers);
+      if (peers.isEmpty() && !archive) {
+        throw new IllegalArgumentException("a plan copies from a peer or from the archive");
+      }
+    }
+
+    /** A plan from peers only. */
+    public Plan(
+        List<PeerSnapshotFetcher.Peer> peers,
+        Duration changelogDeleteRetention,
+        String reason,
+        long minSourceOffset,
+        Set<String> lagBoundPeers,
+        boolean required) {
+      this(
+          peers, changelogDeleteRetention, reason, minSourceOffset, lagBoundPeers, required, false);
+    }
+
+    /** The lowest changelog offset a copy from the archive may be at: the bound, if required. */
+    public long archiveMinOffset() {
+      return required ? minSourceOffset : -1;
     }
 
     /** A plan the store may give up on for a changelog restore. */
@@ -112,4 +137,36 @@ public interface BootstrapSource {
 
   /** The fetcher that copies, with the node's secret, parallelism and throttle. */
   PeerSnapshotFetcher fetcher();
+
+  /** The node's snapshot archive, where a plan that allows it copies from when no peer can. */
+  default Optional<ArchivedCopies> archive() {
+    return Optional.empty();
+  }
+
+  /**
+   * Copies from a snapshot archive: the bootstrap's source after live peers and before the
+   * changelog ({@code dev.backbone.retention} implements it over the node's archive).
+   */
+  interface ArchivedCopies {
+    /**
+     * Copies the newest archived snapshot of the store that an install would accept into a new
+     * directory under {@code stagingParent}, every file checked against its manifest.
+     *
+     * @param maxDataAge the changelog's {@code delete.retention.ms}: an older snapshot is passed
+     *     over
+     * @param minOffset the lowest changelog offset the snapshot may be at (-1: any)
+     * @return the copy, its {@code from} naming the archive; empty if the archive holds no
+     *     acceptable snapshot of the store
+     * @throws RuntimeException when the archive cannot be read or a file is damaged
+     */
+    Optional<PeerSnapshotFetcher.Result> copy(
+        Request request,
+        Path stagingParent,
+        PeerSnapshotFetcher.Progress progress,
+        Duration maxDataAge,
+        long minOffset);
+
+    /** Where the archive is, for logs. */
+    String describe();
+  }
 }

@@ -54,6 +54,9 @@ public final class ColdBootstrap implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ColdBootstrap.class);
   private static final Duration PLAN_WAIT = Duration.ofMillis(500);
 
+  /** What a copy's source is called when it came from the node's snapshot archive. */
+  public static final String ARCHIVE = "archive";
+
   /** Tries of a copy whose every peer was up but not ready to lend, and the backoff step. */
   static final int NOT_READY_ATTEMPTS = 4;
 
@@ -73,6 +76,7 @@ public final class ColdBootstrap implements AutoCloseable {
   private final AtomicLong fellBack = new AtomicLong();
   private final AtomicLong abandoned = new AtomicLong();
   private final AtomicLong blocked = new AtomicLong();
+  private final AtomicLong fromArchive = new AtomicLong();
   private final Duration abandonAfter;
   private final Duration finishWait;
   private final ScheduledExecutorService sweeper;
@@ -235,6 +239,11 @@ public final class ColdBootstrap implements AutoCloseable {
    */
   public long blocked() {
     return blocked.get();
+  }
+
+  /** Copies taken from the snapshot archive (no peer could lend) since the node started. */
+  public long fromArchive() {
+    return fromArchive.get();
   }
 
   /** Stores that needed a copy and restored from the changelog instead. */
@@ -425,9 +434,76 @@ public final class ColdBootstrap implements AutoCloseable {
       return now;
     }
 
-    void run(BootstrapSource.Request request, Path stagingParent) {
+    /**
+     * A copy from the node's archive, if the plan allows one and the archive holds a snapshot an
+     * install would accept; empty otherwise (the reason is logged).
+     */
+    private Optional<PeerSnapshotFetcher.Result> fromArchive(
+        BootstrapSource.Request request,
+        Path stagingParent,
+        BootstrapSource.Plan plan,
+        String whyNotAPeer) {
+      Optional<BootstrapSource.ArchivedCopies> archive = source.archive();
+      if (!plan.archive() || archive.isEmpty()) {
+        return Optional.empty();
+      }
+      from = ARCHIVE;
+      outcome = new Outcome.InProgress("copying from the archive");
+      log.info(
+          "cold bootstrap of store {} task {}: copying from the archive {} ({}; {})",
+          request.storeName(),
+          request.taskId(),
+          archive.get().describe(),
+          whyNotAPeer,
+          plan.reason());
       try {
-        Optional<BootstrapSource.Plan> plan;
+        Optional<PeerSnapshotFetcher.Result> copy =
+            archive
+                .get()
+                .copy(
+                    request,
+                    stagingParent,
+                    progress,
+                    plan.changelogDeleteRetention(),
+                    plan.archiveMinOffset());
+        if (copy.isEmpty()) {
+          log.warn(
+              "cold bootstrap of store {} task {}: the archive {} holds no snapshot it could"
+                  + " install{}",
+              request.storeName(),
+              request.taskId(),
+              archive.get().describe(),
+              plan.archiveMinOffset() >= 0
+                  ? " at changelog offset " + plan.archiveMinOffset() + " or later"
+                  : "");
+        } else {
+          fromArchive.incrementAndGet();
+        }
+        return copy;
+      } catch (RuntimeException e) {
+        log.warn(
+            "cold bootstrap of store {} task {}: the copy from the archive {} failed: {}",
+            request.storeName(),
+            request.taskId(),
+            archive.get().describe(),
+            e.getMessage());
+        return Optional.empty();
+      }
+    }
+
+    private Outcome restoreInstead(BootstrapSource.Request request, String why) {
+      fellBack.incrementAndGet();
+      log.warn(
+          "cold bootstrap of store {} task {}: {}; restoring from the changelog instead",
+          request.storeName(),
+          request.taskId(),
+          why);
+      return new Outcome.Restore(why);
+    }
+
+    void run(BootstrapSource.Request request, Path stagingParent) {
+      Optional<BootstrapSource.Plan> plan = Optional.empty();
+      try {
         try {
           try {
             plan = source.plan(request);
@@ -441,7 +517,7 @@ public final class ColdBootstrap implements AutoCloseable {
           }
           required = plan.get().required();
           firstReason = plan.get().reason();
-          from = plan.get().peers().get(0).nodeId();
+          from = plan.get().peers().isEmpty() ? ARCHIVE : plan.get().peers().get(0).nodeId();
           outcome = new Outcome.InProgress("copying from " + from);
         } finally {
           planned.countDown();
@@ -449,6 +525,18 @@ public final class ColdBootstrap implements AutoCloseable {
         Files.createDirectories(stagingParent);
         deleteLeftovers(stagingParent);
         PeerSnapshotFetcher.Result result = null;
+        if (plan.get().peers().isEmpty()) {
+          Optional<PeerSnapshotFetcher.Result> archived =
+              fromArchive(request, stagingParent, plan.get(), "no peer holds the task");
+          if (archived.isEmpty()) {
+            outcome =
+                required
+                    ? blockedBy("no peer holds the task, and the archive has no snapshot to copy")
+                    : restoreInstead(request, "no peer and nothing in the archive to copy");
+            return;
+          }
+          result = archived.get();
+        }
         for (int attempt = 1; result == null; attempt++) {
           log.info(
               "cold bootstrap of store {} task {}: copying from {} ({})",
@@ -484,11 +572,23 @@ public final class ColdBootstrap implements AutoCloseable {
                 NOT_READY_BACKOFF.toMillis() * attempt);
             Thread.sleep(NOT_READY_BACKOFF.toMillis() * attempt);
             Optional<BootstrapSource.Plan> again = source.plan(request);
-            if (again.isEmpty() && required) {
+            if (again.isEmpty() || again.get().peers().isEmpty()) {
+              Optional<PeerSnapshotFetcher.Result> archived =
+                  fromArchive(
+                      request,
+                      stagingParent,
+                      again.orElse(plan.get()),
+                      "no peer to copy from is left");
+              if (archived.isPresent()) {
+                result = archived.get();
+                break;
+              }
+            }
+            if ((again.isEmpty() || again.get().peers().isEmpty()) && required) {
               outcome = blockedBy("no peer to copy from is left");
               return;
             }
-            if (again.isEmpty()) {
+            if (again.isEmpty() || again.get().peers().isEmpty()) {
               fellBack.incrementAndGet();
               log.warn(
                   "cold bootstrap of store {} task {}: no peer to copy from any more, restoring"
@@ -508,6 +608,20 @@ public final class ColdBootstrap implements AutoCloseable {
       } catch (ChangelogTruncatedException e) {
         outcome = new Outcome.Blocked(e.getMessage());
       } catch (BackboneException | IOException e) {
+        Optional<PeerSnapshotFetcher.Result> archived =
+            plan.isEmpty()
+                ? Optional.empty()
+                : fromArchive(request, stagingParent, plan.get(), e.getMessage());
+        if (archived.isPresent()) {
+          from = ARCHIVE;
+          outcome =
+              new Outcome.Ready(
+                  archived.get().directory(),
+                  plan.get().changelogDeleteRetention(),
+                  archived.get(),
+                  required);
+          return;
+        }
         if (required) {
           outcome = blockedBy(e.getMessage());
           return;

@@ -213,6 +213,12 @@ public final class PeerSnapshotFetcher {
       return total.get();
     }
 
+    /** Reports a copy made by another source (the archive), which counts whole snapshots. */
+    public void report(long bytesDone, long bytesTotal) {
+      total.set(bytesTotal);
+      done.set(bytesDone);
+    }
+
     /** Bytes per second since the fetch started. */
     public double bytesPerSecond() {
       double seconds = (System.nanoTime() - startNanos) / 1e9;

@@ -209,11 +209,7 @@ public final class SnapshotLender implements AutoCloseable {
     Snapshot snapshot;
     String manifestJson;
     try {
-      Optional<Attestation> attestation = attest(store);
-      snapshot =
-          attestation.isPresent()
-              ? store.snapshot(attestation.get().through(), attestation.get().asOf())
-              : store.snapshot();
+      snapshot = cutCurrent(store);
       manifestJson = readManifest(snapshot);
     } finally {
       synchronized (this) {
@@ -405,6 +401,20 @@ public final class SnapshotLender implements AutoCloseable {
       leases.clear();
     }
     all.forEach(lease -> delete(lease, "lender closed"));
+  }
+
+  /**
+   * Cuts a snapshot of a store into its own snapshot directory, vouching for its freshness as a
+   * lend does (see the class comment): its manifest's {@code dataAsOf} is now, or close to it, when
+   * the store holds every changelog record written so far, even if it has not committed writes of
+   * its own for a while. Used for lends and for the archive's snapshots; the caller deletes the
+   * snapshot when done with it.
+   */
+  public Snapshot cutCurrent(SnapshotStore store) {
+    Optional<Attestation> attestation = attest(store);
+    return attestation.isPresent()
+        ? store.snapshot(attestation.get().through(), attestation.get().asOf())
+        : store.snapshot();
   }
 
   /** What a lend vouches for: every record written before {@code asOf} is through these. */

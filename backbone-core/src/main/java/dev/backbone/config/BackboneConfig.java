@@ -2,6 +2,7 @@ package dev.backbone.config;
 
 import dev.backbone.bootstrap.CopyOrReplay;
 import dev.backbone.errors.FatalBackboneException;
+import dev.backbone.retention.ArchiveSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -184,6 +185,67 @@ public final class BackboneConfig extends AbstractConfig {
           + " ETA within this bound), instead of failing and waiting for Kafka Streams' next retry,"
           + " which comes 1-5 s later. The wait stalls the stream thread's other tasks for at most"
           + " this long; 0 never waits.";
+
+  public static final String CHANGELOG_RETENTION_MS_CONFIG = "backbone.changelog.retention.ms";
+  private static final String CHANGELOG_RETENTION_MS_DOC =
+      "-1 (the default) keeps Kafka Streams' changelogs as they are: compacted, kept forever. A"
+          + " positive value bounds them: every changelog of this node's stages is set to"
+          + " cleanup.policy=compact,delete with this retention.ms, which is safe because every"
+          + " replica can be rebuilt from a snapshot (a live peer's, else the archive's) plus the"
+          + " tail. Needs backbone.archive.uri and at least 3 x backbone.snapshot.interval.ms"
+          + " (docs/retention.md).";
+
+  /** How many snapshot intervals a bounded changelog retention must span at least. */
+  public static final int RETENTION_SNAPSHOT_INTERVALS = 3;
+
+  public static final String SNAPSHOT_INTERVAL_MS_CONFIG = "backbone.snapshot.interval.ms";
+  private static final String SNAPSHOT_INTERVAL_MS_DOC =
+      "How often each active task's stores are snapshotted and uploaded to the archive (only with"
+          + " backbone.archive.uri). The changelog must keep at least "
+          + RETENTION_SNAPSHOT_INTERVALS
+          + " intervals of records, and its delete.retention.ms must exceed "
+          + RETENTION_SNAPSHOT_INTERVALS
+          + " intervals too (a snapshot older than that is never installed).";
+
+  public static final String ARCHIVE_URI_CONFIG = "backbone.archive.uri";
+  private static final String ARCHIVE_URI_DOC =
+      "Where snapshots are archived beyond the life of every node: file:///path (a local or"
+          + " shared directory) or s3://bucket/prefix (any S3-compatible store, see"
+          + " backbone.archive.s3.*). Empty: no archive; a store is then rebuilt only from live"
+          + " peers and the changelog.";
+
+  public static final String ARCHIVE_KEEP_SNAPSHOTS_CONFIG = "backbone.archive.keep.snapshots";
+  private static final String ARCHIVE_KEEP_SNAPSHOTS_DOC =
+      "Archived snapshots kept per store; older ones, and files only they named, are deleted"
+          + " after each upload.";
+
+  public static final String ARCHIVE_PARALLELISM_CONFIG = "backbone.archive.parallelism";
+  private static final String ARCHIVE_PARALLELISM_DOC =
+      "Files uploaded or downloaded at once per snapshot.";
+
+  public static final String ARCHIVE_THROTTLE_BYTES_PER_SEC_CONFIG =
+      "backbone.archive.throttle.bytes.per.sec";
+  private static final String ARCHIVE_THROTTLE_BYTES_PER_SEC_DOC =
+      "Bytes per second one snapshot's download from the archive may take; 0 for no limit.";
+
+  public static final String ARCHIVE_S3_ENDPOINT_CONFIG = "backbone.archive.s3.endpoint";
+  private static final String ARCHIVE_S3_ENDPOINT_DOC =
+      "Endpoint of an S3-compatible store (http://127.0.0.1:9000); empty for AWS S3 itself.";
+
+  public static final String ARCHIVE_S3_REGION_CONFIG = "backbone.archive.s3.region";
+  private static final String ARCHIVE_S3_REGION_DOC = "Region of the bucket.";
+
+  public static final String ARCHIVE_S3_ACCESS_KEY_CONFIG = "backbone.archive.s3.access.key";
+  private static final String ARCHIVE_S3_ACCESS_KEY_DOC =
+      "Access key id; with the secret key. Unset: the AWS SDK's default credential chain.";
+
+  public static final String ARCHIVE_S3_SECRET_KEY_CONFIG = "backbone.archive.s3.secret.key";
+  private static final String ARCHIVE_S3_SECRET_KEY_DOC = "Secret access key.";
+
+  public static final String ARCHIVE_S3_PATH_STYLE_CONFIG = "backbone.archive.s3.path.style";
+  private static final String ARCHIVE_S3_PATH_STYLE_DOC =
+      "Path-style bucket addressing (http://host/bucket/key), which most S3-compatible stores"
+          + " need.";
 
   private static final ConfigDef CONFIG =
       new ConfigDef()
@@ -387,7 +449,85 @@ public final class BackboneConfig extends AbstractConfig {
               1_000L,
               Range.between(0, 10_000),
               Importance.LOW,
-              BOOTSTRAP_INIT_WAIT_MS_DOC);
+              BOOTSTRAP_INIT_WAIT_MS_DOC)
+          .define(
+              CHANGELOG_RETENTION_MS_CONFIG,
+              Type.LONG,
+              -1L,
+              (name, value) -> {
+                long v = (Long) value;
+                if (v != -1 && v < 1) {
+                  throw new ConfigException(name, value, "must be -1 (unbounded) or positive");
+                }
+              },
+              Importance.MEDIUM,
+              CHANGELOG_RETENTION_MS_DOC)
+          .define(
+              SNAPSHOT_INTERVAL_MS_CONFIG,
+              Type.LONG,
+              3_600_000L,
+              Range.atLeast(1_000),
+              Importance.MEDIUM,
+              SNAPSHOT_INTERVAL_MS_DOC)
+          .define(
+              ARCHIVE_URI_CONFIG,
+              Type.STRING,
+              "",
+              (name, value) -> {
+                String v = ((String) value).trim();
+                if (!v.isEmpty() && !v.startsWith("file:") && !v.startsWith("s3://")) {
+                  throw new ConfigException(name, value, "must start with file: or s3://");
+                }
+              },
+              Importance.MEDIUM,
+              ARCHIVE_URI_DOC)
+          .define(
+              ARCHIVE_KEEP_SNAPSHOTS_CONFIG,
+              Type.INT,
+              3,
+              Range.atLeast(1),
+              Importance.LOW,
+              ARCHIVE_KEEP_SNAPSHOTS_DOC)
+          .define(
+              ARCHIVE_PARALLELISM_CONFIG,
+              Type.INT,
+              4,
+              Range.between(1, 64),
+              Importance.LOW,
+              ARCHIVE_PARALLELISM_DOC)
+          .define(
+              ARCHIVE_THROTTLE_BYTES_PER_SEC_CONFIG,
+              Type.LONG,
+              0L,
+              Range.atLeast(0),
+              Importance.LOW,
+              ARCHIVE_THROTTLE_BYTES_PER_SEC_DOC)
+          .define(
+              ARCHIVE_S3_ENDPOINT_CONFIG, Type.STRING, "", Importance.LOW, ARCHIVE_S3_ENDPOINT_DOC)
+          .define(
+              ARCHIVE_S3_REGION_CONFIG,
+              Type.STRING,
+              "us-east-1",
+              Importance.LOW,
+              ARCHIVE_S3_REGION_DOC)
+          .define(
+              ARCHIVE_S3_ACCESS_KEY_CONFIG,
+              Type.PASSWORD,
+              null,
+              Importance.LOW,
+              ARCHIVE_S3_ACCESS_KEY_DOC)
+          .define(
+              ARCHIVE_S3_SECRET_KEY_CONFIG,
+              Type.PASSWORD,
+              null,
+              Importance.LOW,
+              ARCHIVE_S3_SECRET_KEY_DOC)
+          .define(
+              ARCHIVE_S3_PATH_STYLE_CONFIG,
+              Type.BOOLEAN,
+              false,
+              Importance.LOW,
+              ARCHIVE_S3_PATH_STYLE_DOC);
 
   /** Settings that earlier versions had, with what to use instead. */
   private static final Map<String, String> REPLACED =
@@ -423,7 +563,11 @@ public final class BackboneConfig extends AbstractConfig {
         });
     if (problems.isEmpty()) {
       try {
-        return new BackboneConfig(mine);
+        BackboneConfig config = new BackboneConfig(mine);
+        problems.addAll(config.retentionProblems());
+        if (problems.isEmpty()) {
+          return config;
+        }
       } catch (ConfigException e) {
         problems.add(e.getMessage());
       }
@@ -621,5 +765,128 @@ public final class BackboneConfig extends AbstractConfig {
   /** {@link #REBALANCE_RETRY_AFTER_SECONDS_CONFIG}. */
   public int retryAfterSeconds() {
     return getInt(REBALANCE_RETRY_AFTER_SECONDS_CONFIG);
+  }
+
+  /**
+   * What makes a bounded changelog unsafe: no archive (a task whose every replica is lost could not
+   * be rebuilt), or a retention shorter than {@value #RETENTION_SNAPSHOT_INTERVALS} snapshot
+   * intervals (the newest archived snapshot must always sit well inside the retained records).
+   */
+  private List<String> retentionProblems() {
+    List<String> problems = new ArrayList<>();
+    archiveSettings()
+        .ifPresent(a -> a.problems().forEach(p -> problems.add(ARCHIVE_URI_CONFIG + ": " + p)));
+    long retention = getLong(CHANGELOG_RETENTION_MS_CONFIG);
+    if (retention > 0) {
+      if (archiveUri().isEmpty()) {
+        problems.add(
+            CHANGELOG_RETENTION_MS_CONFIG
+                + "="
+                + retention
+                + " bounds the changelogs, which is safe only with a snapshot archive: set "
+                + ARCHIVE_URI_CONFIG);
+      }
+      long interval = getLong(SNAPSHOT_INTERVAL_MS_CONFIG);
+      if (retention < RETENTION_SNAPSHOT_INTERVALS * interval) {
+        problems.add(
+            CHANGELOG_RETENTION_MS_CONFIG
+                + "="
+                + retention
+                + " is shorter than "
+                + RETENTION_SNAPSHOT_INTERVALS
+                + " x "
+                + SNAPSHOT_INTERVAL_MS_CONFIG
+                + "="
+                + interval
+                + ": the changelog could lose records no archived snapshot holds yet; raise the"
+                + " retention to at least "
+                + RETENTION_SNAPSHOT_INTERVALS * interval
+                + " or snapshot more often");
+      }
+    }
+    return problems;
+  }
+
+  /** {@link #CHANGELOG_RETENTION_MS_CONFIG}: empty when changelogs are kept forever. */
+  public Optional<Duration> changelogRetention() {
+    long retention = getLong(CHANGELOG_RETENTION_MS_CONFIG);
+    return retention > 0 ? Optional.of(Duration.ofMillis(retention)) : Optional.empty();
+  }
+
+  /** {@link #SNAPSHOT_INTERVAL_MS_CONFIG}. */
+  public Duration snapshotInterval() {
+    return Duration.ofMillis(getLong(SNAPSHOT_INTERVAL_MS_CONFIG));
+  }
+
+  /** {@link #ARCHIVE_URI_CONFIG}, empty when no archive is configured. */
+  public Optional<String> archiveUri() {
+    String uri = getString(ARCHIVE_URI_CONFIG).trim();
+    return uri.isEmpty() ? Optional.empty() : Optional.of(uri);
+  }
+
+  /** {@link #ARCHIVE_KEEP_SNAPSHOTS_CONFIG}. */
+  public int archiveKeepSnapshots() {
+    return getInt(ARCHIVE_KEEP_SNAPSHOTS_CONFIG);
+  }
+
+  /** {@link #ARCHIVE_PARALLELISM_CONFIG}. */
+  public int archiveParallelism() {
+    return getInt(ARCHIVE_PARALLELISM_CONFIG);
+  }
+
+  /** {@link #ARCHIVE_THROTTLE_BYTES_PER_SEC_CONFIG}. */
+  public long archiveThrottleBytesPerSecond() {
+    return getLong(ARCHIVE_THROTTLE_BYTES_PER_SEC_CONFIG);
+  }
+
+  /** {@link #ARCHIVE_S3_ENDPOINT_CONFIG}, empty for AWS itself. */
+  public Optional<String> archiveS3Endpoint() {
+    String endpoint = getString(ARCHIVE_S3_ENDPOINT_CONFIG).trim();
+    return endpoint.isEmpty() ? Optional.empty() : Optional.of(endpoint);
+  }
+
+  /** {@link #ARCHIVE_S3_REGION_CONFIG}. */
+  public String archiveS3Region() {
+    return getString(ARCHIVE_S3_REGION_CONFIG);
+  }
+
+  /** {@link #ARCHIVE_S3_ACCESS_KEY_CONFIG}, empty for the SDK's default credentials. */
+  public Optional<String> archiveS3AccessKey() {
+    Password key = getPassword(ARCHIVE_S3_ACCESS_KEY_CONFIG);
+    return key == null ? Optional.empty() : Optional.of(key.value());
+  }
+
+  /** {@link #ARCHIVE_S3_SECRET_KEY_CONFIG}. */
+  public Optional<String> archiveS3SecretKey() {
+    Password key = getPassword(ARCHIVE_S3_SECRET_KEY_CONFIG);
+    return key == null ? Optional.empty() : Optional.of(key.value());
+  }
+
+  /** {@link #ARCHIVE_S3_PATH_STYLE_CONFIG}. */
+  public boolean archiveS3PathStyle() {
+    return getBoolean(ARCHIVE_S3_PATH_STYLE_CONFIG);
+  }
+
+  /** The archive's settings, empty when {@link #ARCHIVE_URI_CONFIG} is not set. */
+  public Optional<ArchiveSettings> archiveSettings() {
+    return archiveUri()
+        .map(
+            uri -> {
+              ArchiveSettings settings =
+                  ArchiveSettings.of(uri)
+                      .withTransfers(
+                          archiveParallelism(),
+                          ArchiveSettings.DEFAULT_PART_BYTES,
+                          ArchiveSettings.DEFAULT_PART_BYTES,
+                          archiveThrottleBytesPerSecond());
+              return settings.isS3()
+                  ? settings.withS3(
+                      archiveS3Endpoint().orElse(null),
+                      archiveS3Region(),
+                      archiveS3AccessKey().orElse(null),
+                      archiveS3SecretKey().orElse(null),
+                      archiveS3PathStyle())
+                  : settings;
+            });
   }
 }

@@ -65,6 +65,13 @@ record ClusterShape(int brokers, List<String> racks) {
     // against what a production 4.3 broker offers.
     settings.put("unstable.api.versions.enable", "false");
     settings.put("unstable.feature.versions.enable", "false");
+    // Bounded changelogs are tested with retentions of seconds. A compact,delete log's old segments
+    // are deleted by the log cleaner's thread (LogCleaner.CleanerThread#cleanFilthiestLog ->
+    // LogCleanerManager#deletableLogs), which sleeps log.cleaner.backoff.ms (15 s) when idle; a
+    // delete-only log's by the retention check (log.retention.check.interval.ms, 5 min). Both run
+    // every second here; topics without a time retention of their own are not affected.
+    settings.put("log.cleaner.backoff.ms", "1000");
+    settings.put("log.retention.check.interval.ms", "1000");
     return settings;
   }
 

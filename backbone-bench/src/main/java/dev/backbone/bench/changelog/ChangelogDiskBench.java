@@ -3,6 +3,7 @@ package dev.backbone.bench.changelog;
 import dev.backbone.bench.BenchReport;
 import dev.backbone.bootstrap.internals.Directories;
 import dev.backbone.kafka.embedded.EmbeddedKafkaBroker;
+import dev.backbone.retention.ChangelogRetention;
 import dev.backbone.topics.WritableTopics;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -291,13 +292,12 @@ public final class ChangelogDiskBench {
                     topic(STOCK_TOPIC, Map.of()),
                     topic(
                         BACKBONE_TOPIC,
-                        Map.of(
-                            TopicConfig.CLEANUP_POLICY_CONFIG,
-                            TopicConfig.CLEANUP_POLICY_COMPACT
-                                + ","
-                                + TopicConfig.CLEANUP_POLICY_DELETE,
-                            TopicConfig.RETENTION_MS_CONFIG,
-                            Long.toString(spec.retentionMs())))));
+                        // What a node sets on its changelogs (one definition), with this
+                        // bench's simulated hour as the segment roll.
+                        ChangelogRetention.topicConfigs(
+                            Duration.ofMillis(spec.retentionMs()),
+                            spec.retentionMs(),
+                            ChurnWorkload.HOUR_MS))));
         ChurnWorkload.Shape shape = spec.shape();
         out.printf(
             Locale.ROOT,
@@ -404,6 +404,11 @@ public final class ChangelogDiskBench {
                       new AlterConfigOp(
                           new ConfigEntry(
                               TopicConfig.RETENTION_MS_CONFIG, Long.toString(retentionMs)),
+                          AlterConfigOp.OpType.SET),
+                      // The bounded policy compacts only what it may delete: the lag follows.
+                      new AlterConfigOp(
+                          new ConfigEntry(
+                              TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, Long.toString(retentionMs)),
                           AlterConfigOp.OpType.SET))))
           .all()
           .get(30, TimeUnit.SECONDS);

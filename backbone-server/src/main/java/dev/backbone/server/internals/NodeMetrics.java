@@ -3,6 +3,7 @@ package dev.backbone.server.internals;
 import dev.backbone.assignment.AssignmentMetrics;
 import dev.backbone.bootstrap.ColdBootstrap;
 import dev.backbone.bootstrap.SnapshotLender;
+import dev.backbone.retention.SnapshotSchedule;
 import dev.backbone.routing.RoutingPublisher;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -75,6 +76,12 @@ public final class NodeMetrics implements AutoCloseable {
 
   /** Copies from peers running now. */
   public static final String BOOTSTRAP_RUNNING = "backbone.bootstrap.running";
+
+  public static final String BOOTSTRAP_FROM_ARCHIVE = "backbone.bootstrap.archive.copied";
+  public static final String ARCHIVE_UPLOADS = "backbone.archive.uploads";
+  public static final String ARCHIVE_UPLOAD_BYTES = "backbone.archive.upload.bytes";
+  public static final String ARCHIVE_FAILURES = "backbone.archive.failures";
+  public static final String ARCHIVE_NEWEST_AGE = "backbone.archive.newest.snapshot.age.seconds";
 
   /** Snapshots this node lends to peers now. */
   public static final String BOOTSTRAP_LENT = "backbone.bootstrap.snapshots.lent";
@@ -220,8 +227,39 @@ public final class NodeMetrics implements AutoCloseable {
             .description("Copies dropped because their task moved away before installing them")
             .register(registry));
     stageMeters.add(
+        FunctionCounter.builder(BOOTSTRAP_FROM_ARCHIVE, cold, ColdBootstrap::fromArchive)
+            .description("Stores filled from the snapshot archive (no peer could lend)")
+            .register(registry));
+    stageMeters.add(
         Gauge.builder(BOOTSTRAP_RUNNING, cold, ColdBootstrap::running)
             .description("Copies from peers running now")
+            .strongReference(true)
+            .register(registry));
+  }
+
+  /** The snapshot schedule's meters: uploads, bytes, failures, the oldest newest snapshot. */
+  public synchronized void bindArchive(SnapshotSchedule schedule) {
+    stageMeters.add(
+        FunctionCounter.builder(ARCHIVE_UPLOADS, schedule, SnapshotSchedule::uploads)
+            .description("Snapshots of active stores uploaded to the archive")
+            .register(registry));
+    stageMeters.add(
+        FunctionCounter.builder(ARCHIVE_UPLOAD_BYTES, schedule, SnapshotSchedule::bytesSent)
+            .description("Bytes sent to the archive (only files it lacked)")
+            .baseUnit("bytes")
+            .register(registry));
+    stageMeters.add(
+        FunctionCounter.builder(ARCHIVE_FAILURES, schedule, SnapshotSchedule::failures)
+            .description("Uploads to the archive that failed (each is tried again)")
+            .register(registry));
+    stageMeters.add(
+        Gauge.builder(
+                ARCHIVE_NEWEST_AGE,
+                schedule,
+                s -> s.oldestNewestAge().map(d -> d.toMillis() / 1000.0).orElse(0.0))
+            .description(
+                "Among this node's active stores, the age of the oldest newest archived snapshot:"
+                    + " keep it well under the changelog retention")
             .strongReference(true)
             .register(registry));
   }

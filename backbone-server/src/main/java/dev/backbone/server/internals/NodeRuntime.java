@@ -12,12 +12,15 @@ import dev.backbone.server.EventTopic;
 import dev.backbone.server.QueryableStore;
 import dev.backbone.server.StreamsStage;
 import dev.backbone.store.ServingTasks;
+import dev.backbone.store.SnapshotStore;
 import dev.backbone.store.SnapshotStores;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,6 +34,7 @@ import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,6 +108,9 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
   /** The copies that fill this node's empty stores from peers; null without a cluster secret. */
   private final ColdBootstrap coldBootstrap;
 
+  /** The snapshot archive, its schedule and the bounded changelogs of this node's stages. */
+  private final NodeRetention retention;
+
   /** An admin client for the bootstrap's changelog lookups, created on first use. */
   private Admin bootstrapAdmin;
 
@@ -162,6 +169,13 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
             lender,
             this::writeProducerConfigs,
             eventTopics);
+    this.retention =
+        new NodeRetention(
+            config,
+            this::bootstrapAdmin,
+            this::activeSnapshotStores,
+            lender::cutCurrent,
+            this::changelogTopics);
     this.coldBootstrap = config.clusterSecret().map(this::coldBootstrap).orElse(null);
     if (coldBootstrap == null) {
       log.info(
@@ -170,6 +184,7 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
           BackboneConfig.CLUSTER_SECRET_CONFIG);
     }
     metrics.bindBootstrap(coldBootstrap, lender);
+    retention.schedule().ifPresent(metrics::bindArchive);
   }
 
   /**
@@ -231,6 +246,7 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
             e);
       }
     }
+    retention.start();
   }
 
   /**
@@ -366,6 +382,50 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
     }
   }
 
+  /** Every stage's Kafka Streams instance on this node, serving generations and others. */
+  private List<RunningStage> allRunningStages() {
+    List<RunningStage> out = new ArrayList<>(running.values());
+    otherGenerations.values().forEach(m -> m.values().forEach(g -> out.add(g.stage())));
+    return out;
+  }
+
+  /** The Backbone stores of the tasks active on this node now, for the snapshot schedule. */
+  private List<SnapshotStore> activeSnapshotStores() {
+    Map<String, Set<TaskId>> active = new HashMap<>();
+    for (RunningStage stage : allRunningStages()) {
+      try {
+        for (org.apache.kafka.streams.ThreadMetadata t :
+            stage.streams().metadataForLocalThreads()) {
+          for (org.apache.kafka.streams.TaskMetadata task : t.activeTasks()) {
+            active
+                .computeIfAbsent(stage.topology().applicationId(), a -> new HashSet<>())
+                .add(task.taskId());
+          }
+        }
+      } catch (RuntimeException e) {
+        // A stage closing or not started: it has no active task to archive now.
+      }
+    }
+    return snapshotStores.all().stream()
+        .filter(s -> active.getOrDefault(s.applicationId(), Set.of()).contains(s.taskId()))
+        .toList();
+  }
+
+  /** The changelog topic of every store of every stage running here (created or not yet). */
+  private Set<String> changelogTopics() {
+    Set<String> out = new java.util.TreeSet<>();
+    for (RunningStage stage : allRunningStages()) {
+      String app = stage.topology().applicationId();
+      if (app == null || app.isEmpty()) {
+        continue;
+      }
+      for (String store : stage.topology().storeNames()) {
+        out.add(app + "-" + store + "-changelog");
+      }
+    }
+    return out;
+  }
+
   /** This node's open Backbone stores (a peer's snapshot request finds them here). */
   public SnapshotStores snapshotStores() {
     return snapshotStores;
@@ -397,7 +457,8 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
             fetcher,
             config.bootstrapMinLagRecords(),
             config.bootstrapEstimate(),
-            config.bootstrapMaxSourceLagRecords());
+            config.bootstrapMaxSourceLagRecords(),
+            retention.archiveCopies());
     return new ColdBootstrap(
         source,
         config.bootstrapConcurrentStores(),
@@ -459,6 +520,9 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
     }
     phase = Phase.CLOSED;
     preps.values().forEach(GenerationPrep::cancel);
+    // A clean stop archives what it committed last: a cluster that then stays down longer than
+    // its changelogs' retention still loses nothing (docs/retention.md).
+    retention.archiveBeforeClose(allRunningStages().stream().map(RunningStage::streams).toList());
     List<StreamsStage> reversed = new ArrayList<>(stages);
     Collections.reverse(reversed);
     for (StreamsStage stage : reversed) {
@@ -508,8 +572,12 @@ public final class NodeRuntime implements LocalNode, AutoCloseable {
       try {
         http.close();
       } finally {
-        lender.close();
-        closeBootstrap();
+        try {
+          retention.close();
+        } finally {
+          lender.close();
+          closeBootstrap();
+        }
       }
     }
     log.info("Node {} closed", config.nodeId());

@@ -1,6 +1,7 @@
 package dev.backbone.server.internals;
 
 import dev.backbone.bootstrap.BootstrapSource;
+import dev.backbone.bootstrap.BootstrapSource.ArchivedCopies;
 import dev.backbone.bootstrap.ChangelogTruncatedException;
 import dev.backbone.bootstrap.CopyOrReplay;
 import dev.backbone.bootstrap.PeerSnapshotFetcher;
@@ -68,6 +69,7 @@ final class RoutingBootstrapSource implements BootstrapSource {
   private final long minLagRecords;
   private final CopyOrReplay estimate;
   private final long maxSourceLagRecords;
+  private final Optional<ArchivedCopies> archive;
 
   /**
    * @param selfNodeId this node, never a source for itself
@@ -77,6 +79,8 @@ final class RoutingBootstrapSource implements BootstrapSource {
    * @param minLagRecords {@code backbone.bootstrap.min.lag.records}
    * @param estimate how a store with old local state weighs a copy against its tail
    * @param maxSourceLagRecords {@code backbone.bootstrap.max.source.lag.records}
+   * @param archive the node's snapshot archive, tried after the peers (or alone when none holds the
+   *     task) and before the changelog
    */
   RoutingBootstrapSource(
       String selfNodeId,
@@ -85,7 +89,8 @@ final class RoutingBootstrapSource implements BootstrapSource {
       PeerSnapshotFetcher fetcher,
       long minLagRecords,
       CopyOrReplay estimate,
-      long maxSourceLagRecords) {
+      long maxSourceLagRecords,
+      Optional<ArchivedCopies> archive) {
     this.selfNodeId = selfNodeId;
     this.routingByApplication = routingByApplication;
     this.admin = admin;
@@ -93,6 +98,12 @@ final class RoutingBootstrapSource implements BootstrapSource {
     this.minLagRecords = minLagRecords;
     this.estimate = estimate;
     this.maxSourceLagRecords = maxSourceLagRecords;
+    this.archive = archive;
+  }
+
+  @Override
+  public Optional<ArchivedCopies> archive() {
+    return archive;
   }
 
   @Override
@@ -155,6 +166,9 @@ final class RoutingBootstrapSource implements BootstrapSource {
         return none(request, "it holds local state, and " + tailChoice);
       }
     }
+    String tail = tailChoice;
+    java.util.function.Function<String, Optional<Plan>> noPeer =
+        why -> archiveOr(truncated, tail, request, changelog, start, why);
     Optional<RoutingCache> cache = routingByApplication.apply(request.applicationId());
     if (cache.isPresent() && !cache.get().hasTable() && tablePublished(request.applicationId())) {
       // A node that just started reads the routing topic while it joins the group; give it a
@@ -168,19 +182,19 @@ final class RoutingBootstrapSource implements BootstrapSource {
       }
     }
     if (cache.isEmpty() || !cache.get().hasTable()) {
-      return noneUnless(truncated, request, "no routing table for the application yet");
+      return noPeer.apply("no routing table for the application yet");
     }
     RoutingTable table = cache.get().table();
     Optional<TaskRoute> route = table.route(request.taskId());
     if (route.isEmpty()) {
-      return noneUnless(truncated, request, "the routing table does not know the task");
+      return noPeer.apply("the routing table does not know the task");
     }
     List<Source> sources = new ArrayList<>(sources(cache.get(), table, route.get()));
     if (truncated != null) {
       sources.addAll(stagingSources(cache.get(), sources));
     }
     if (sources.isEmpty()) {
-      return noneUnless(truncated, request, "no other replica of the task is on a node that is up");
+      return noPeer.apply("no other replica of the task is on a node that is up");
     }
     Optional<Duration> retention;
     long records;
@@ -211,7 +225,8 @@ final class RoutingBootstrapSource implements BootstrapSource {
                   + sources.stream().map(Source::describe).toList(),
               start - 1,
               sources.stream().map(src -> src.peer().nodeId()).collect(Collectors.toSet()),
-              true));
+              true,
+              archive.isPresent()));
     }
     if (tailChoice == null && records < minLagRecords) {
       return none(
@@ -236,7 +251,9 @@ final class RoutingBootstrapSource implements BootstrapSource {
             sources.stream()
                 .filter(Source::lagBound)
                 .map(src -> src.peer().nodeId())
-                .collect(Collectors.toUnmodifiableSet())));
+                .collect(Collectors.toUnmodifiableSet()),
+            false,
+            archive.isPresent()));
   }
 
   /**
@@ -363,6 +380,66 @@ final class RoutingBootstrapSource implements BootstrapSource {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  /**
+   * No peer to copy from: the archive, if the node has one and a copy beats a replay (or the
+   * changelog is truncated, when nothing else may fill the store); else {@link #noneUnless}.
+   */
+  private Optional<Plan> archiveOr(
+      String truncated,
+      String tailChoice,
+      Request request,
+      TopicPartition changelog,
+      long start,
+      String why) {
+    if (archive.isEmpty()) {
+      return noneUnless(truncated, request, why);
+    }
+    Optional<Duration> retention;
+    long records;
+    try {
+      retention = deleteRetention(changelog.topic());
+      if (retention.isEmpty()) {
+        return none(request, "the store has no changelog topic " + changelog.topic());
+      }
+      records = Math.max(0, endOffset(changelog) - start);
+    } catch (ExecutionException | TimeoutException e) {
+      return noneUnless(
+          truncated, request, "the changelog " + changelog + " cannot be described now: " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+    if (truncated == null && tailChoice == null && records < minLagRecords) {
+      return none(
+          request,
+          why
+              + ", and its changelog holds "
+              + records
+              + " records, fewer than backbone.bootstrap.min.lag.records="
+              + minLagRecords);
+    }
+    String reason =
+        (truncated != null
+                ? truncated + "; copying a snapshot at offset " + (start - 1) + " or later"
+                : tailChoice != null
+                    ? "its local state is behind: " + tailChoice + " otherwise; copying"
+                    : "the changelog " + changelog + " holds " + records + " records; copying")
+            + " from the archive "
+            + archive.get().describe()
+            + " ("
+            + why
+            + ")";
+    return Optional.of(
+        new Plan(
+            List.of(),
+            retention.get(),
+            reason,
+            truncated != null ? start - 1 : -1,
+            Set.of(),
+            truncated != null,
+            true));
   }
 
   /**

@@ -76,7 +76,8 @@ class RoutingBootstrapSourceIT {
         FETCHER,
         minLag,
         SLOW,
-        5);
+        5,
+        Optional.empty());
   }
 
   private static String changelogWithRecords(TestKafkaCluster kafka, String app, int records)
