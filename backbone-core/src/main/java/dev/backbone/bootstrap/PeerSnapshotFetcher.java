@@ -166,6 +166,10 @@ public final class PeerSnapshotFetcher {
         for (JsonNode o : manifest.path("changelogOffsets")) {
           offset = Math.max(offset, o.path("offset").asLong(-1));
         }
+        // Through there the snapshot holds every record (only markers after its last one).
+        for (JsonNode o : manifest.path("recordsThrough")) {
+          offset = Math.max(offset, o.path("offset").asLong(-1));
+        }
         if (offset < minOffset) {
           return "its snapshot is at changelog offset "
               + offset

@@ -209,7 +209,7 @@ public final class SnapshotLender implements AutoCloseable {
     Snapshot snapshot;
     String manifestJson;
     try {
-      snapshot = cutCurrent(store);
+      snapshot = cutForLend(store);
       manifestJson = readManifest(snapshot);
     } finally {
       synchronized (this) {
@@ -411,26 +411,50 @@ public final class SnapshotLender implements AutoCloseable {
    * snapshot when done with it.
    */
   public Snapshot cutCurrent(SnapshotStore store) {
-    Optional<Attestation> attestation = attest(store);
+    return cut(store, attest(store, true));
+  }
+
+  /** A lend's cut: a store whose own {@code dataAsOf} is fresh is cut without reading anything. */
+  private Snapshot cutForLend(SnapshotStore store) {
+    return cut(store, attest(store, false));
+  }
+
+  private static Snapshot cut(SnapshotStore store, Optional<Attestation> attestation) {
     return attestation.isPresent()
-        ? store.snapshot(attestation.get().through(), attestation.get().asOf())
+        ? store.snapshot(
+            attestation.get().through(), attestation.get().ends(), attestation.get().asOf())
         : store.snapshot();
   }
 
-  /** What a lend vouches for: every record written before {@code asOf} is through these. */
-  record Attestation(Map<TopicPartition, Long> through, Instant asOf) {}
+  /**
+   * What a lend vouches for: every record written before {@code asOf} is through {@code through},
+   * and no record lies between {@code through} and {@code ends} (the end offsets read first).
+   */
+  record Attestation(
+      Map<TopicPartition, Long> through, Map<TopicPartition, Long> ends, Instant asOf) {}
 
   /**
    * Establishes a {@code dataAsOf} for a store whose own is missing or old (see the class comment);
    * empty if its own is fresh, there is no probe, or it cannot be established now.
    */
   Optional<Attestation> attest(SnapshotStore store) {
+    return attest(store, false);
+  }
+
+  /**
+   * As {@link #attest(SnapshotStore)}; with {@code always}, also for a store whose own {@code
+   * dataAsOf} is fresh: the archive's snapshots want the end offsets it establishes, so that an
+   * install restores after the last transaction's marker (which retention may delete).
+   */
+  Optional<Attestation> attest(SnapshotStore store, boolean always) {
     if (probe == null) {
       return Optional.empty();
     }
     try {
       Optional<Instant> own = store.dataAsOf();
-      if (own.isPresent() && own.get().isAfter(clock.instant().minus(OWN_DATA_AS_OF_FRESH))) {
+      if (!always
+          && own.isPresent()
+          && own.get().isAfter(clock.instant().minus(OWN_DATA_AS_OF_FRESH))) {
         return Optional.empty();
       }
       Map<TopicPartition, Long> committed = store.committedOffsets();
@@ -466,7 +490,8 @@ public final class SnapshotLender implements AutoCloseable {
         }
         Thread.sleep(10); // the store's restore thread catches up; nothing to wait on but time
       }
-      return Optional.of(new Attestation(Map.copyOf(through), t0.minus(ATTEST_MARGIN)));
+      return Optional.of(
+          new Attestation(Map.copyOf(through), Map.copyOf(ends), t0.minus(ATTEST_MARGIN)));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Optional.empty();

@@ -86,13 +86,9 @@ public final class ArchiveBootstrap implements BootstrapSource.ArchivedCopies {
   /** Why an install could not use this snapshot, or null if it could. */
   static String refusal(
       SnapshotManifest manifest, Duration maxDataAge, long minOffset, Instant now) {
-    long offset =
-        manifest.changelogOffsets().stream()
-            .mapToLong(SnapshotManifest.ChangelogOffset::offset)
-            .max()
-            .orElse(-1);
+    long offset = manifest.highestCoveredOffset();
     if (minOffset >= 0 && offset < minOffset) {
-      return "it is at changelog offset "
+      return "it holds the changelog's records through offset "
           + offset
           + ", and the records up to "
           + minOffset

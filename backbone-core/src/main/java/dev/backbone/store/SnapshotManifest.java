@@ -40,6 +40,12 @@ import java.util.zip.CRC32C;
  *     record after them had been written then): the time of the store's last commit of processing
  *     writes; null if it never committed any (a store that only restored). An install refuses a
  *     snapshot whose data is older than the changelog's {@code delete.retention.ms}.
+ * @param recordsThrough per changelog partition, an offset through which the changelog holds no
+ *     record the data lacks, when that is past {@code changelogOffsets}: established as the
+ *     snapshot was cut (the lender read the changelog's end and saw only transaction markers or
+ *     aborted records after the store's last record). A store that installs the snapshot restores
+ *     from the offset after it, so a changelog whose retention deleted those markers still serves
+ *     it. Empty when nothing was established (and in manifests written before it existed).
  */
 public record SnapshotManifest(
     int formatVersion,
@@ -49,7 +55,8 @@ public record SnapshotManifest(
     List<ChangelogOffset> changelogOffsets,
     List<SnapshotFile> files,
     Instant createdAt,
-    Instant dataAsOf) {
+    Instant dataAsOf,
+    List<ChangelogOffset> recordsThrough) {
 
   /** The manifest format this version writes and reads. */
   public static final int FORMAT_VERSION = 2;
@@ -85,6 +92,7 @@ public record SnapshotManifest(
     Objects.requireNonNull(storeName, "storeName");
     changelogOffsets = List.copyOf(Objects.requireNonNull(changelogOffsets, "changelogOffsets"));
     files = List.copyOf(Objects.requireNonNull(files, "files"));
+    recordsThrough = recordsThrough == null ? List.of() : List.copyOf(recordsThrough);
     Objects.requireNonNull(createdAt, "createdAt");
   }
 
@@ -130,6 +138,32 @@ public record SnapshotManifest(
         .filter(o -> o.topic().equals(topic) && o.partition() == partition)
         .map(ChangelogOffset::offset)
         .findFirst();
+  }
+
+  /**
+   * The offset through which the snapshot holds every record of one changelog partition: {@link
+   * #recordsThrough} where established, else the committed offset; empty if it covers none.
+   */
+  public Optional<Long> coveredThrough(String topic, int partition) {
+    Optional<Long> committed = offsetOf(topic, partition);
+    Optional<Long> records =
+        recordsThrough.stream()
+            .filter(o -> o.topic().equals(topic) && o.partition() == partition)
+            .map(ChangelogOffset::offset)
+            .findFirst();
+    if (records.isPresent() && committed.isPresent()) {
+      return Optional.of(Math.max(records.get(), committed.get()));
+    }
+    return committed;
+  }
+
+  /** The highest offset through which the snapshot holds every record, over its partitions. */
+  public long highestCoveredOffset() {
+    long highest = -1;
+    for (ChangelogOffset o : changelogOffsets) {
+      highest = Math.max(highest, coveredThrough(o.topic(), o.partition()).orElse(-1L));
+    }
+    return highest;
   }
 
   /** Total bytes of the snapshot's files. */

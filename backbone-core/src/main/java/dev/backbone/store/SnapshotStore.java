@@ -69,7 +69,19 @@ public interface SnapshotStore {
    * through}. If the data still holds every record through {@code through} when cut, the manifest's
    * {@code dataAsOf} is at least {@code asOf}; otherwise it is the store's own.
    */
-  Snapshot snapshot(Map<TopicPartition, Long> through, Instant asOf);
+  default Snapshot snapshot(Map<TopicPartition, Long> through, Instant asOf) {
+    return snapshot(through, Map.of(), asOf);
+  }
+
+  /**
+   * As {@link #snapshot(Map, Instant)}; the caller also established that no record lies between
+   * {@code through} and {@code ends} (the changelog's end offsets, read before {@code through}
+   * was): if the data holds every record through {@code through}, the manifest's {@code
+   * recordsThrough} says it holds every record below {@code ends} (the offsets between are
+   * transaction markers or aborted records), so that an install restores from there.
+   */
+  Snapshot snapshot(
+      Map<TopicPartition, Long> through, Map<TopicPartition, Long> ends, Instant asOf);
 
   /**
    * Cuts a snapshot into the store's own snapshot directory ({@code <state dir>/<app>/<task>/

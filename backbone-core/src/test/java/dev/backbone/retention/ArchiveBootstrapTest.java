@@ -107,7 +107,7 @@ class ArchiveBootstrapTest {
 
     assertThat(ArchiveBootstrap.refusal(manifest, DAY, 150, now)).isNull();
     assertThat(ArchiveBootstrap.refusal(manifest, DAY, 250, now))
-        .contains("changelog offset 200")
+        .contains("records through offset 200")
         .contains("up to 250");
     assertThat(ArchiveBootstrap.refusal(manifest, Duration.ofSeconds(5), -1, now))
         .contains("not younger than the changelog's delete.retention.ms");

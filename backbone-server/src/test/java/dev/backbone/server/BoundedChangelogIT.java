@@ -47,8 +47,8 @@ class BoundedChangelogIT {
   private static final String SECRET = "bounded-changelog-it-secret";
   private static final int PARTITIONS = 3;
   private static final int CUSTOMERS = 24;
-  private static final long RETENTION_MS = 20_000;
-  private static final long INTERVAL_MS = 5_000;
+  private static final long RETENTION_MS = 6_000;
+  private static final long INTERVAL_MS = 2_000;
 
   @Test
   void aNewNodeCopiesFromAPeerAndAfterAWholeClusterLossFromTheArchiveEveryProfileExact(
@@ -108,7 +108,7 @@ class BoundedChangelogIT {
                 return ReadChecker.httpAnswer(
                     r.status(), r.header("Retry-After").orElse(null), r.body());
               })) {
-        // The node bounded its changelog: segments roll every 2 s and go once 20 s old.
+        // The node bounded its changelog: segments roll every 600 ms and go once 6 s old.
         await("the changelog is bounded")
             .atMost(PATIENCE)
             .until(
@@ -150,8 +150,8 @@ class BoundedChangelogIT {
         assertThat(metric(b, "backbone_bootstrap_archive_copied_total")).isZero();
         awaitExactThroughEveryNode(load, nodes, customers);
 
-        // The whole cluster is lost: every node stopped (each archives its stores as it stops),
-        // every state directory wiped.
+        // The whole cluster is lost: every node stopped (each archives its stores as it stops,
+        // vouched through the changelog's end), every state directory wiped.
         List<BackboneNode> lost;
         synchronized (nodes) {
           lost = new ArrayList<>(nodes);
@@ -165,8 +165,15 @@ class BoundedChangelogIT {
         await("the load went on while no node ran")
             .atMost(PATIENCE)
             .until(() -> load.count(customers.get(0)) > before + 20);
-        // The changelog lost its start to retention before the loss: a replay alone could not
-        // rebuild any store, only the archive plus the tail can.
+        // The cluster stays down longer than the retention, which goes on deleting: even the
+        // last transaction's commit markers go, and only the archive holds the state.
+        long stoppedAt = System.nanoTime();
+        await("the cluster stays down longer than the changelog's retention")
+            .atMost(PATIENCE)
+            .until(
+                () ->
+                    System.nanoTime() - stoppedAt
+                        > TimeUnit.MILLISECONDS.toNanos(RETENTION_MS + 3_000));
         assertThat(logStarts(kafka, changelog)).allMatch(start -> start > 0);
 
         BackboneNode c = start(kafka, settings, "node-c", dirs, extra);

@@ -59,6 +59,7 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -1065,12 +1066,13 @@ public class BackboneKeyValueStore
 
   @Override
   public Snapshot snapshot(Path parent) {
-    return cut(parent, Map.of(), null);
+    return cut(parent, Map.of(), Map.of(), null);
   }
 
   @Override
-  public Snapshot snapshot(Map<TopicPartition, Long> through, Instant asOf) {
-    return cut(taskDir.resolve(SNAPSHOTS_DIR).resolve(name), through, asOf);
+  public Snapshot snapshot(
+      Map<TopicPartition, Long> through, Map<TopicPartition, Long> ends, Instant asOf) {
+    return cut(taskDir.resolve(SNAPSHOTS_DIR).resolve(name), through, ends, asOf);
   }
 
   @Override
@@ -1098,7 +1100,11 @@ public class BackboneKeyValueStore
    * data holds every record through {@code through} (checked under the lock the cut holds, so that
    * a store reopened meanwhile, whose applied offsets started over, is not vouched for).
    */
-  private Snapshot cut(Path parent, Map<TopicPartition, Long> through, Instant asOf) {
+  private Snapshot cut(
+      Path parent,
+      Map<TopicPartition, Long> through,
+      Map<TopicPartition, Long> ends,
+      Instant asOf) {
     lifecycle.readLock().lock();
     try {
       if (!open) {
@@ -1117,10 +1123,12 @@ public class BackboneKeyValueStore
                 + " return; ask again once Kafka Streams retried or closed the task");
       }
       Instant attested = null;
+      Map<TopicPartition, Long> recordsBelow = Map.of();
       if (asOf != null && !through.isEmpty() && SnapshotStore.covers(appliedOffsets(), through)) {
         attested = asOf;
+        recordsBelow = ends;
       }
-      return snapshotFiles.cut(this, rocks.db, parent, attested);
+      return snapshotFiles.cut(this, rocks.db, parent, attested, recordsBelow);
     } finally {
       lifecycle.readLock().unlock();
     }
@@ -1140,9 +1148,52 @@ public class BackboneKeyValueStore
       requireInitializing(snapshotDirectory);
       new SnapshotInstall(name, taskId, snapshotFiles, swap)
           .run(snapshotDirectory, manifest, this::closeDb, this::openDb);
+      restoreFromCoveredOffsets(manifest);
     } finally {
       lifecycle.writeLock().unlock();
     }
+  }
+
+  /**
+   * After an install: where the manifest says the data holds every record through a later offset
+   * than its committed one ({@link SnapshotManifest#recordsThrough}: only transaction markers or
+   * aborted records in between), that is the committed offset Kafka Streams reads, so its restore
+   * starts after them, even once retention deleted them.
+   */
+  private void restoreFromCoveredOffsets(SnapshotManifest manifest) {
+    Map<TopicPartition, Long> later = new HashMap<>();
+    for (SnapshotManifest.ChangelogOffset o : manifest.recordsThrough()) {
+      Long committed = manifest.offsetOf(o.topic(), o.partition()).orElse(null);
+      if (committed != null && o.offset() > committed) {
+        later.put(new TopicPartition(o.topic(), o.partition()), o.offset());
+      }
+    }
+    if (later.isEmpty()) {
+      return;
+    }
+    try (WriteBatch batch = new WriteBatch();
+        WriteOptions sync = new WriteOptions().setSync(true)) {
+      StoreMeta.addOffsets(batch, rocks.meta, later);
+      rocks.db.write(sync, batch);
+    } catch (RocksDBException e) {
+      throw new FatalBackboneException(
+          "SNAPSHOT_INSTALL_FAILED",
+          "store "
+              + name
+              + " of task "
+              + taskId
+              + " installed a snapshot but could not record the offsets its records reach "
+              + later
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    LOG.info(
+        "store {} of task {}: the snapshot holds every changelog record through {}; restoring"
+            + " from there",
+        name,
+        taskId,
+        later);
   }
 
   /**

@@ -99,7 +99,8 @@ public final class BuiltSnapshots {
               SnapshotFiles.manifestOffsets(changelogOffsets),
               described,
               Instant.now(),
-              dataAsOf);
+              dataAsOf,
+              List.of());
       SnapshotFiles.publish(tmp, done, manifest);
       return new Snapshot(done, manifest);
     } catch (RocksDBException | IOException | RuntimeException e) {

@@ -156,8 +156,16 @@ final class SnapshotFiles {
    *
    * @param attested a time the caller established the data was current as of (null if none); the
    *     manifest's {@code dataAsOf} is the later of it and the checkpoint's own
+   * @param recordsBelow per changelog partition, an end offset below which the data holds every
+   *     record (established with {@code attested}); the manifest's {@code recordsThrough} is one
+   *     less, where that is past the committed offset. Empty if none
    */
-  Snapshot cut(BackboneKeyValueStore store, RocksDB db, Path parent, Instant attested) {
+  Snapshot cut(
+      BackboneKeyValueStore store,
+      RocksDB db,
+      Path parent,
+      Instant attested,
+      Map<TopicPartition, Long> recordsBelow) {
     String id =
         String.format(
             "snapshot-%d-%09d", System.currentTimeMillis(), System.nanoTime() % 1_000_000_000L);
@@ -179,7 +187,16 @@ final class SnapshotFiles {
       if (attested != null && (dataAsOf.isEmpty() || dataAsOf.get().isBefore(attested))) {
         dataAsOf = Optional.of(attested);
       }
-      SnapshotManifest manifest = manifest(store, described.offsets(), dataAsOf, files);
+      Map<TopicPartition, Long> through = new java.util.HashMap<>();
+      recordsBelow.forEach(
+          (tp, end) -> {
+            Long committed = described.offsets().get(tp);
+            if (committed != null && committed >= 0 && end - 1 > committed) {
+              through.put(tp, end - 1);
+            }
+          });
+      SnapshotManifest manifest =
+          manifest(store, described.offsets(), dataAsOf, files, manifestOffsets(through));
       publish(tmp, done, manifest);
       return new Snapshot(done, manifest);
     } catch (RocksDBException | IOException | RuntimeException e) {
@@ -236,7 +253,8 @@ final class SnapshotFiles {
       BackboneKeyValueStore store,
       Map<TopicPartition, Long> offsets,
       Optional<Instant> dataAsOf,
-      List<SnapshotFile> files) {
+      List<SnapshotFile> files,
+      List<ChangelogOffset> recordsThrough) {
     return new SnapshotManifest(
         SnapshotManifest.FORMAT_VERSION,
         store.applicationId(),
@@ -245,7 +263,8 @@ final class SnapshotFiles {
         manifestOffsets(offsets),
         files,
         Instant.now(),
-        dataAsOf.orElse(null));
+        dataAsOf.orElse(null),
+        recordsThrough);
   }
 
   /** What a checkpoint's metadata says its data is. */
