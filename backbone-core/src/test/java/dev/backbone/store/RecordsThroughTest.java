@@ -30,7 +30,7 @@ class RecordsThroughTest {
   private BackboneKeyValueStore open(String name) {
     BackboneKeyValueStore store = new BackboneKeyValueStore("s");
     store.init(
-        new TestStoreContext(dir.resolve(name), new TaskId(0, 2), StreamsConfig.EXACTLY_ONCE_V2),
+        new TestStoreContext(dir.resolve(name), new TaskId(0, 2), StreamsConfig.AT_LEAST_ONCE),
         store);
     return store;
   }
