@@ -102,6 +102,9 @@ final class ChangelogsCommand implements Callable<Integer> {
       }
       archiveSettings = Optional.of(settings);
     }
+    if (action.retention != null) {
+      ChangelogRetention.check(action.retention, snapshotInterval); // before any broker is asked
+    }
     PrintWriter out = spec.commandLine().getOut();
     Map<String, Object> kafka = new HashMap<>();
     kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);

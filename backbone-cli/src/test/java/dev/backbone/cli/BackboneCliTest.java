@@ -91,6 +91,27 @@ class BackboneCliTest {
   }
 
   @Test
+  void anUnsafeChangelogRetentionIsRefusedInOneLineBeforeAnyBrokerIsAsked() {
+    CliRun run =
+        CliRun.run(
+            "changelogs",
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+            "--app-id",
+            "a",
+            "--retention",
+            "2h",
+            "--snapshot-interval",
+            "1h");
+
+    assertThat(run.exit().join()).isEqualTo(1);
+    assertThat(run.err().lines().toList()).hasSize(1);
+    assertThat(run.err())
+        .startsWith("backbone changelogs: ")
+        .contains("shorter than 3 snapshot intervals of 1h");
+  }
+
+  @Test
   void aRescaleOfAClusterThatDoesNotAnswerFailsInOneLineWithStatusOne() {
     CliRun run =
         CliRun.run(
