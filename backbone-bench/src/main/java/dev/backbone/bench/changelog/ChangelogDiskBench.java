@@ -36,7 +36,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * {@code backbone bench changelog-disk}: the bytes a broker holds for a state store's changelog
  * after sustained churn, under Kafka Streams' stock changelog policy ({@code
  * cleanup.policy=compact}, kept forever) and under Backbone's bounded one ({@code compact,delete}
- * with {@code retention.ms} of one retention window), for the same write stream in the same run.
+ * with {@code retention.ms} of one retention window and the rest of {@code
+ * ChangelogRetention#topicConfigs}, notably {@code min.compaction.lag.ms} = the retention), for the
+ * same write stream in the same run.
  *
  * <h2>What must hold for the figure to mean something</h2>
  *
