@@ -98,11 +98,6 @@ final class NodeRetention implements AutoCloseable {
     return Optional.ofNullable(schedule);
   }
 
-  /** The changelogs this node has set to the bounded policy so far. */
-  Set<String> boundedChangelogs() {
-    return new TreeSet<>(bounded);
-  }
-
   /** Starts archiving and keeping the changelogs bounded. */
   void start() {
     if (schedule != null) {
