@@ -42,8 +42,11 @@ import org.slf4j.LoggerFactory;
  * Once the copy is complete, the next {@code init()} installs it and returns; Kafka Streams then
  * reads the snapshot's offset as the store's committed offset and replays only the tail.
  *
- * <p>A copy that fails (no peer could serve, the disk refused) is reported once: that {@code
- * init()} goes on with the empty store, and Kafka Streams restores it from the changelog.
+ * <p>Sources in order: the peers the plan names, then the node's snapshot archive when the plan
+ * allows it ({@link BootstrapSource#archive()}: when no peer holds the task, or every peer failed),
+ * then the changelog. A copy that fails everywhere is reported once: that {@code init()} goes on
+ * with the empty store, and Kafka Streams restores it from the changelog; unless the changelog
+ * lacks records the store needs, when the store waits and the next {@code init()} plans again.
  *
  * <p>The node passes its instance to its stages under {@link #CONFIG}.
  */
