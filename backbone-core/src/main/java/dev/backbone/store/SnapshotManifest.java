@@ -65,8 +65,8 @@ public record SnapshotManifest(
   public static final String FILE_NAME = "backbone-snapshot.json";
 
   /**
-   * The manifest's JSON form, as {@code SnapshotFiles} writes it: times as ISO-8601 strings,
-   * unknown properties ignored (a newer writer may add some).
+   * The manifest's JSON form, the one definition every reader and writer uses: times as ISO-8601
+   * strings, unknown properties ignored (a newer writer may add some).
    */
   private static final ObjectMapper JSON =
       new ObjectMapper()

@@ -1,13 +1,5 @@
 package dev.backbone.store.internals;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationContext;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.module.SimpleModule;
-import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import dev.backbone.bootstrap.internals.Directories;
 import dev.backbone.errors.FatalBackboneException;
 import dev.backbone.errors.RetriableBackboneException;
@@ -56,23 +48,6 @@ import org.rocksdb.RocksDBException;
  * RocksDB never reuses a file number, so a second snapshot reads only the files that are new.
  */
 final class SnapshotFiles {
-  static final ObjectMapper JSON =
-      new ObjectMapper()
-          .registerModule(
-              new SimpleModule()
-                  .addSerializer(Instant.class, ToStringSerializer.instance)
-                  .addDeserializer(
-                      Instant.class,
-                      new JsonDeserializer<>() {
-                        @Override
-                        public Instant deserialize(JsonParser p, DeserializationContext ctxt)
-                            throws IOException {
-                          return Instant.parse(p.getValueAsString());
-                        }
-                      }))
-          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-
   private static final String TMP_PREFIX = ".tmp-";
 
   private final Map<String, String> sstChecksums = new ConcurrentHashMap<>();
@@ -226,7 +201,7 @@ final class SnapshotFiles {
    */
   static void publish(Path tmp, Path done, SnapshotManifest manifest) throws IOException {
     Path manifestTmp = tmp.resolve(TMP_PREFIX + SnapshotManifest.FILE_NAME);
-    JSON.writeValue(manifestTmp.toFile(), manifest);
+    Files.write(manifestTmp, manifest.toJson());
     Files.move(
         manifestTmp, tmp.resolve(SnapshotManifest.FILE_NAME), StandardCopyOption.ATOMIC_MOVE);
     move(tmp, done);
@@ -350,18 +325,8 @@ final class SnapshotFiles {
     }
     SnapshotManifest manifest;
     try {
-      Map<?, ?> raw = JSON.readValue(manifestFile.toFile(), Map.class);
-      Object version = raw.get("formatVersion");
-      if (!(version instanceof Number n) || n.intValue() != SnapshotManifest.FORMAT_VERSION) {
-        throw invalid(
-            dir,
-            "its manifest has format version "
-                + version
-                + ", this Backbone reads only version "
-                + SnapshotManifest.FORMAT_VERSION);
-      }
-      manifest = JSON.readValue(manifestFile.toFile(), SnapshotManifest.class);
-    } catch (IOException e) {
+      manifest = SnapshotManifest.fromJson(Files.readAllBytes(manifestFile));
+    } catch (IOException | IllegalArgumentException e) {
       throw invalid(dir, "its manifest cannot be read: " + e.getMessage());
     }
     String wantedTask = String.valueOf(taskId);
